@@ -1,0 +1,153 @@
+//! `specs/vendors.toml`: which spec becomes which crate, and how.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result, bail};
+use serde::Deserialize;
+
+/// The whole `vendors.toml` file.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct VendorsFile {
+    /// Vendors by short name (`tartan`, `persona`, `leen`), in name order.
+    pub vendors: BTreeMap<String, VendorConfig>,
+}
+
+/// Progenitor's interface style for generated methods.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Interface {
+    /// `client.op(arg1, arg2).await`
+    Positional,
+    /// `client.op().arg1(..).send().await`
+    Builder,
+}
+
+/// Generation settings for one vendor.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct VendorConfig {
+    /// File name inside `specs/`.
+    pub spec: String,
+    /// Crate directory name inside `crates/`.
+    #[serde(rename = "crate")]
+    pub crate_name: String,
+    /// Progenitor interface style.
+    pub interface: Interface,
+    /// Extra derives for every generated type, e.g. `schemars::JsonSchema`.
+    #[serde(default)]
+    pub derives: Vec<String>,
+    /// Named transforms from [`crate::transforms`], applied in order.
+    #[serde(default)]
+    pub transforms: Vec<String>,
+    /// Keep progenitor's `api-version: <info.version>` header on every request.
+    #[serde(default)]
+    pub api_version_header: bool,
+    /// Rust names for the spec's `servers`, in the spec's order.
+    #[serde(default)]
+    pub server_names: Vec<String>,
+}
+
+impl VendorsFile {
+    /// Read and validate `vendors.toml`.
+    pub fn load(path: &Path) -> Result<Self> {
+        let text =
+            std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+        Self::parse(&text).with_context(|| format!("in {}", path.display()))
+    }
+
+    /// Parse and validate the text of `vendors.toml`.
+    pub fn parse(text: &str) -> Result<Self> {
+        let file: VendorsFile = toml::from_str(text)?;
+        for (name, vendor) in &file.vendors {
+            for t in &vendor.transforms {
+                if crate::transforms::by_name(t).is_none() {
+                    bail!(
+                        "vendor `{name}`: unknown transform `{t}` (known: {})",
+                        crate::transforms::NAMES.join(", ")
+                    );
+                }
+            }
+            if vendor.interface == Interface::Builder
+                && vendor.transforms.iter().any(|t| t == "multipart_as_form")
+            {
+                bail!(
+                    "vendor `{name}`: `multipart_as_form` supports the positional interface only"
+                );
+            }
+        }
+        Ok(file)
+    }
+}
+
+/// Where the workspace lives and where each vendor's files go.
+#[derive(Debug, Clone)]
+pub struct Layout {
+    /// Directory holding the specs and `vendors.toml`.
+    pub specs_dir: PathBuf,
+    /// Directory holding one directory per crate.
+    pub crates_dir: PathBuf,
+}
+
+impl Layout {
+    /// The layout of this workspace (found from the xtask's own manifest directory).
+    pub fn workspace() -> Self {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .parent()
+            .expect("xtask lives one level below the workspace root")
+            .to_path_buf();
+        Self {
+            specs_dir: root.join("specs"),
+            crates_dir: root.join("crates"),
+        }
+    }
+
+    /// `crates/<crate>/src/generated.rs`
+    pub fn generated_rs(&self, vendor: &VendorConfig) -> PathBuf {
+        self.crates_dir
+            .join(&vendor.crate_name)
+            .join("src")
+            .join("generated.rs")
+    }
+
+    /// `crates/<crate>/API.md`
+    pub fn api_md(&self, vendor: &VendorConfig) -> PathBuf {
+        self.crates_dir.join(&vendor.crate_name).join("API.md")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_workspace_file_parses() {
+        let file = VendorsFile::load(&Layout::workspace().specs_dir.join("vendors.toml")).unwrap();
+        assert_eq!(
+            file.vendors.keys().collect::<Vec<_>>(),
+            ["leen", "persona", "tartan"]
+        );
+    }
+
+    #[test]
+    fn unknown_transform_is_named() {
+        let err = VendorsFile::parse(
+            "[vendors.x]\nspec='x.yaml'\ncrate='x'\ninterface='positional'\ntransforms=['nope']\n",
+        )
+        .unwrap_err();
+        assert!(
+            err.to_string().contains("unknown transform `nope`"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn unknown_setting_is_refused() {
+        let err = VendorsFile::parse(
+            "[vendors.x]\nspec='x.yaml'\ncrate='x'\ninterface='positional'\nspecc='y'\n",
+        )
+        .unwrap_err();
+        assert!(format!("{err:#}").contains("specc"), "{err:#}");
+    }
+}

@@ -1,0 +1,81 @@
+//! The workspace's automation, run as `cargo xtask <command>`.
+//!
+//! `cargo xtask generate [--vendor NAME] [--check]` turns each spec in `specs/` into
+//! `crates/<vendor>-client/src/generated.rs` and `crates/<vendor>-client/API.md`:
+//!
+//! 1. load the YAML (errors name file, line and column);
+//! 2. apply the vendor's named [`transforms`] from `specs/vendors.toml`;
+//! 3. parse the result as an OpenAPI 3.0 document (`openapiv3`);
+//! 4. run progenitor (a panic becomes an error naming the spec and the operation);
+//! 5. post-process ([`postprocess`]): drop the `api-version` header unless asked for, send
+//!    multipart bodies as multipart, add `servers`, `with_api_key` and `ConfigError`;
+//! 6. format with prettyplease and rustfmt, prepend the `@generated` header.
+//!
+//! `--check` runs the very same code, writes nothing, prints a unified diff of what is stale and
+//! exits non-zero.
+
+pub mod api_doc;
+pub mod codegen;
+pub mod config;
+pub mod postprocess;
+pub mod transforms;
+
+use anyhow::{Context, Result, bail};
+
+use crate::codegen::Drift;
+use crate::config::{Layout, VendorsFile};
+
+/// The command that rewrites every generated file.
+pub const FIX_COMMAND: &str = "cargo xtask generate";
+
+/// Generate every vendor (or one), returning the files that differ from what is on disk.
+/// With `write`, stale files are rewritten.
+pub fn generate(layout: &Layout, only: Option<&str>, write: bool) -> Result<Vec<Drift>> {
+    let vendors = VendorsFile::load(&layout.specs_dir.join("vendors.toml"))?;
+    if let Some(name) = only
+        && !vendors.vendors.contains_key(name)
+    {
+        bail!(
+            "unknown vendor `{name}` (known: {})",
+            vendors
+                .vendors
+                .keys()
+                .cloned()
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+    }
+    let mut drifts = Vec::new();
+    for (name, vendor) in &vendors.vendors {
+        if only.is_some_and(|o| o != name) {
+            continue;
+        }
+        let spec_path = layout.specs_dir.join(&vendor.spec);
+        let text = std::fs::read_to_string(&spec_path)
+            .with_context(|| format!("reading {}", spec_path.display()))?;
+        let output = codegen::generate(vendor, &text)?;
+        for (path, content) in [
+            (layout.generated_rs(vendor), &output.rust),
+            (layout.api_md(vendor), &output.api_md),
+        ] {
+            let display = format!(
+                "crates/{}/{}",
+                vendor.crate_name,
+                path.strip_prefix(layout.crates_dir.join(&vendor.crate_name))
+                    .unwrap_or(&path)
+                    .display()
+            );
+            if let Some(drift) = codegen::drift(&path, &display, content) {
+                if write {
+                    if let Some(dir) = path.parent() {
+                        std::fs::create_dir_all(dir)?;
+                    }
+                    std::fs::write(&path, content)
+                        .with_context(|| format!("writing {}", path.display()))?;
+                }
+                drifts.push(drift);
+            }
+        }
+    }
+    Ok(drifts)
+}
