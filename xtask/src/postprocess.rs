@@ -17,9 +17,10 @@ use syn::visit_mut::{self, VisitMut};
 use crate::config::VendorConfig;
 use crate::transforms::{MULTIPART_EXTENSION, snake_case};
 
-/// Split every multi-line `#[doc = "..."]` into one attribute per line, so that the printed
-/// code has `///` comments. (Prettyplease prints a multi-line doc string as a `/** */` block
-/// whose indentation rustdoc then takes for a code block, and runs as a doctest.)
+/// Split every `#[doc = "..."]` into one attribute per line, each starting with a space, so that
+/// the printed code has ordinary `/// text` comments. (Prettyplease prints a multi-line doc
+/// string as a `/** */` block whose indentation rustdoc then takes for a code block, and runs
+/// as a doctest.)
 pub fn split_doc_attributes(tokens: TokenStream) -> TokenStream {
     use proc_macro2::{Delimiter, Group, TokenTree};
     let trees: Vec<TokenTree> = tokens.into_iter().collect();
@@ -37,7 +38,6 @@ pub fn split_doc_attributes(tokens: TokenStream) -> TokenStream {
             }) = syn::parse2::<syn::MetaNameValue>(group.stream())
             && path.is_ident("doc")
             && let syn::Lit::Str(text) = &lit.lit
-            && text.value().contains('\n')
         {
             for line in text.value().trim_end().lines() {
                 let line = if line.is_empty() || line.starts_with(' ') {
@@ -485,7 +485,8 @@ fn auth(doc: &Value) -> Result<TokenStream> {
             ) -> Result<::reqwest::header::HeaderMap, ConfigError> {
                 use secrecy::ExposeSecret;
                 let key = api_key.expose_secret();
-                if key.trim().is_empty() {
+                // API keys are tokens of visible ASCII; anything else is a paste accident.
+                if key.is_empty() || !key.bytes().all(|b| b.is_ascii_graphic()) {
                     return Err(ConfigError::InvalidApiKey);
                 }
                 let mut value = ::reqwest::header::HeaderValue::from_str(&format!("{}{}", #prefix, key))
@@ -528,8 +529,8 @@ fn config_error() -> TokenStream {
         #[derive(Debug)]
         #[non_exhaustive]
         pub enum ConfigError {
-            /// The API key is empty or cannot be sent in an HTTP header (control characters,
-            /// non-ASCII). The key itself is not shown.
+            /// The API key is empty or holds something other than visible ASCII (spaces,
+            /// control characters, non-ASCII). The key itself is not shown.
             InvalidApiKey,
             /// The base URL is not usable.
             InvalidBaseUrl {
@@ -553,7 +554,7 @@ fn config_error() -> TokenStream {
             fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
                 match self {
                     Self::InvalidApiKey => f.write_str(
-                        "invalid API key: it is empty or holds characters an HTTP header cannot carry",
+                        "invalid API key: it is empty or holds characters other than visible ASCII",
                     ),
                     Self::InvalidBaseUrl { url, reason } => write!(f, "invalid base URL `{url}`: {reason}"),
                     Self::InvalidServerVariable { name, value } => {

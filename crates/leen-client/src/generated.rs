@@ -7,7 +7,7 @@ use progenitor_client::{ClientHooks, OperationInfo, RequestBuilderExt, encode_pa
 /// Types used as operation parameters and responses.
 #[allow(clippy::all)]
 pub mod types {
-    ///`ConnectionHealthStatus`
+    /// `ConnectionHealthStatus`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
     pub struct ConnectionHealthStatus {
         pub description: ::std::string::String,
@@ -17,7 +17,7 @@ pub mod types {
         pub resolution_owner: ResolutionOwner,
         pub status: ConnectionHealthStatusEnum,
     }
-    ///`ConnectionHealthStatusEnum`
+    /// `ConnectionHealthStatusEnum`
     #[derive(
         ::serde::Deserialize,
         ::serde::Serialize,
@@ -73,7 +73,7 @@ pub mod types {
             value.parse()
         }
     }
-    ///`ConnectionHealthStatusName`
+    /// `ConnectionHealthStatusName`
     #[derive(
         ::serde::Deserialize,
         ::serde::Serialize,
@@ -157,14 +157,14 @@ pub mod types {
             value.parse()
         }
     }
-    ///`ConnectionHealthUnauthorizedDetail`
+    /// `ConnectionHealthUnauthorizedDetail`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
     pub struct ConnectionHealthUnauthorizedDetail {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub data_export_type: ::std::option::Option<DataExportTypesEnum>,
         pub endpoint: ::std::string::String,
     }
-    ///`ConnectionRespModel`
+    /// `ConnectionRespModel`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
     pub struct ConnectionRespModel {
         pub created_at: ::chrono::DateTime<::chrono::offset::Utc>,
@@ -182,7 +182,7 @@ pub mod types {
         pub updated_at: ::chrono::DateTime<::chrono::offset::Utc>,
         pub vendor: ::std::string::String,
     }
-    ///`ConnectionStateEnum`
+    /// `ConnectionStateEnum`
     #[derive(
         ::serde::Deserialize,
         ::serde::Serialize,
@@ -242,7 +242,7 @@ pub mod types {
             value.parse()
         }
     }
-    ///`DataExportTypesEnum`
+    /// `DataExportTypesEnum`
     #[derive(
         ::serde::Deserialize,
         ::serde::Serialize,
@@ -422,7 +422,7 @@ pub mod types {
             value.parse()
         }
     }
-    ///`HttpValidationError`
+    /// `HttpValidationError`
     #[derive(
         ::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, schemars::JsonSchema,
     )]
@@ -430,7 +430,7 @@ pub mod types {
         #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
         pub detail: ::std::vec::Vec<ValidationError>,
     }
-    ///`LocationItem`
+    /// `LocationItem`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
     #[serde(untagged)]
     pub enum LocationItem {
@@ -450,7 +450,7 @@ pub mod types {
             Self::Integer(value)
         }
     }
-    ///`ResolutionOwner`
+    /// `ResolutionOwner`
     #[derive(
         ::serde::Deserialize,
         ::serde::Serialize,
@@ -506,7 +506,7 @@ pub mod types {
             value.parse()
         }
     }
-    ///`ValidationError`
+    /// `ValidationError`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
     pub struct ValidationError {
         pub loc: ::std::vec::Vec<LocationItem>,
@@ -551,7 +551,6 @@ pub struct Client {
 }
 impl Client {
     /// Create a new client.
-    ///
     /// `baseurl` is the base URL provided to the internal
     /// `reqwest::Client`, and should include a scheme and hostname,
     /// as well as port and a path stem if applicable.
@@ -569,7 +568,6 @@ impl Client {
     }
     /// Construct a new client with an existing `reqwest::Client`,
     /// allowing more control over its configuration.
-    ///
     /// `baseurl` is the base URL provided to the internal
     /// `reqwest::Client`, and should include a scheme and hostname,
     /// as well as port and a path stem if applicable.
@@ -649,11 +647,11 @@ pub mod prelude {
 pub mod servers {
     #[allow(unused_imports)]
     use super::ConfigError;
-    ///`https://api.leen.dev/v1`: Production API
+    /// `https://api.leen.dev/v1`: Production API
     pub const US: &str = "https://api.leen.dev/v1";
-    ///`https://api.eu-c1.leen.dev/v1`: Production API (EU Region)
+    /// `https://api.eu-c1.leen.dev/v1`: Production API (EU Region)
     pub const EU: &str = "https://api.eu-c1.leen.dev/v1";
-    ///`https://api.ap-se2.leen.dev/v1`: Production Api (APAC Region)
+    /// `https://api.ap-se2.leen.dev/v1`: Production Api (APAC Region)
     pub const APAC: &str = "https://api.ap-se2.leen.dev/v1";
     /// The spec's first server, with its variables at their defaults.
     pub const DEFAULT: &str = "https://api.leen.dev/v1";
@@ -662,8 +660,8 @@ pub mod servers {
 #[derive(Debug)]
 #[non_exhaustive]
 pub enum ConfigError {
-    /// The API key is empty or cannot be sent in an HTTP header (control characters,
-    /// non-ASCII). The key itself is not shown.
+    /// The API key is empty or holds something other than visible ASCII (spaces,
+    /// control characters, non-ASCII). The key itself is not shown.
     InvalidApiKey,
     /// The base URL is not usable.
     InvalidBaseUrl {
@@ -686,7 +684,7 @@ impl ::std::fmt::Display for ConfigError {
     fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
         match self {
             Self::InvalidApiKey => f.write_str(
-                "invalid API key: it is empty or holds characters an HTTP header cannot carry",
+                "invalid API key: it is empty or holds characters other than visible ASCII",
             ),
             Self::InvalidBaseUrl { url, reason } => {
                 write!(f, "invalid base URL `{url}`: {reason}")
@@ -707,7 +705,7 @@ impl ::std::error::Error for ConfigError {
     }
 }
 impl Client {
-    ///The header that carries the API key (security scheme `API-Key`).
+    /// The header that carries the API key (security scheme `API-Key`).
     pub const API_KEY_HEADER: &'static str = "x-api-key";
     /// Create a client that authenticates every request with `x-api-key: <api key>` (security scheme `API-Key`).
     ///
@@ -745,7 +743,7 @@ impl Client {
     ) -> Result<::reqwest::header::HeaderMap, ConfigError> {
         use secrecy::ExposeSecret;
         let key = api_key.expose_secret();
-        if key.trim().is_empty() {
+        if key.is_empty() || !key.bytes().all(|b| b.is_ascii_graphic()) {
             return Err(ConfigError::InvalidApiKey);
         }
         let mut value = ::reqwest::header::HeaderValue::from_str(&format!("{}{}", "", key))

@@ -7,19 +7,19 @@ use progenitor_client::{ClientHooks, OperationInfo, RequestBuilderExt, encode_pa
 /// Types used as operation parameters and responses.
 #[allow(clippy::all)]
 pub mod types {
-    ///A Connect Connection: a connection between organizations for sharing access to Persona objects. Keys are shown kebab-case, the default `Key-Inflection`.
+    /// A Connect Connection: a connection between organizations for sharing access to Persona objects. Keys are shown kebab-case, the default `Key-Inflection`.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
     pub struct Connection {
         pub attributes: ConnectionAttributes,
-        ///Connection id (starts with `cxn_`).
+        /// Connection id (starts with `cxn_`).
         pub id: ::std::string::String,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub relationships: ::std::option::Option<ConnectionRelationships>,
-        ///Always `connect/connection`.
+        /// Always `connect/connection`.
         #[serde(rename = "type")]
         pub type_: ::std::string::String,
     }
-    ///`ConnectionAttributes`
+    /// `ConnectionAttributes`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
     pub struct ConnectionAttributes {
         #[serde(
@@ -37,7 +37,7 @@ pub mod types {
             skip_serializing_if = "::std::option::Option::is_none"
         )]
         pub source_organization_id: ::std::option::Option<::std::string::String>,
-        ///One of `pending`, `active`, `inactive` as documented; declared as a plain string so that a value Persona adds later still decodes.
+        /// One of `pending`, `active`, `inactive` as documented; declared as a plain string so that a value Persona adds later still decodes.
         pub status: ::std::string::String,
         #[serde(
             rename = "updated-at",
@@ -45,12 +45,12 @@ pub mod types {
         )]
         pub updated_at: ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
     }
-    ///JSON:API document holding one Connection.
+    /// JSON:API document holding one Connection.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
     pub struct ConnectionEnvelope {
         pub data: Connection,
     }
-    ///`ConnectionRelationships`
+    /// `ConnectionRelationships`
     #[derive(
         ::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, schemars::JsonSchema,
     )]
@@ -58,7 +58,7 @@ pub mod types {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub creator: ::std::option::Option<RelationshipToOne>,
     }
-    ///`ErrorObject`
+    /// `ErrorObject`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
     pub struct ErrorObject {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -70,12 +70,12 @@ pub mod types {
         pub source: ::std::option::Option<ErrorSource>,
         pub title: ::std::string::String,
     }
-    ///JSON:API error document, used for every error status.
+    /// JSON:API error document, used for every error status.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
     pub struct ErrorResponse {
         pub errors: ::std::vec::Vec<ErrorObject>,
     }
-    ///`ErrorSource`
+    /// `ErrorSource`
     #[derive(
         ::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, schemars::JsonSchema,
     )]
@@ -83,7 +83,7 @@ pub mod types {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub pointer: ::std::option::Option<::std::string::String>,
     }
-    ///Casing of response keys.
+    /// Casing of response keys.
     #[derive(
         ::serde::Deserialize,
         ::serde::Serialize,
@@ -139,7 +139,7 @@ pub mod types {
             value.parse()
         }
     }
-    ///Persona API version.
+    /// Persona API version.
     #[derive(
         ::serde::Deserialize,
         ::serde::Serialize,
@@ -215,7 +215,7 @@ pub mod types {
             value.parse()
         }
     }
-    ///`RelationshipToOne`
+    /// `RelationshipToOne`
     #[derive(
         ::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, schemars::JsonSchema,
     )]
@@ -223,7 +223,7 @@ pub mod types {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub data: ::std::option::Option<ResourceIdentifier>,
     }
-    ///`ResourceIdentifier`
+    /// `ResourceIdentifier`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
     pub struct ResourceIdentifier {
         pub id: ::std::string::String,
@@ -269,7 +269,6 @@ pub struct Client {
 }
 impl Client {
     /// Create a new client.
-    ///
     /// `baseurl` is the base URL provided to the internal
     /// `reqwest::Client`, and should include a scheme and hostname,
     /// as well as port and a path stem if applicable.
@@ -287,7 +286,6 @@ impl Client {
     }
     /// Construct a new client with an existing `reqwest::Client`,
     /// allowing more control over its configuration.
-    ///
     /// `baseurl` is the base URL provided to the internal
     /// `reqwest::Client`, and should include a scheme and hostname,
     /// as well as port and a path stem if applicable.
@@ -401,7 +399,7 @@ pub mod prelude {
 pub mod servers {
     #[allow(unused_imports)]
     use super::ConfigError;
-    ///`https://api.withpersona.com/api/v1`: Persona API
+    /// `https://api.withpersona.com/api/v1`: Persona API
     pub const PRODUCTION: &str = "https://api.withpersona.com/api/v1";
     /// The spec's first server, with its variables at their defaults.
     pub const DEFAULT: &str = "https://api.withpersona.com/api/v1";
@@ -410,8 +408,8 @@ pub mod servers {
 #[derive(Debug)]
 #[non_exhaustive]
 pub enum ConfigError {
-    /// The API key is empty or cannot be sent in an HTTP header (control characters,
-    /// non-ASCII). The key itself is not shown.
+    /// The API key is empty or holds something other than visible ASCII (spaces,
+    /// control characters, non-ASCII). The key itself is not shown.
     InvalidApiKey,
     /// The base URL is not usable.
     InvalidBaseUrl {
@@ -434,7 +432,7 @@ impl ::std::fmt::Display for ConfigError {
     fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
         match self {
             Self::InvalidApiKey => f.write_str(
-                "invalid API key: it is empty or holds characters an HTTP header cannot carry",
+                "invalid API key: it is empty or holds characters other than visible ASCII",
             ),
             Self::InvalidBaseUrl { url, reason } => {
                 write!(f, "invalid base URL `{url}`: {reason}")
@@ -455,7 +453,7 @@ impl ::std::error::Error for ConfigError {
     }
 }
 impl Client {
-    ///The header that carries the API key (security scheme `BearerAuth`).
+    /// The header that carries the API key (security scheme `BearerAuth`).
     pub const API_KEY_HEADER: &'static str = "authorization";
     /// Create a client that authenticates every request with `authorization: Bearer <api key>` (security scheme `BearerAuth`).
     ///
@@ -493,7 +491,7 @@ impl Client {
     ) -> Result<::reqwest::header::HeaderMap, ConfigError> {
         use secrecy::ExposeSecret;
         let key = api_key.expose_secret();
-        if key.trim().is_empty() {
+        if key.is_empty() || !key.bytes().all(|b| b.is_ascii_graphic()) {
             return Err(ConfigError::InvalidApiKey);
         }
         let mut value = ::reqwest::header::HeaderValue::from_str(&format!("{}{}", "Bearer ", key))

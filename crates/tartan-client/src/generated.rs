@@ -7,13 +7,13 @@ use progenitor_client::{ClientHooks, OperationInfo, RequestBuilderExt, encode_pa
 /// Types used as operation parameters and responses.
 #[allow(clippy::all)]
 pub mod types {
-    ///`TerminateConnectionBody`
+    /// `TerminateConnectionBody`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
     pub struct TerminateConnectionBody {
-        ///The client organization's identifier to disconnect.
+        /// The client organization's identifier to disconnect.
         pub client_org: ::std::string::String,
     }
-    ///Error body of `terminate_connection` (statuses 400, 401, 404, 409, 500): the union of the fields each status sends, every one optional.
+    /// Error body of `terminate_connection` (statuses 400, 401, 404, 409, 500): the union of the fields each status sends, every one optional.
     #[derive(
         ::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, schemars::JsonSchema,
     )]
@@ -32,7 +32,7 @@ pub mod types {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub status: ::std::option::Option<i64>,
     }
-    ///`TerminateConnectionResponse`
+    /// `TerminateConnectionResponse`
     #[derive(
         ::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, schemars::JsonSchema,
     )]
@@ -81,7 +81,6 @@ pub struct Client {
 }
 impl Client {
     /// Create a new client.
-    ///
     /// `baseurl` is the base URL provided to the internal
     /// `reqwest::Client`, and should include a scheme and hostname,
     /// as well as port and a path stem if applicable.
@@ -99,7 +98,6 @@ impl Client {
     }
     /// Construct a new client with an existing `reqwest::Client`,
     /// allowing more control over its configuration.
-    ///
     /// `baseurl` is the base URL provided to the internal
     /// `reqwest::Client`, and should include a scheme and hostname,
     /// as well as port and a path stem if applicable.
@@ -204,7 +202,7 @@ pub mod servers {
         url = url.replace(concat!("{", "env", "}"), env);
         Ok(url)
     }
-    ///`https://{env}.tartanhq.com` with every variable at its default: `https://dev.tartanhq.com`.
+    /// `https://{env}.tartanhq.com` with every variable at its default: `https://dev.tartanhq.com`.
     pub const ENVIRONMENT_DEFAULT: &str = "https://dev.tartanhq.com";
     /// The spec's first server, with its variables at their defaults.
     pub const DEFAULT: &str = "https://dev.tartanhq.com";
@@ -213,8 +211,8 @@ pub mod servers {
 #[derive(Debug)]
 #[non_exhaustive]
 pub enum ConfigError {
-    /// The API key is empty or cannot be sent in an HTTP header (control characters,
-    /// non-ASCII). The key itself is not shown.
+    /// The API key is empty or holds something other than visible ASCII (spaces,
+    /// control characters, non-ASCII). The key itself is not shown.
     InvalidApiKey,
     /// The base URL is not usable.
     InvalidBaseUrl {
@@ -237,7 +235,7 @@ impl ::std::fmt::Display for ConfigError {
     fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
         match self {
             Self::InvalidApiKey => f.write_str(
-                "invalid API key: it is empty or holds characters an HTTP header cannot carry",
+                "invalid API key: it is empty or holds characters other than visible ASCII",
             ),
             Self::InvalidBaseUrl { url, reason } => {
                 write!(f, "invalid base URL `{url}`: {reason}")
@@ -258,7 +256,7 @@ impl ::std::error::Error for ConfigError {
     }
 }
 impl Client {
-    ///The header that carries the API key (security scheme `TokenAuth`).
+    /// The header that carries the API key (security scheme `TokenAuth`).
     pub const API_KEY_HEADER: &'static str = "authorization";
     /// Create a client that authenticates every request with `authorization: <api key>` (security scheme `TokenAuth`).
     ///
@@ -296,7 +294,7 @@ impl Client {
     ) -> Result<::reqwest::header::HeaderMap, ConfigError> {
         use secrecy::ExposeSecret;
         let key = api_key.expose_secret();
-        if key.trim().is_empty() {
+        if key.is_empty() || !key.bytes().all(|b| b.is_ascii_graphic()) {
             return Err(ConfigError::InvalidApiKey);
         }
         let mut value = ::reqwest::header::HeaderValue::from_str(&format!("{}{}", "", key))
