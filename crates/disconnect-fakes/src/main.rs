@@ -1,0 +1,108 @@
+//! `disconnect-fakes serve`: the three fake vendors on one local port.
+
+use std::net::{IpAddr, SocketAddr};
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use clap::{Parser, Subcommand};
+use disconnect_fakes::{FakeConfig, FakeServer, Seed, Vendor};
+
+/// Fake Tartan, Persona and Leen servers for offline testing.
+#[derive(Parser)]
+#[command(name = "disconnect-fakes", version)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Serve all three vendors on one port, under /tartan, /persona/api/v1 and /leen/v1.
+    ///
+    /// Admin API (not journaled): POST /_admin/seed (seed JSON), POST /_admin/faults/{vendor}
+    /// (a fault or a list), POST /_admin/tartan/syncs {"client_org", "seconds"},
+    /// GET|DELETE /_admin/journal, GET /_admin/health.
+    Serve {
+        /// Port to listen on (0: any free port).
+        #[arg(long, default_value_t = 8787)]
+        port: u16,
+        /// Address to listen on. Only loopback is sensible: the fakes accept well-known keys.
+        #[arg(long, default_value = "127.0.0.1")]
+        host: IpAddr,
+        /// JSON file with the connections to start with (see the crate README).
+        #[arg(long)]
+        seed: Option<PathBuf>,
+        /// Persona requests allowed per minute.
+        #[arg(long, default_value_t = 300)]
+        persona_rate_limit: u32,
+        /// Requests kept in the journal (the oldest are dropped).
+        #[arg(long, default_value_t = 10_000)]
+        journal_limit: usize,
+    },
+}
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| "disconnect_fakes=info".into()),
+        )
+        .with_target(false)
+        .init();
+    let Command::Serve {
+        port,
+        host,
+        seed,
+        persona_rate_limit,
+        journal_limit,
+    } = Cli::parse().command;
+    let seed = match seed.map(|path| read_seed(&path)).transpose() {
+        Ok(seed) => seed,
+        Err(message) => {
+            eprintln!("error: {message}");
+            return ExitCode::from(2);
+        }
+    };
+    let config = FakeConfig {
+        addr: SocketAddr::new(host, port),
+        persona_rate_limit,
+        persona_rate_window: Duration::from_secs(60),
+        journal_limit: journal_limit.max(1),
+        ..FakeConfig::default()
+    };
+    let fakes = match FakeServer::start(config).await {
+        Ok(f) => f,
+        Err(e) => {
+            eprintln!("error: cannot listen on {host}:{port}: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    if let Some(seed) = &seed {
+        fakes.seed(seed);
+    }
+    println!("disconnect-fakes listening on http://{}", fakes.addr());
+    for vendor in Vendor::ALL {
+        let var = vendor.name().to_uppercase();
+        println!(
+            "  {var}_BASE_URL={}  {var}_API_KEY={}",
+            fakes.base_url(vendor),
+            fakes.api_key(vendor)
+        );
+    }
+    println!(
+        "  admin: http://{}/_admin/journal   (Ctrl-C to stop)",
+        fakes.addr()
+    );
+    let _ = tokio::signal::ctrl_c().await;
+    println!("stopping");
+    fakes.shutdown().await;
+    ExitCode::SUCCESS
+}
+
+fn read_seed(path: &PathBuf) -> Result<Seed, String> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    serde_json::from_str(&text).map_err(|e| format!("{}: invalid seed: {e}", path.display()))
+}

@@ -1,0 +1,302 @@
+//! Fake Persona Connect: `POST /connect/connections/{connection-id}/deactivate`.
+//!
+//! Order of checks, as Persona documents it: authentication (401, no rate-limit or request
+//! headers, never stored), rate limit (429, not stored), then idempotency replay, then the
+//! request itself.
+//!
+//! | situation | status |
+//! |---|---|
+//! | no or wrong `Authorization: Bearer <key>` | 401 |
+//! | more than the per-minute limit in the current window | 429 (+ `RateLimit-Reset`) |
+//! | `Idempotency-Key` seen before for the same connection | the stored status and body |
+//! | `Idempotency-Key` seen before for another connection | 422 |
+//! | `Key-Inflection` / `Persona-Version` not a documented value | 400 |
+//! | unknown connection | 404 "Record not found" |
+//! | connection `inactive` | 409 |
+//! | `pending` / `active` → `inactive` | 200 with the Connection |
+//!
+//! Every answer but 401 carries `RateLimit-Limit`, `RateLimit-Remaining`, `RateLimit-Reset`,
+//! `Request-Id`, `Persona-Environment-Id` and `Persona-Organization-Id`. Response keys follow
+//! `Key-Inflection` (kebab-case by default).
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use chrono::{DateTime, SecondsFormat, Utc};
+use serde_json::{Value, json};
+use tokio::time::Instant;
+
+use crate::reply::{Incoming, Reply};
+
+/// The documented `Persona-Version` values.
+pub const VERSIONS: &[&str] = &[
+    "2025-12-08",
+    "2025-10-27",
+    "2023-01-05",
+    "2022-09-01",
+    "2021-08-18",
+    "2021-07-05",
+    "2021-02-21",
+    "2020-05-18",
+];
+
+/// `Persona-Environment-Id` of the fake.
+pub const ENVIRONMENT_ID: &str = "env_fake0000000000000000001";
+/// `Persona-Organization-Id` of the fake.
+pub const ORGANIZATION_ID: &str = "org_fake0000000000000000001";
+
+/// One Persona connection.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PersonaConnection {
+    /// `pending`, `active` or `inactive`.
+    pub status: String,
+    /// Created.
+    pub created_at: DateTime<Utc>,
+    /// Last changed.
+    pub updated_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone)]
+struct Stored {
+    connection_id: String,
+    status: u16,
+    body: Value,
+}
+
+/// All Persona connections, the idempotency store and the rate-limit window.
+#[derive(Debug)]
+pub struct PersonaState {
+    pub(crate) connections: HashMap<String, PersonaConnection>,
+    idempotency: HashMap<String, Stored>,
+    limit: u32,
+    window: Duration,
+    window_start: Option<Instant>,
+    used: u32,
+}
+
+impl PersonaState {
+    /// Empty state with `limit` requests per `window`.
+    pub fn new(limit: u32, window: Duration) -> Self {
+        Self {
+            connections: HashMap::new(),
+            idempotency: HashMap::new(),
+            limit,
+            window,
+            window_start: None,
+            used: 0,
+        }
+    }
+
+    /// Add (or reset) a connection.
+    pub fn seed(&mut self, id: &str, status: &str) {
+        let now = Utc::now();
+        self.connections.insert(
+            id.to_string(),
+            PersonaConnection {
+                status: status.to_string(),
+                created_at: now,
+                updated_at: now,
+            },
+        );
+    }
+
+    /// The connection with this id.
+    pub fn get(&self, id: &str) -> Option<&PersonaConnection> {
+        self.connections.get(id)
+    }
+
+    fn rate_headers(&self, reply: Reply, now: Instant, seq: u64) -> Reply {
+        let reset = self
+            .window_start
+            .map(|start| (start + self.window).saturating_duration_since(now))
+            .unwrap_or(self.window);
+        let reset_secs = reset.as_secs() + u64::from(reset.subsec_nanos() > 0);
+        reply
+            .with_header("ratelimit-limit", self.limit.to_string())
+            .with_header(
+                "ratelimit-remaining",
+                self.limit.saturating_sub(self.used).to_string(),
+            )
+            .with_header("ratelimit-reset", reset_secs.to_string())
+            .with_header("request-id", format!("req_fake{seq:08}"))
+            .with_header("persona-environment-id", ENVIRONMENT_ID)
+            .with_header("persona-organization-id", ORGANIZATION_ID)
+    }
+
+    pub(crate) fn handle(&mut self, api_key: &str, req: &Incoming<'_>, now: Instant) -> Reply {
+        let Some(id) = req
+            .path
+            .strip_prefix("/connect/connections/")
+            .and_then(|rest| rest.strip_suffix("/deactivate"))
+            .filter(|id| !id.is_empty() && !id.contains('/'))
+        else {
+            return self.rate_headers(error(404, "Not found", None), now, req.seq);
+        };
+        // Looked up as the client meant it: `%2F` is a `/` inside the id.
+        let id = percent_encoding::percent_decode_str(id)
+            .decode_utf8_lossy()
+            .into_owned();
+        if req.header("authorization") != Some(&format!("Bearer {api_key}")) {
+            return error(401, "Must be authenticated to access this endpoint", None);
+        }
+
+        // Rate limit: a fixed window per API key, counting authenticated requests.
+        if self
+            .window_start
+            .is_none_or(|start| now >= start + self.window)
+        {
+            self.window_start = Some(now);
+            self.used = 0;
+        }
+        if self.used >= self.limit {
+            return self.rate_headers(error(429, "Rate limit exceeded", None), now, req.seq);
+        }
+        self.used += 1;
+
+        if req.method != axum::http::Method::POST {
+            return self.rate_headers(error(405, "Method not allowed", None), now, req.seq);
+        }
+        let reply = self.deactivate(&id, req);
+        self.rate_headers(reply, now, req.seq)
+    }
+
+    fn deactivate(&mut self, id: &str, req: &Incoming<'_>) -> Reply {
+        let key = req.header("idempotency-key").map(str::to_string);
+        if let Some(key) = &key
+            && let Some(stored) = self.idempotency.get(key)
+        {
+            if stored.connection_id != id {
+                return error(
+                    422,
+                    "Idempotency key reused with different parameters",
+                    Some("An Idempotency-Key may only be reused for the same request."),
+                );
+            }
+            return Reply::json(stored.status, stored.body.clone());
+        }
+        let reply = self.deactivate_once(id, req);
+        if let Some(key) = key {
+            let stored = Stored {
+                connection_id: id.to_string(),
+                status: reply.status.as_u16(),
+                body: reply.body.clone(),
+            };
+            self.idempotency.insert(key, stored);
+        }
+        reply
+    }
+
+    fn deactivate_once(&mut self, id: &str, req: &Incoming<'_>) -> Reply {
+        let inflection = match req.header("key-inflection") {
+            None => Inflection::Kebab,
+            Some("kebab") => Inflection::Kebab,
+            Some("snake") => Inflection::Snake,
+            Some("camel") => Inflection::Camel,
+            Some(_) => {
+                return error(
+                    400,
+                    "Bad request",
+                    Some("Key-Inflection must be one of camel, kebab, snake"),
+                );
+            }
+        };
+        if let Some(version) = req.header("persona-version")
+            && !VERSIONS.contains(&version)
+        {
+            return error(400, "Bad request", Some("Unknown Persona-Version"));
+        }
+        let Some(connection) = self.connections.get_mut(id) else {
+            return error(404, "Record not found", None);
+        };
+        if connection.status == "inactive" {
+            return error(
+                409,
+                "Connection is already inactive",
+                Some("Only pending or active connections can be deactivated."),
+            );
+        }
+        connection.status = "inactive".to_string();
+        connection.updated_at = Utc::now();
+        let body = json!({"data": {
+            "type": "connect/connection",
+            "id": id,
+            "attributes": {
+                "status": connection.status,
+                "destination-organization-id": "org_fakedestination00000001",
+                "source-organization-id": ORGANIZATION_ID,
+                "created-at": connection.created_at.to_rfc3339_opts(SecondsFormat::Millis, true),
+                "updated-at": connection.updated_at.to_rfc3339_opts(SecondsFormat::Millis, true),
+            },
+            "relationships": {"creator": {"data": {"type": "user", "id": "user_fake0000000000000001"}}}
+        }});
+        Reply::json(200, inflection.apply(body))
+    }
+}
+
+fn error(status: u16, title: &str, details: Option<&str>) -> Reply {
+    let mut error = json!({"title": title});
+    if let Some(details) = details {
+        error["details"] = json!(details);
+    }
+    Reply::json(status, json!({"errors": [error]}))
+}
+
+/// Response key casing (`Key-Inflection`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Inflection {
+    Kebab,
+    Snake,
+    Camel,
+}
+
+impl Inflection {
+    fn apply(self, value: Value) -> Value {
+        match value {
+            Value::Object(map) => Value::Object(
+                map.into_iter()
+                    .map(|(k, v)| (self.key(&k), self.apply(v)))
+                    .collect(),
+            ),
+            Value::Array(items) => Value::Array(items.into_iter().map(|v| self.apply(v)).collect()),
+            other => other,
+        }
+    }
+
+    fn key(self, kebab: &str) -> String {
+        match self {
+            Inflection::Kebab => kebab.to_string(),
+            Inflection::Snake => kebab.replace('-', "_"),
+            Inflection::Camel => {
+                let mut parts = kebab.split('-');
+                let mut out = parts.next().unwrap_or_default().to_string();
+                for part in parts {
+                    let mut chars = part.chars();
+                    if let Some(first) = chars.next() {
+                        out.extend(first.to_uppercase());
+                        out.push_str(chars.as_str());
+                    }
+                }
+                out
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn inflections() {
+        let body = json!({"a-b-c": {"x-y": [{"k-k": 1}]}, "plain": 2});
+        assert_eq!(
+            Inflection::Snake.apply(body.clone()),
+            json!({"a_b_c": {"x_y": [{"k_k": 1}]}, "plain": 2})
+        );
+        assert_eq!(
+            Inflection::Camel.apply(body.clone()),
+            json!({"aBC": {"xY": [{"kK": 1}]}, "plain": 2})
+        );
+        assert_eq!(Inflection::Kebab.apply(body.clone()), body);
+    }
+}
