@@ -47,6 +47,9 @@ pub struct VendorConfig {
     /// Rust names for the spec's `servers`, in the spec's order.
     #[serde(default)]
     pub server_names: Vec<String>,
+    /// Cap on response bodies read by the generated client (bytes); unset: no cap.
+    #[serde(default)]
+    pub max_response_bytes: Option<usize>,
 }
 
 impl VendorsFile {

@@ -226,7 +226,8 @@ fn extras(vendor: &VendorConfig, doc: &Value, multipart: bool) -> Result<TokenSt
     let auth = auth(doc)?;
     let config_error = config_error();
     let multipart = multipart.then(multipart_helper);
-    Ok(quote! { #servers #config_error #auth #multipart })
+    let cap = vendor.max_response_bytes.map(response_cap);
+    Ok(quote! { #servers #config_error #auth #multipart #cap })
 }
 
 /// A `#[doc]` attribute (split into lines later by [`split_doc_attributes`]).
@@ -572,6 +573,56 @@ fn config_error() -> TokenStream {
                     _ => None,
                 }
             }
+        }
+    }
+}
+
+/// `ClientHooks` for `Client` (which takes precedence over progenitor's blanket impl for
+/// `&Client`) whose `exec` reads at most `max + 1` bytes of any response body. A longer body is
+/// cut there, so it fails to decode: `Error::InvalidResponsePayload` with more than
+/// [`MAX_RESPONSE_BYTES`] bytes means "too large", and nothing larger is ever held in memory.
+fn response_cap(max: usize) -> TokenStream {
+    let doc = doc_lit(&format!(
+        "The most bytes of a response body the client reads ({max}). A longer body is cut after \
+         `MAX_RESPONSE_BYTES + 1` bytes and so fails to decode \
+         (`Error::InvalidResponsePayload` holding more than `MAX_RESPONSE_BYTES` bytes)."
+    ));
+    quote! {
+        #doc
+        pub const MAX_RESPONSE_BYTES: usize = #max;
+
+        impl ClientHooks<()> for Client {
+            async fn exec(
+                &self,
+                request: reqwest::Request,
+                _info: &OperationInfo,
+            ) -> reqwest::Result<reqwest::Response> {
+                let response = self.client.execute(request).await?;
+                read_capped(response, MAX_RESPONSE_BYTES).await
+            }
+        }
+
+        /// Read at most `max + 1` bytes of the body and hand back an equivalent response.
+        async fn read_capped(
+            mut response: reqwest::Response,
+            max: usize,
+        ) -> reqwest::Result<reqwest::Response> {
+            let mut builder = ::http::Response::builder()
+                .status(response.status())
+                .version(response.version());
+            if let Some(headers) = builder.headers_mut() {
+                *headers = response.headers().clone();
+            }
+            let mut body = Vec::new();
+            while let Some(chunk) = response.chunk().await? {
+                let room = (max + 1).saturating_sub(body.len());
+                body.extend_from_slice(&chunk[..chunk.len().min(room)]);
+                if body.len() > max {
+                    break;
+                }
+            }
+            let rebuilt = builder.body(body).expect("status, version and headers come from a valid response");
+            Ok(reqwest::Response::from(rebuilt))
         }
     }
 }

@@ -193,3 +193,26 @@ async fn leen_client_gets_typed_results() {
     assert!(matches!(&unauthorized, Error::UnexpectedResponse(r) if r.status() == 401));
     // Leen's 422 cannot be provoked through the typed client: its path parameters are `Uuid`s.
 }
+
+#[tokio::test]
+async fn generated_clients_never_read_more_than_the_cap() {
+    use leen_client::{Client, MAX_RESPONSE_BYTES, uuid::Uuid};
+    let fakes = fakes(300).await;
+    fakes.push_fault(
+        Vendor::Leen,
+        disconnect_fakes::Fault::Oversized {
+            bytes: 8 * MAX_RESPONSE_BYTES,
+        },
+    );
+    let client =
+        Client::with_api_key(&fakes.base_url(Vendor::Leen), fakes.api_key(Vendor::Leen)).unwrap();
+    let (org, conn): (Uuid, Uuid) = (ORG.parse().unwrap(), CONN.parse().unwrap());
+    match client.delete_connection_by_id(&org, &conn).await {
+        Err(Error::InvalidResponsePayload(bytes, _)) => {
+            assert_eq!(bytes.len(), MAX_RESPONSE_BYTES + 1)
+        }
+        other => panic!("expected a cut body, got {other:?}"),
+    }
+    // A body under the cap is untouched.
+    assert!(client.delete_connection_by_id(&org, &conn).await.is_ok());
+}

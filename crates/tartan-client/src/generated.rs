@@ -360,3 +360,39 @@ fn multipart_form<T: serde::Serialize + ?Sized, E>(
     }
     Ok(form)
 }
+/// The most bytes of a response body the client reads (1048576). A longer body is cut after `MAX_RESPONSE_BYTES + 1` bytes and so fails to decode (`Error::InvalidResponsePayload` holding more than `MAX_RESPONSE_BYTES` bytes).
+pub const MAX_RESPONSE_BYTES: usize = 1048576usize;
+impl ClientHooks<()> for Client {
+    async fn exec(
+        &self,
+        request: reqwest::Request,
+        _info: &OperationInfo,
+    ) -> reqwest::Result<reqwest::Response> {
+        let response = self.client.execute(request).await?;
+        read_capped(response, MAX_RESPONSE_BYTES).await
+    }
+}
+/// Read at most `max + 1` bytes of the body and hand back an equivalent response.
+async fn read_capped(
+    mut response: reqwest::Response,
+    max: usize,
+) -> reqwest::Result<reqwest::Response> {
+    let mut builder = ::http::Response::builder()
+        .status(response.status())
+        .version(response.version());
+    if let Some(headers) = builder.headers_mut() {
+        *headers = response.headers().clone();
+    }
+    let mut body = Vec::new();
+    while let Some(chunk) = response.chunk().await? {
+        let room = (max + 1).saturating_sub(body.len());
+        body.extend_from_slice(&chunk[..chunk.len().min(room)]);
+        if body.len() > max {
+            break;
+        }
+    }
+    let rebuilt = builder
+        .body(body)
+        .expect("status, version and headers come from a valid response");
+    Ok(reqwest::Response::from(rebuilt))
+}
