@@ -1,0 +1,207 @@
+//! The vendor adapter trait and what adapters share: turning generated-client results into
+//! [`Answer`]s. Adding a vendor is one module in `vendors/` implementing [`Adapter`].
+
+use std::future::Future;
+use std::pin::Pin;
+use std::time::{Duration, SystemTime};
+
+use reqwest::header::HeaderMap;
+
+use crate::outcome::{DisconnectStatus, VendorRecord};
+use crate::plan::PlannedRequest;
+use crate::{Target, Vendor};
+
+/// A boxed, sendable future (adapters are used as trait objects).
+pub(crate) type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
+
+/// Bytes of an unexpected body kept for the error.
+pub(crate) const BODY_EXCERPT: usize = 1024;
+
+/// What one vendor does for one attempt.
+pub(crate) trait Adapter: Send + Sync {
+    /// The vendor.
+    fn vendor(&self) -> Vendor;
+    /// The request [`Adapter::attempt`] sends, secrets redacted.
+    fn plan(&self, target: &Target, idempotency_key: Option<&str>) -> PlannedRequest;
+    /// Send one request and classify the answer. Never panics on any answer.
+    fn attempt<'a>(
+        &'a self,
+        target: &'a Target,
+        idempotency_key: Option<&'a str>,
+    ) -> BoxFuture<'a, Answer>;
+}
+
+/// The classified answer to one attempt.
+#[derive(Debug)]
+pub(crate) struct Answer {
+    pub(crate) http_status: Option<u16>,
+    pub(crate) request_id: Option<String>,
+    pub(crate) outcome: Result<(DisconnectStatus, VendorRecord), Failure>,
+}
+
+impl Answer {
+    pub(crate) fn failed(
+        http_status: Option<u16>,
+        request_id: Option<String>,
+        failure: Failure,
+    ) -> Self {
+        Self {
+            http_status,
+            request_id,
+            outcome: Err(failure),
+        }
+    }
+}
+
+/// Why an attempt failed, before the call's context is attached.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum Failure {
+    Unauthorized(String),
+    Forbidden(String),
+    NotFound(String),
+    Busy(String),
+    Invalid(Vec<String>),
+    RateLimited(Option<Duration>),
+    Server(String),
+    Unexpected(String),
+    Redirected(Option<String>),
+    Transport(String),
+    Timeout,
+    InvalidResponse(String),
+}
+
+/// `Request-Id` (Persona) or `X-Request-Id`.
+pub(crate) fn header_request_id(headers: &HeaderMap) -> Option<String> {
+    ["request-id", "x-request-id"].iter().find_map(|name| {
+        headers
+            .get(*name)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_string)
+    })
+}
+
+/// How long the vendor asks to wait: `RateLimit-Reset` (seconds) or `Retry-After` (seconds or
+/// an HTTP date), the longer if both.
+pub(crate) fn retry_after(headers: &HeaderMap, now: SystemTime) -> Option<Duration> {
+    let text = |name: &str| {
+        headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .map(str::trim)
+    };
+    let reset = text("ratelimit-reset")
+        .and_then(|v| v.parse::<u64>().ok())
+        .map(Duration::from_secs);
+    let after = text("retry-after").and_then(|v| match v.parse::<u64>() {
+        Ok(secs) => Some(Duration::from_secs(secs)),
+        Err(_) => httpdate::parse_http_date(v)
+            .ok()
+            .map(|at| at.duration_since(now).unwrap_or_default()),
+    });
+    reset.max(after)
+}
+
+/// Classify an answer whose status the spec does not type (or that failed to decode).
+pub(crate) async fn untyped(response: reqwest::Response) -> Answer {
+    let status = response.status().as_u16();
+    let headers = response.headers().clone();
+    let request_id = header_request_id(&headers);
+    // Bodies are already capped by the generated client's `exec` (1 MiB).
+    let bytes = response.bytes().await.unwrap_or_default();
+    let excerpt = String::from_utf8_lossy(&bytes[..bytes.len().min(BODY_EXCERPT)]).into_owned();
+    let failure = match status {
+        300..=399 => Failure::Redirected(
+            headers
+                .get("location")
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_string),
+        ),
+        401 => Failure::Unauthorized(excerpt),
+        403 => Failure::Forbidden(excerpt),
+        404 => Failure::NotFound(excerpt),
+        429 => Failure::RateLimited(retry_after(&headers, SystemTime::now())),
+        500..=599 => Failure::Server(excerpt),
+        _ => Failure::Unexpected(format!("HTTP {status}: {excerpt}")),
+    };
+    Answer::failed(Some(status), request_id, failure)
+}
+
+/// Classify every progenitor error but the typed `ErrorResponse`, which `typed` handles.
+pub(crate) async fn classify<E>(
+    error: progenitor_client::Error<E>,
+    max_body: usize,
+    typed: impl FnOnce(progenitor_client::ResponseValue<E>) -> Answer,
+) -> Answer {
+    use progenitor_client::Error;
+    match error {
+        Error::ErrorResponse(value) => typed(value),
+        Error::UnexpectedResponse(response) => untyped(response).await,
+        Error::CommunicationError(e) | Error::ResponseBodyError(e) | Error::InvalidUpgrade(e) => {
+            if e.is_timeout() {
+                Answer::failed(None, None, Failure::Timeout)
+            } else {
+                Answer::failed(
+                    e.status().map(|s| s.as_u16()),
+                    None,
+                    Failure::Transport(transport_message(&e)),
+                )
+            }
+        }
+        Error::InvalidResponsePayload(bytes, e) => {
+            let message = if bytes.len() > max_body {
+                format!("the body is larger than {max_body} bytes")
+            } else {
+                format!("the body could not be decoded ({e})")
+            };
+            Answer::failed(None, None, Failure::InvalidResponse(message))
+        }
+        Error::InvalidRequest(m) | Error::Custom(m) => {
+            Answer::failed(None, None, Failure::Unexpected(m))
+        }
+    }
+}
+
+/// reqwest's message and its sources, without the URL's query (none is ever sent).
+fn transport_message(e: &reqwest::Error) -> String {
+    let mut message = e.to_string();
+    let mut source = std::error::Error::source(e);
+    while let Some(s) = source {
+        message.push_str(": ");
+        message.push_str(&s.to_string());
+        source = s.source();
+    }
+    message
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn retry_after_reads_both_headers() {
+        let now = SystemTime::UNIX_EPOCH + Duration::from_secs(1_800_000_000);
+        let mut h = HeaderMap::new();
+        assert_eq!(retry_after(&h, now), None);
+        h.insert("ratelimit-reset", "12".parse().unwrap());
+        assert_eq!(retry_after(&h, now), Some(Duration::from_secs(12)));
+        h.insert("retry-after", "30".parse().unwrap());
+        assert_eq!(retry_after(&h, now), Some(Duration::from_secs(30)));
+        let later = httpdate::fmt_http_date(now + Duration::from_secs(90));
+        h.insert("retry-after", later.parse().unwrap());
+        assert_eq!(retry_after(&h, now), Some(Duration::from_secs(90)));
+        h.remove("ratelimit-reset");
+        h.insert(
+            "retry-after",
+            httpdate::fmt_http_date(now - Duration::from_secs(5))
+                .parse()
+                .unwrap(),
+        );
+        assert_eq!(
+            retry_after(&h, now),
+            Some(Duration::ZERO),
+            "a date in the past means now"
+        );
+        h.insert("retry-after", "soon".parse().unwrap());
+        assert_eq!(retry_after(&h, now), None);
+    }
+}

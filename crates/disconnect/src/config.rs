@@ -1,0 +1,326 @@
+//! Configuration: [`Settings`], [`DisconnectorBuilder`] and [`ConfigError`].
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::time::Duration;
+
+use secrecy::SecretString;
+
+use crate::Vendor;
+
+/// How calls behave. Every field has a sensible default ([`Settings::default`]).
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct Settings {
+    /// Requests per call for failures that may pass (connect errors, timeouts, 429, 500, 502,
+    /// 503, 504), the first included. Default 3.
+    pub max_attempts: u32,
+    /// Time for the whole call, waits and retries included. Default 30 s.
+    pub deadline: Duration,
+    /// Time for one request. Default 10 s.
+    pub attempt_timeout: Duration,
+    /// First backoff step; each retry doubles it, and the wait is a random duration up to it
+    /// ("full jitter"). Default 200 ms.
+    pub initial_backoff: Duration,
+    /// Largest backoff step. Default 5 s.
+    pub max_backoff: Duration,
+    /// When set, Tartan's "sync in progress" answer is retried every
+    /// [`Settings::sync_poll_interval`] for up to this long (within the deadline). Default: off,
+    /// the call fails with `Busy`.
+    pub wait_for_sync: Option<Duration>,
+    /// Interval between tries while waiting for a Tartan sync. Default 2 s.
+    pub sync_poll_interval: Duration,
+    /// Take NotFound as "already disconnected" (useful when re-running a job). Default false.
+    pub not_found_is_gone: bool,
+    /// Mixed into Persona idempotency keys, so that a job can be re-run as a new operation.
+    /// Default none: the key depends on the connection only.
+    pub operation_id: Option<String>,
+    /// The `Persona-Version` header pinned on every Persona call. Default `2025-12-08`.
+    #[cfg(feature = "persona")]
+    pub persona_version: persona_client::types::PersonaVersion,
+    /// Accept `http://` base URLs to hosts other than loopback. Default false.
+    pub allow_insecure_http: bool,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Self {
+            max_attempts: 3,
+            deadline: Duration::from_secs(30),
+            attempt_timeout: Duration::from_secs(10),
+            initial_backoff: Duration::from_millis(200),
+            max_backoff: Duration::from_secs(5),
+            wait_for_sync: None,
+            sync_poll_interval: Duration::from_secs(2),
+            not_found_is_gone: false,
+            operation_id: None,
+            #[cfg(feature = "persona")]
+            persona_version: persona_client::types::PersonaVersion::X20251208,
+            allow_insecure_http: false,
+        }
+    }
+}
+
+/// Why a [`crate::Disconnector`] could not be built. Never contains an API key.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ConfigError {
+    /// An API key that cannot be sent (empty, spaces, control or non-ASCII characters).
+    #[error(
+        "invalid {vendor} API key{}: it is empty or holds characters other than visible ASCII",
+        source_var(variable)
+    )]
+    InvalidApiKey {
+        /// The vendor.
+        vendor: Vendor,
+        /// The environment variable it came from, if any.
+        variable: Option<&'static str>,
+    },
+    /// A base URL that is not an absolute http(s) URL.
+    #[error("invalid {vendor} base URL `{url}`{}: {reason}", source_var(variable))]
+    InvalidBaseUrl {
+        /// The vendor.
+        vendor: Vendor,
+        /// The environment variable it came from, if any.
+        variable: Option<&'static str>,
+        /// The URL.
+        url: String,
+        /// What is wrong.
+        reason: String,
+    },
+    /// A plain-http base URL to a host other than loopback.
+    #[error(
+        "refusing plain http for {vendor} base URL `{url}`{}: the API key would travel unencrypted; use https, or allow it explicitly (allow_insecure_http)",
+        source_var(variable)
+    )]
+    InsecureBaseUrl {
+        /// The vendor.
+        vendor: Vendor,
+        /// The environment variable it came from, if any.
+        variable: Option<&'static str>,
+        /// The URL.
+        url: String,
+    },
+    /// A base URL given for a vendor without an API key.
+    #[error(
+        "{variable} is set but {key_variable} is not: set the API key too, or unset the base URL"
+    )]
+    BaseUrlWithoutKey {
+        /// The base URL variable.
+        variable: &'static str,
+        /// The missing key variable.
+        key_variable: &'static str,
+    },
+    /// The vendor's support was left out at compile time (cargo feature).
+    #[error(
+        "{vendor} support is not compiled in (enable the `{feature}` feature of the disconnect crate)"
+    )]
+    VendorNotCompiled {
+        /// The vendor.
+        vendor: Vendor,
+        /// The cargo feature.
+        feature: &'static str,
+    },
+}
+
+fn source_var(variable: &Option<&'static str>) -> String {
+    variable.map(|v| format!(" (from {v})")).unwrap_or_default()
+}
+
+/// Builds a [`crate::Disconnector`].
+///
+/// ```
+/// use std::time::Duration;
+/// let disconnector = disconnect::Disconnector::builder()
+///     .api_key(disconnect::Vendor::Leen, "leen-key")
+///     .base_url(disconnect::Vendor::Leen, "https://api.eu-c1.leen.dev/v1")
+///     .deadline(Duration::from_secs(60))
+///     .not_found_is_gone(true)
+///     .build()?;
+/// assert_eq!(disconnector.configured_vendors(), [disconnect::Vendor::Leen]);
+/// # Ok::<(), disconnect::ConfigError>(())
+/// ```
+#[derive(Debug, Clone, Default)]
+pub struct DisconnectorBuilder {
+    pub(crate) keys: BTreeMap<Vendor, (SecretStringDebug, Option<&'static str>)>,
+    pub(crate) urls: BTreeMap<Vendor, (String, Option<&'static str>)>,
+    pub(crate) settings: Settings,
+}
+
+/// A secret whose `Debug` is redacted (secrecy's is too; this keeps `Clone` simple).
+#[derive(Clone)]
+pub(crate) struct SecretStringDebug(pub(crate) SecretString);
+
+impl fmt::Debug for SecretStringDebug {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("[redacted]")
+    }
+}
+
+impl DisconnectorBuilder {
+    /// The API key for a vendor; vendors without one are not configured.
+    pub fn api_key(mut self, vendor: Vendor, key: impl Into<String>) -> Self {
+        self.keys.insert(
+            vendor,
+            (SecretStringDebug(SecretString::from(key.into())), None),
+        );
+        self
+    }
+
+    /// The base URL for a vendor, exactly as in its spec's `servers` (e.g.
+    /// `https://api.leen.dev/v1`). Default: [`Vendor::default_base_url`].
+    pub fn base_url(mut self, vendor: Vendor, url: impl Into<String>) -> Self {
+        self.urls.insert(vendor, (url.into(), None));
+        self
+    }
+
+    /// Replace all settings.
+    pub fn settings(mut self, settings: Settings) -> Self {
+        self.settings = settings;
+        self
+    }
+
+    /// See [`Settings::max_attempts`] (at least 1).
+    pub fn max_attempts(mut self, n: u32) -> Self {
+        self.settings.max_attempts = n.max(1);
+        self
+    }
+
+    /// See [`Settings::deadline`].
+    pub fn deadline(mut self, d: Duration) -> Self {
+        self.settings.deadline = d;
+        self
+    }
+
+    /// See [`Settings::attempt_timeout`].
+    pub fn attempt_timeout(mut self, d: Duration) -> Self {
+        self.settings.attempt_timeout = d;
+        self
+    }
+
+    /// See [`Settings::initial_backoff`] and [`Settings::max_backoff`].
+    pub fn backoff(mut self, initial: Duration, max: Duration) -> Self {
+        self.settings.initial_backoff = initial;
+        self.settings.max_backoff = max.max(initial);
+        self
+    }
+
+    /// See [`Settings::wait_for_sync`].
+    pub fn wait_for_sync(mut self, up_to: Option<Duration>) -> Self {
+        self.settings.wait_for_sync = up_to;
+        self
+    }
+
+    /// See [`Settings::sync_poll_interval`].
+    pub fn sync_poll_interval(mut self, d: Duration) -> Self {
+        self.settings.sync_poll_interval = d;
+        self
+    }
+
+    /// See [`Settings::not_found_is_gone`].
+    pub fn not_found_is_gone(mut self, yes: bool) -> Self {
+        self.settings.not_found_is_gone = yes;
+        self
+    }
+
+    /// See [`Settings::operation_id`].
+    pub fn operation_id(mut self, id: impl Into<String>) -> Self {
+        self.settings.operation_id = Some(id.into());
+        self
+    }
+
+    /// See [`Settings::persona_version`].
+    #[cfg(feature = "persona")]
+    pub fn persona_version(mut self, version: persona_client::types::PersonaVersion) -> Self {
+        self.settings.persona_version = version;
+        self
+    }
+
+    /// See [`Settings::allow_insecure_http`].
+    pub fn allow_insecure_http(mut self, yes: bool) -> Self {
+        self.settings.allow_insecure_http = yes;
+        self
+    }
+
+    /// Read `TARTAN_API_KEY`, `PERSONA_API_KEY`, `LEEN_API_KEY` and the optional
+    /// `TARTAN_BASE_URL`, `PERSONA_BASE_URL`, `LEEN_BASE_URL`. A vendor without a key is not
+    /// configured (a target there fails with `NotConfigured` naming the variable).
+    pub fn from_env(self) -> Result<Self, ConfigError> {
+        self.from_lookup(|name| std::env::var(name).ok())
+    }
+
+    /// [`DisconnectorBuilder::from_env`] with another source of variables (for tests).
+    pub fn from_lookup(
+        mut self,
+        lookup: impl Fn(&str) -> Option<String>,
+    ) -> Result<Self, ConfigError> {
+        for vendor in Vendor::ALL {
+            let key = lookup(vendor.api_key_var());
+            let url = lookup(vendor.base_url_var()).filter(|u| !u.is_empty());
+            match (key, url) {
+                (None, Some(_)) => {
+                    return Err(ConfigError::BaseUrlWithoutKey {
+                        variable: vendor.base_url_var(),
+                        key_variable: vendor.api_key_var(),
+                    });
+                }
+                (None, None) => {}
+                (Some(key), url) => {
+                    self.keys.insert(
+                        vendor,
+                        (
+                            SecretStringDebug(SecretString::from(key)),
+                            Some(vendor.api_key_var()),
+                        ),
+                    );
+                    if let Some(url) = url {
+                        self.urls.insert(vendor, (url, Some(vendor.base_url_var())));
+                    }
+                }
+            }
+        }
+        Ok(self)
+    }
+
+    /// Check everything and build.
+    pub fn build(self) -> Result<crate::Disconnector, ConfigError> {
+        crate::Disconnector::from_builder(self)
+    }
+}
+
+/// Check a base URL: absolute http(s), and plain http only to loopback unless allowed.
+pub(crate) fn check_base_url(
+    vendor: Vendor,
+    url: &str,
+    variable: Option<&'static str>,
+    allow_insecure_http: bool,
+) -> Result<(), ConfigError> {
+    let invalid = |reason: &str| ConfigError::InvalidBaseUrl {
+        vendor,
+        variable,
+        url: url.to_string(),
+        reason: reason.to_string(),
+    };
+    let parsed = reqwest::Url::parse(url).map_err(|e| invalid(&e.to_string()))?;
+    match parsed.scheme() {
+        "https" => Ok(()),
+        "http" => {
+            let loopback = match parsed.host() {
+                Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
+                Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+                Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+                None => false,
+            };
+            if loopback || allow_insecure_http {
+                Ok(())
+            } else {
+                Err(ConfigError::InsecureBaseUrl {
+                    vendor,
+                    variable,
+                    url: url.to_string(),
+                })
+            }
+        }
+        _ => Err(invalid("the scheme must be https (or http to loopback)")),
+    }
+}

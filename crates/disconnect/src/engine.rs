@@ -1,0 +1,528 @@
+//! One call: attempts, retries with full-jitter backoff, the deadline, rate-limit lanes and
+//! waiting out Tartan syncs.
+
+use std::sync::Mutex;
+use std::time::Duration;
+
+use tokio::time::Instant;
+use tracing::Instrument;
+
+use crate::adapter::{Adapter, Answer, Failure};
+use crate::error::{DisconnectError, ErrorContext};
+use crate::outcome::{DisconnectStatus, Disconnected, VendorRecord};
+use crate::{Settings, Target};
+
+/// Per-vendor state shared by all calls: when a 429 says to wait, the whole lane waits.
+#[derive(Debug, Default)]
+pub(crate) struct Lane {
+    paused_until: Mutex<Option<Instant>>,
+}
+
+impl Lane {
+    fn paused_until(&self) -> Option<Instant> {
+        *self.paused_until.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn pause_until(&self, until: Instant) {
+        let mut slot = self.paused_until.lock().unwrap_or_else(|p| p.into_inner());
+        if slot.is_none_or(|current| current < until) {
+            *slot = Some(until);
+        }
+    }
+}
+
+/// The wait before retry number `retry` (0-based): a random duration up to
+/// `min(max, initial * 2^retry)` ("full jitter").
+pub(crate) fn backoff(settings: &Settings, retry: u32) -> Duration {
+    let cap = settings
+        .initial_backoff
+        .saturating_mul(2u32.saturating_pow(retry.min(20)))
+        .min(settings.max_backoff);
+    let nanos = u64::try_from(cap.as_nanos()).unwrap_or(u64::MAX);
+    Duration::from_nanos(fastrand::u64(0..=nanos))
+}
+
+fn retryable_server_status(status: Option<u16>) -> bool {
+    matches!(status, Some(500 | 502 | 503 | 504))
+}
+
+/// Run one call to completion.
+pub(crate) async fn run(
+    adapter: &dyn Adapter,
+    lane: &Lane,
+    settings: &Settings,
+    target: &Target,
+    idempotency_key: Option<&str>,
+) -> Result<Disconnected, DisconnectError> {
+    let vendor = adapter.vendor();
+    let span = tracing::info_span!("disconnect", %vendor, %target, attempts = tracing::field::Empty, status = tracing::field::Empty, request_id = tracing::field::Empty);
+    async move {
+        let started = Instant::now();
+        let deadline = started + settings.deadline;
+        let mut attempts = 0u32;
+        let mut transient_retries = 0u32;
+        let mut busy_since: Option<Instant> = None;
+        let mut last: (Option<u16>, Option<String>) = (None, None);
+        let ctx = |attempts: u32, last: &(Option<u16>, Option<String>)| ErrorContext {
+            vendor,
+            target: target.clone(),
+            http_status: last.0,
+            request_id: last.1.clone(),
+            attempts,
+        };
+
+        loop {
+            // A lane paused by a 429 holds every call to that vendor until its reset.
+            if let Some(until) = lane.paused_until()
+                && until > Instant::now()
+            {
+                if until > deadline {
+                    let span = tracing::Span::current();
+                    span.record("attempts", attempts);
+                    return Err(DisconnectError::RateLimited {
+                        ctx: ctx(attempts, &last),
+                        retry_after: Some(until - Instant::now()),
+                    });
+                }
+                tracing::debug!(
+                    wait_ms = (until - Instant::now()).as_millis() as u64,
+                    "lane paused by a rate limit"
+                );
+                tokio::time::sleep_until(until).await;
+            }
+            let now = Instant::now();
+            if now >= deadline {
+                return Err(DisconnectError::Timeout {
+                    ctx: ctx(attempts, &last),
+                    deadline: true,
+                });
+            }
+            attempts += 1;
+            let budget = settings.attempt_timeout.min(deadline - now);
+            let cut_by_deadline = budget < settings.attempt_timeout;
+            let attempt_span = tracing::debug_span!(
+                "attempt",
+                attempt = attempts,
+                status = tracing::field::Empty
+            );
+            let answer = match tokio::time::timeout(
+                budget,
+                adapter
+                    .attempt(target, idempotency_key)
+                    .instrument(attempt_span.clone()),
+            )
+            .await
+            {
+                Ok(answer) => answer,
+                Err(_) => Answer::failed(None, None, Failure::Timeout),
+            };
+            if let Some(status) = answer.http_status {
+                attempt_span.record("status", status);
+            }
+            last = (answer.http_status, answer.request_id.clone());
+            let span = tracing::Span::current();
+            span.record("attempts", attempts);
+            if let Some(status) = answer.http_status {
+                span.record("status", status);
+            }
+            if let Some(id) = &answer.request_id {
+                span.record("request_id", id.as_str());
+            }
+
+            let failure = match answer.outcome {
+                Ok((status, record)) => {
+                    tracing::info!(?status, "done");
+                    return Ok(Disconnected {
+                        vendor,
+                        target: target.clone(),
+                        status,
+                        http_status: answer.http_status.unwrap_or(200),
+                        request_id: answer.request_id,
+                        attempts,
+                        elapsed: started.elapsed(),
+                        record,
+                    });
+                }
+                Err(Failure::NotFound(_)) if settings.not_found_is_gone => {
+                    tracing::info!("not found, taken as already disconnected");
+                    return Ok(Disconnected {
+                        vendor,
+                        target: target.clone(),
+                        status: DisconnectStatus::AlreadyDisconnected,
+                        http_status: answer.http_status.unwrap_or(404),
+                        request_id: answer.request_id,
+                        attempts,
+                        elapsed: started.elapsed(),
+                        record: VendorRecord::None,
+                    });
+                }
+                Err(failure) => failure,
+            };
+
+            // What to wait before the next attempt, if one is allowed.
+            let wait = match &failure {
+                Failure::Transport(_) | Failure::Timeout => (transient_retries + 1
+                    < settings.max_attempts)
+                    .then(|| backoff(settings, transient_retries)),
+                Failure::Server(_) if retryable_server_status(answer.http_status) => {
+                    (transient_retries + 1 < settings.max_attempts)
+                        .then(|| backoff(settings, transient_retries))
+                }
+                Failure::RateLimited(reset) => {
+                    if let Some(reset) = reset {
+                        lane.pause_until(Instant::now() + *reset);
+                    }
+                    (transient_retries + 1 < settings.max_attempts)
+                        .then(|| reset.unwrap_or_else(|| backoff(settings, transient_retries)))
+                }
+                Failure::Busy(_) => settings.wait_for_sync.and_then(|limit| {
+                    let since = *busy_since.get_or_insert_with(Instant::now);
+                    (since.elapsed() + settings.sync_poll_interval <= limit)
+                        .then_some(settings.sync_poll_interval)
+                }),
+                _ => None,
+            };
+            match wait {
+                Some(wait) if Instant::now() + wait <= deadline => {
+                    if !matches!(failure, Failure::Busy(_)) {
+                        transient_retries += 1;
+                    }
+                    tracing::debug!(?failure, wait_ms = wait.as_millis() as u64, "retrying");
+                    tokio::time::sleep(wait).await;
+                }
+                _ => {
+                    let ctx = ctx(attempts, &last);
+                    tracing::info!(?failure, "failed");
+                    return Err(match failure {
+                        Failure::Unauthorized(message) => {
+                            DisconnectError::Unauthorized { ctx, message }
+                        }
+                        Failure::Forbidden(message) => DisconnectError::Forbidden { ctx, message },
+                        Failure::NotFound(message) => DisconnectError::NotFound { ctx, message },
+                        Failure::Busy(message) => DisconnectError::Busy { ctx, message },
+                        Failure::Invalid(problems) => DisconnectError::Invalid { ctx, problems },
+                        Failure::RateLimited(retry_after) => {
+                            DisconnectError::RateLimited { ctx, retry_after }
+                        }
+                        Failure::Server(message) => DisconnectError::Server { ctx, message },
+                        Failure::Unexpected(body) => DisconnectError::Unexpected { ctx, body },
+                        Failure::Redirected(location) => {
+                            DisconnectError::Redirected { ctx, location }
+                        }
+                        Failure::Transport(message) => DisconnectError::Transport { ctx, message },
+                        Failure::Timeout => DisconnectError::Timeout {
+                            ctx,
+                            deadline: cut_by_deadline,
+                        },
+                        Failure::InvalidResponse(message) => {
+                            DisconnectError::InvalidResponse { ctx, message }
+                        }
+                    });
+                }
+            }
+        }
+    }
+    .instrument(span)
+    .await
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::VecDeque;
+    use std::sync::Arc;
+
+    use super::*;
+    use crate::adapter::BoxFuture;
+    use crate::plan::PlannedRequest;
+    use crate::{DisconnectStatus, Vendor};
+
+    /// Answers from a script; records when each attempt started and the key it carried.
+    struct Scripted {
+        script: Mutex<VecDeque<Step>>,
+        log: Mutex<Vec<(Instant, Option<String>)>>,
+    }
+
+    enum Step {
+        Answer(Option<u16>, Result<DisconnectStatus, Failure>),
+        Hang,
+    }
+
+    impl Scripted {
+        fn new(steps: Vec<Step>) -> Arc<Self> {
+            Arc::new(Self {
+                script: Mutex::new(steps.into()),
+                log: Mutex::new(Vec::new()),
+            })
+        }
+        fn starts(&self) -> Vec<Instant> {
+            self.log.lock().unwrap().iter().map(|(t, _)| *t).collect()
+        }
+    }
+
+    impl Adapter for Scripted {
+        fn vendor(&self) -> Vendor {
+            Vendor::Persona
+        }
+        fn plan(&self, _: &Target, _: Option<&str>) -> PlannedRequest {
+            unimplemented!("not used by the engine")
+        }
+        fn attempt<'a>(&'a self, _: &'a Target, key: Option<&'a str>) -> BoxFuture<'a, Answer> {
+            self.log
+                .lock()
+                .unwrap()
+                .push((Instant::now(), key.map(str::to_string)));
+            let step = self
+                .script
+                .lock()
+                .unwrap()
+                .pop_front()
+                .expect("script ran out");
+            Box::pin(async move {
+                match step {
+                    Step::Hang => std::future::pending().await,
+                    Step::Answer(status, Ok(done)) => Answer {
+                        http_status: status,
+                        request_id: Some("req_1".into()),
+                        outcome: Ok((done, VendorRecord::None)),
+                    },
+                    Step::Answer(status, Err(f)) => Answer::failed(status, Some("req_1".into()), f),
+                }
+            })
+        }
+    }
+
+    fn target() -> Target {
+        Target::persona("cxn_1").unwrap()
+    }
+
+    fn ok() -> Step {
+        Step::Answer(Some(200), Ok(DisconnectStatus::Disconnected))
+    }
+
+    fn fail(status: u16, f: Failure) -> Step {
+        Step::Answer(Some(status), Err(f))
+    }
+
+    async fn call(
+        adapter: &Scripted,
+        settings: &Settings,
+    ) -> Result<Disconnected, DisconnectError> {
+        run(
+            adapter,
+            &Lane::default(),
+            settings,
+            &target(),
+            Some("idem-1"),
+        )
+        .await
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn transient_failures_are_retried_with_jittered_backoff_and_the_same_key() {
+        let adapter = Scripted::new(vec![
+            Step::Answer(None, Err(Failure::Transport("reset".into()))),
+            fail(503, Failure::Server("busy".into())),
+            ok(),
+        ]);
+        let settings = Settings::default();
+        let done = call(&adapter, &settings).await.unwrap();
+        assert_eq!(
+            (done.attempts, done.status),
+            (3, DisconnectStatus::Disconnected)
+        );
+        let starts = adapter.starts();
+        assert!(
+            starts[1] - starts[0] <= settings.initial_backoff,
+            "first wait is at most 200 ms"
+        );
+        assert!(
+            starts[2] - starts[1] <= settings.initial_backoff * 2,
+            "second at most 400 ms"
+        );
+        let keys: Vec<_> = adapter
+            .log
+            .lock()
+            .unwrap()
+            .iter()
+            .map(|(_, k)| k.clone())
+            .collect();
+        assert_eq!(keys, vec![Some("idem-1".to_string()); 3]);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn attempts_are_capped() {
+        let adapter = Scripted::new(
+            (0..3)
+                .map(|_| fail(502, Failure::Server("bad gateway".into())))
+                .collect(),
+        );
+        let err = call(&adapter, &Settings::default()).await.unwrap_err();
+        assert!(matches!(err, DisconnectError::Server { .. }), "{err:?}");
+        assert_eq!(
+            (err.attempts(), err.http_status(), err.request_id()),
+            (3, Some(502), Some("req_1"))
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn other_statuses_are_never_retried() {
+        for (status, failure) in [
+            (400, Failure::Invalid(vec!["bad".into()])),
+            (401, Failure::Unauthorized("no".into())),
+            (403, Failure::Forbidden("no".into())),
+            (404, Failure::NotFound("no".into())),
+            (501, Failure::Server("not implemented".into())),
+            (418, Failure::Unexpected("teapot".into())),
+            (307, Failure::Redirected(Some("http://elsewhere".into()))),
+            (200, Failure::InvalidResponse("not json".into())),
+        ] {
+            let adapter = Scripted::new(vec![fail(status, failure)]);
+            let err = call(&adapter, &Settings::default()).await.unwrap_err();
+            assert_eq!(err.attempts(), 1, "{status}: {err:?}");
+        }
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_rate_limit_reset_that_fits_is_waited_out() {
+        let adapter = Scripted::new(vec![
+            fail(429, Failure::RateLimited(Some(Duration::from_secs(5)))),
+            ok(),
+        ]);
+        let done = call(&adapter, &Settings::default()).await.unwrap();
+        assert_eq!(done.attempts, 2);
+        let starts = adapter.starts();
+        assert_eq!(starts[1] - starts[0], Duration::from_secs(5));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_rate_limit_reset_past_the_deadline_returns_at_once() {
+        let adapter = Scripted::new(vec![fail(
+            429,
+            Failure::RateLimited(Some(Duration::from_secs(120))),
+        )]);
+        let started = Instant::now();
+        let err = call(&adapter, &Settings::default()).await.unwrap_err();
+        assert_eq!(started.elapsed(), Duration::ZERO, "no waiting");
+        match err {
+            DisconnectError::RateLimited { retry_after, ctx } => {
+                assert_eq!(retry_after, Some(Duration::from_secs(120)));
+                assert_eq!(ctx.attempts, 1);
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn hanging_attempts_time_out_and_the_deadline_ends_the_call() {
+        let adapter = Scripted::new(vec![Step::Hang, Step::Hang, Step::Hang]);
+        let settings = Settings {
+            deadline: Duration::from_secs(25),
+            ..Settings::default()
+        };
+        let started = Instant::now();
+        let err = call(&adapter, &settings).await.unwrap_err();
+        assert!(
+            matches!(err, DisconnectError::Timeout { deadline: true, .. }),
+            "{err:?}"
+        );
+        assert_eq!(err.attempts(), 3);
+        assert_eq!(
+            started.elapsed(),
+            Duration::from_secs(25),
+            "the call ends at its deadline"
+        );
+        let single = Scripted::new(vec![Step::Hang]);
+        let one = Settings {
+            max_attempts: 1,
+            ..Settings::default()
+        };
+        let err = call(&single, &one).await.unwrap_err();
+        assert!(
+            matches!(
+                err,
+                DisconnectError::Timeout {
+                    deadline: false,
+                    ..
+                }
+            ),
+            "{err:?}"
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn busy_is_waited_out_only_when_asked() {
+        let busy = || fail(400, Failure::Busy("sync in progress".into()));
+        let adapter = Scripted::new(vec![busy()]);
+        let err = call(&adapter, &Settings::default()).await.unwrap_err();
+        assert!(
+            matches!(err, DisconnectError::Busy { .. }) && err.attempts() == 1,
+            "{err:?}"
+        );
+
+        let waiting = Settings {
+            wait_for_sync: Some(Duration::from_secs(10)),
+            ..Settings::default()
+        };
+        let adapter = Scripted::new(vec![busy(), busy(), busy(), busy(), ok()]);
+        let done = call(&adapter, &waiting).await.unwrap();
+        assert_eq!(
+            done.attempts, 5,
+            "busy polls do not use up the retry budget"
+        );
+        let adapter = Scripted::new((0..6).map(|_| busy()).collect());
+        let err = call(&adapter, &waiting).await.unwrap_err();
+        assert!(matches!(err, DisconnectError::Busy { .. }), "{err:?}");
+        assert_eq!(err.attempts(), 6, "polled every 2 s for 10 s");
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn not_found_can_mean_already_gone() {
+        let adapter = Scripted::new(vec![fail(404, Failure::NotFound("gone".into()))]);
+        let settings = Settings {
+            not_found_is_gone: true,
+            ..Settings::default()
+        };
+        let done = call(&adapter, &settings).await.unwrap();
+        assert_eq!(
+            (done.status, done.http_status),
+            (DisconnectStatus::AlreadyDisconnected, 404)
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_rate_limited_lane_holds_other_calls() {
+        let lane = Arc::new(Lane::default());
+        let first = Scripted::new(vec![
+            fail(429, Failure::RateLimited(Some(Duration::from_secs(7)))),
+            ok(),
+        ]);
+        let second = Scripted::new(vec![ok()]);
+        let settings = Settings::default();
+        let t0 = Instant::now();
+        run(first.as_ref(), &lane, &settings, &target(), None)
+            .await
+            .unwrap();
+        // A call starting while the lane is paused (here: right after the pause ended) waits.
+        lane.pause_until(Instant::now() + Duration::from_secs(3));
+        run(second.as_ref(), &lane, &settings, &target(), None)
+            .await
+            .unwrap();
+        assert_eq!(first.starts()[1] - t0, Duration::from_secs(7));
+        assert_eq!(second.starts()[0] - t0, Duration::from_secs(10));
+    }
+
+    #[test]
+    fn backoff_is_full_jitter_under_the_cap() {
+        let settings = Settings::default();
+        for retry in 0..40 {
+            let cap =
+                (settings.initial_backoff * 2u32.pow(retry.min(20))).min(settings.max_backoff);
+            for _ in 0..50 {
+                assert!(backoff(&settings, retry) <= cap);
+            }
+        }
+        let spread: std::collections::BTreeSet<Duration> =
+            (0..50).map(|_| backoff(&settings, 3)).collect();
+        assert!(spread.len() > 10, "the wait is random");
+    }
+}

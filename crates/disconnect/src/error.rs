@@ -1,0 +1,233 @@
+//! [`DisconnectError`]: every way a call can fail, each with its context.
+
+use std::fmt;
+use std::time::Duration;
+
+use crate::{Target, Vendor};
+
+/// What every error carries: where, how far it got, and the vendor's request id.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct ErrorContext {
+    /// The vendor.
+    pub vendor: Vendor,
+    /// The target.
+    pub target: Target,
+    /// The HTTP status of the last answer, when there was one.
+    pub http_status: Option<u16>,
+    /// The vendor's request id from the last answer, when it sent one.
+    pub request_id: Option<String>,
+    /// Requests sent (0 when none was).
+    pub attempts: u32,
+}
+
+impl fmt::Display for ErrorContext {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut parts = Vec::new();
+        if let Some(status) = self.http_status {
+            parts.push(format!("HTTP {status}"));
+        }
+        if let Some(id) = &self.request_id {
+            parts.push(format!("request id {id}"));
+        }
+        parts.push(match self.attempts {
+            0 => "nothing sent".to_string(),
+            1 => "1 attempt".to_string(),
+            n => format!("{n} attempts"),
+        });
+        write!(f, "[{}]", parts.join(", "))
+    }
+}
+
+/// Why a connection could not be confirmed cut. Never contains an API key.
+///
+/// `Display` reads `<target>: <what happened> [HTTP status, request id, attempts]`.
+#[derive(Debug, Clone, thiserror::Error)]
+#[non_exhaustive]
+pub enum DisconnectError {
+    /// The vendor has no API key configured.
+    #[error("{}: {} is not configured: set {variable} {ctx}", ctx.target, ctx.vendor)]
+    NotConfigured {
+        /// Context.
+        ctx: ErrorContext,
+        /// The variable to set.
+        variable: &'static str,
+    },
+    /// 401: the key was refused.
+    #[error("{}: {} refused the API key: {message} {ctx}", ctx.target, ctx.vendor)]
+    Unauthorized {
+        /// Context.
+        ctx: ErrorContext,
+        /// The vendor's message.
+        message: String,
+    },
+    /// 403: the key may not do this.
+    #[error("{}: forbidden by {}: {message} {ctx}", ctx.target, ctx.vendor)]
+    Forbidden {
+        /// Context.
+        ctx: ErrorContext,
+        /// The vendor's message.
+        message: String,
+    },
+    /// 404: the vendor does not know the connection.
+    #[error("{}: not found at {}: {message} {ctx}", ctx.target, ctx.vendor)]
+    NotFound {
+        /// Context.
+        ctx: ErrorContext,
+        /// The vendor's message.
+        message: String,
+    },
+    /// Tartan 400 while a data sync runs: try again after it ends (see
+    /// [`crate::Settings::wait_for_sync`]).
+    #[error("{}: {} is busy: {message} {ctx}", ctx.target, ctx.vendor)]
+    Busy {
+        /// Context.
+        ctx: ErrorContext,
+        /// The vendor's message.
+        message: String,
+    },
+    /// 400 / 422: the vendor refused the request as invalid.
+    #[error("{}: {} refused the request as invalid: {} {ctx}", ctx.target, ctx.vendor, problems.join("; "))]
+    Invalid {
+        /// Context.
+        ctx: ErrorContext,
+        /// The vendor's titles and details (Persona) or `loc: msg` lines (Leen).
+        problems: Vec<String>,
+    },
+    /// 429, and no retry fits the deadline.
+    #[error("{}: rate limited by {}{} {ctx}", ctx.target, ctx.vendor, retry_after.map(|d| format!("; retry after {}s", d.as_secs_f64().ceil())).unwrap_or_default())]
+    RateLimited {
+        /// Context.
+        ctx: ErrorContext,
+        /// How long the vendor asked to wait, when it said.
+        retry_after: Option<Duration>,
+    },
+    /// 5xx.
+    #[error("{}: {} server error: {message} {ctx}", ctx.target, ctx.vendor)]
+    Server {
+        /// Context.
+        ctx: ErrorContext,
+        /// The vendor's message, or the start of the body.
+        message: String,
+    },
+    /// A status the vendor's spec does not list.
+    #[error("{}: unexpected answer from {}: {body} {ctx}", ctx.target, ctx.vendor)]
+    Unexpected {
+        /// Context.
+        ctx: ErrorContext,
+        /// The first KiB of the body (lossy UTF-8).
+        body: String,
+    },
+    /// A redirect (never followed: the API key must not go to another host).
+    #[error("{}: {} answered with a redirect to {} that was not followed {ctx}", ctx.target, ctx.vendor, location.as_deref().unwrap_or("nowhere"))]
+    Redirected {
+        /// Context.
+        ctx: ErrorContext,
+        /// The `Location` header.
+        location: Option<String>,
+    },
+    /// The request or its answer was lost on the way (connection refused or reset).
+    #[error("{}: could not reach {}: {message} {ctx}", ctx.target, ctx.vendor)]
+    Transport {
+        /// Context.
+        ctx: ErrorContext,
+        /// What went wrong.
+        message: String,
+    },
+    /// An attempt, or the whole call, ran out of time.
+    #[error("{}: {} did not answer in time ({}) {ctx}", ctx.target, ctx.vendor, if *deadline { "the call's deadline passed" } else { "attempt timeout" })]
+    Timeout {
+        /// Context.
+        ctx: ErrorContext,
+        /// `true` when the call's deadline passed, `false` for one attempt's timeout.
+        deadline: bool,
+    },
+    /// An answer that could not be read: not JSON, wrong shape, or over the size cap. The vendor
+    /// may have acted: call again to learn the connection's state.
+    #[error("{}: unreadable answer from {}: {message} {ctx}", ctx.target, ctx.vendor)]
+    InvalidResponse {
+        /// Context.
+        ctx: ErrorContext,
+        /// What was wrong.
+        message: String,
+    },
+}
+
+impl DisconnectError {
+    /// The context every variant carries.
+    pub fn ctx(&self) -> &ErrorContext {
+        match self {
+            Self::NotConfigured { ctx, .. }
+            | Self::Unauthorized { ctx, .. }
+            | Self::Forbidden { ctx, .. }
+            | Self::NotFound { ctx, .. }
+            | Self::Busy { ctx, .. }
+            | Self::Invalid { ctx, .. }
+            | Self::RateLimited { ctx, .. }
+            | Self::Server { ctx, .. }
+            | Self::Unexpected { ctx, .. }
+            | Self::Redirected { ctx, .. }
+            | Self::Transport { ctx, .. }
+            | Self::Timeout { ctx, .. }
+            | Self::InvalidResponse { ctx, .. } => ctx,
+        }
+    }
+
+    /// The vendor.
+    pub fn vendor(&self) -> Vendor {
+        self.ctx().vendor
+    }
+
+    /// The target.
+    pub fn target(&self) -> &Target {
+        &self.ctx().target
+    }
+
+    /// The HTTP status of the last answer, when there was one.
+    pub fn http_status(&self) -> Option<u16> {
+        self.ctx().http_status
+    }
+
+    /// The vendor's request id, when it sent one.
+    pub fn request_id(&self) -> Option<&str> {
+        self.ctx().request_id.as_deref()
+    }
+
+    /// Requests sent.
+    pub fn attempts(&self) -> u32 {
+        self.ctx().attempts
+    }
+
+    /// A stable snake_case name for the variant (`rate_limited`), for logs and reports.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Self::NotConfigured { .. } => "not_configured",
+            Self::Unauthorized { .. } => "unauthorized",
+            Self::Forbidden { .. } => "forbidden",
+            Self::NotFound { .. } => "not_found",
+            Self::Busy { .. } => "busy",
+            Self::Invalid { .. } => "invalid",
+            Self::RateLimited { .. } => "rate_limited",
+            Self::Server { .. } => "server",
+            Self::Unexpected { .. } => "unexpected",
+            Self::Redirected { .. } => "redirected",
+            Self::Transport { .. } => "transport",
+            Self::Timeout { .. } => "timeout",
+            Self::InvalidResponse { .. } => "invalid_response",
+        }
+    }
+
+    /// Whether the same call may succeed later without any change: transport errors, timeouts,
+    /// rate limits, Tartan's busy answer and the 500/502/503/504 server errors.
+    pub fn is_retryable(&self) -> bool {
+        match self {
+            Self::Transport { .. }
+            | Self::Timeout { .. }
+            | Self::RateLimited { .. }
+            | Self::Busy { .. } => true,
+            Self::Server { ctx, .. } => {
+                matches!(ctx.http_status, Some(500 | 502 | 503 | 504) | None)
+            }
+            _ => false,
+        }
+    }
+}

@@ -1,0 +1,365 @@
+//! Cut connections at Tartan HyperSync, Persona Connect and Leen through one API.
+//!
+//! A [`Disconnector`] holds each vendor's credentials and turns every vendor's way of saying
+//! "done", "already done", "busy", "slow down" and "who are you" into one vocabulary:
+//! `Ok(`[`Disconnected`]`)` with [`DisconnectStatus::Disconnected`] or
+//! [`DisconnectStatus::AlreadyDisconnected`], or a [`DisconnectError`] that says what happened,
+//! with the vendor's HTTP status, request id and the number of attempts. It retries only what is
+//! safe to retry, within a deadline for the whole call, and pauses a vendor's lane when it says
+//! to slow down.
+//!
+//! ```no_run
+//! use disconnect::{Disconnector, DisconnectStatus, Target};
+//!
+//! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
+//! // TARTAN_API_KEY, PERSONA_API_KEY, LEEN_API_KEY (+ optional *_BASE_URL)
+//! let disconnector = Disconnector::from_env()?;
+//! for text in [
+//!     "tartan:acme-corp",
+//!     "persona:cxn_ABC123",
+//!     "leen:0b9c2f4e-8a43-4d3a-9a1e-2f7a5b6c7d8e/6f1d2c3b-4a59-4e7f-8d6c-5b4a39281706",
+//! ] {
+//!     let target: Target = text.parse()?; // validated: nothing is sent for bad input
+//!     match disconnector.disconnect(&target).await {
+//!         Ok(done) if done.status == DisconnectStatus::AlreadyDisconnected => println!("{target}: already gone"),
+//!         Ok(done) => println!("{target}: disconnected in {} attempt(s)", done.attempts),
+//!         Err(e) if e.is_retryable() => println!("{target}: try again later: {e}"),
+//!         Err(e) => println!("{target}: {e}"),
+//!     }
+//! }
+//! # Ok(())
+//! # }
+//! ```
+//!
+//! # Mapping
+//!
+//! | vendor | answer | result |
+//! |---|---|---|
+//! | Tartan | 200 | `Disconnected` |
+//! | Tartan | 409 already terminated | `AlreadyDisconnected` |
+//! | Tartan | 400 sync in progress | `Busy` (retried while [`Settings::wait_for_sync`] allows) |
+//! | Tartan | other 400 | `Invalid` |
+//! | Tartan | 401 | `Unauthorized` |
+//! | Tartan | 404 | `NotFound` |
+//! | Tartan | 500 | `Server` (retried) |
+//! | Persona | 200 | `Disconnected` |
+//! | Persona | 409 already inactive | `AlreadyDisconnected` |
+//! | Persona | 400, 422 | `Invalid` (titles and details kept) |
+//! | Persona | 401 / 403 | `Unauthorized` / `Forbidden` |
+//! | Persona | 404 | `NotFound` |
+//! | Persona | 429 | `RateLimited` (retried after `RateLimit-Reset` if it fits the deadline) |
+//! | Leen | 200 | `Disconnected` |
+//! | Leen | 404 (also a second delete) | `NotFound` |
+//! | Leen | 422 | `Invalid` (`loc: msg` kept) |
+//! | any | 401 / 403 / 404 / 429 not in the spec | `Unauthorized` / `Forbidden` / `NotFound` / `RateLimited` |
+//! | any | 500, 502, 503, 504 | `Server` (retried); other 5xx: `Server` |
+//! | any | 3xx | `Redirected` (never followed: the key stays with the vendor's host) |
+//! | any | other status | `Unexpected { body: first 1 KiB }` |
+//! | any | connection refused / reset | `Transport` (retried) |
+//! | any | no answer within [`Settings::attempt_timeout`] | `Timeout` (retried) |
+//! | any | body not JSON, wrong shape, or over 1 MiB | `InvalidResponse` (not retried: the vendor may have acted) |
+//!
+//! With [`Settings::not_found_is_gone`], `NotFound` becomes `AlreadyDisconnected`.
+//!
+//! # Retries
+//!
+//! Connect errors, timeouts, 429 and 500/502/503/504 are retried, up to
+//! [`Settings::max_attempts`] requests, waiting a random time up to
+//! `min(max_backoff, initial_backoff * 2^n)` (full jitter), or the vendor's `RateLimit-Reset` /
+//! `Retry-After` (seconds or HTTP date) when it gives one. A wait that would pass the call's
+//! [`Settings::deadline`] is not taken: the call returns at once (`RateLimited` with the reset
+//! time). No other 4xx is ever retried. Every Persona request carries an `Idempotency-Key`,
+//! the same on every retry and on every run for the same connection
+//! ([`Disconnector::idempotency_key`]), so a retry can never act twice.
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+// With some vendors compiled out, parts of the shared classification go unused.
+#![cfg_attr(
+    not(all(feature = "tartan", feature = "persona", feature = "leen")),
+    allow(dead_code)
+)]
+
+mod adapter;
+mod config;
+mod engine;
+mod error;
+mod outcome;
+mod plan;
+mod target;
+mod vendor;
+mod vendors;
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use futures_util::{Stream, StreamExt};
+use sha2::{Digest, Sha256};
+use tokio::sync::Semaphore;
+
+pub use config::{ConfigError, DisconnectorBuilder, Settings};
+pub use error::{DisconnectError, ErrorContext};
+pub use outcome::{DisconnectStatus, Disconnected, VendorRecord};
+pub use plan::{PlannedRequest, REDACTED};
+pub use target::{MAX_ID_BYTES, Target, TargetError};
+pub use vendor::Vendor;
+
+/// The Leen client crate.
+#[cfg(feature = "leen")]
+pub use leen_client as leen;
+/// The Persona client crate.
+#[cfg(feature = "persona")]
+pub use persona_client as persona;
+/// The Tartan client crate.
+#[cfg(feature = "tartan")]
+pub use tartan_client as tartan;
+
+use adapter::Adapter;
+use engine::Lane;
+
+/// Cuts connections at every configured vendor. Cheap to clone; share one per process.
+#[derive(Clone)]
+pub struct Disconnector {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    settings: Settings,
+    adapters: BTreeMap<Vendor, Box<dyn Adapter>>,
+    lanes: BTreeMap<Vendor, Lane>,
+}
+
+impl std::fmt::Debug for Disconnector {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Disconnector")
+            .field("vendors", &self.configured_vendors())
+            .field("settings", &self.inner.settings)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Options of [`Disconnector::disconnect_all`].
+#[derive(Debug, Clone)]
+pub struct BulkOptions {
+    /// Calls in flight at once, all vendors together (at least 1). Default 16.
+    pub concurrency: usize,
+    /// Calls in flight at once per vendor; vendors not listed are limited only by
+    /// `concurrency`.
+    pub per_vendor: BTreeMap<Vendor, usize>,
+}
+
+impl Default for BulkOptions {
+    fn default() -> Self {
+        Self {
+            concurrency: 16,
+            per_vendor: BTreeMap::new(),
+        }
+    }
+}
+
+impl Disconnector {
+    /// Start building one.
+    pub fn builder() -> DisconnectorBuilder {
+        DisconnectorBuilder::default()
+    }
+
+    /// Build from `TARTAN_API_KEY`, `PERSONA_API_KEY`, `LEEN_API_KEY` and the optional
+    /// `*_BASE_URL` variables, with default [`Settings`].
+    pub fn from_env() -> Result<Self, ConfigError> {
+        DisconnectorBuilder::default().from_env()?.build()
+    }
+
+    fn from_builder(builder: DisconnectorBuilder) -> Result<Self, ConfigError> {
+        let settings = builder.settings;
+        let mut adapters: BTreeMap<Vendor, Box<dyn Adapter>> = BTreeMap::new();
+        for (vendor, (key, key_var)) in builder.keys {
+            let (url, url_var) = builder
+                .urls
+                .get(&vendor)
+                .cloned()
+                .unwrap_or((vendor.default_base_url().to_string(), None));
+            config::check_base_url(vendor, &url, url_var, settings.allow_insecure_http)?;
+            let adapter = make_adapter(vendor, key.0, &url, url_var, key_var, &settings)?;
+            adapters.insert(vendor, adapter);
+        }
+        let lanes = Vendor::ALL
+            .into_iter()
+            .map(|v| (v, Lane::default()))
+            .collect();
+        Ok(Self {
+            inner: Arc::new(Inner {
+                settings,
+                adapters,
+                lanes,
+            }),
+        })
+    }
+
+    /// The vendors with credentials.
+    pub fn configured_vendors(&self) -> Vec<Vendor> {
+        self.inner.adapters.keys().copied().collect()
+    }
+
+    /// The settings in force.
+    pub fn settings(&self) -> &Settings {
+        &self.inner.settings
+    }
+
+    /// The `Idempotency-Key` sent with every Persona request for this target: derived from
+    /// the vendor, the connection id and [`Settings::operation_id`], so that retries and a
+    /// restarted job reuse it. `None` for vendors without idempotency keys.
+    pub fn idempotency_key(&self, target: &Target) -> Option<String> {
+        let Target::Persona { connection_id } = target else {
+            return None;
+        };
+        let mut hash = Sha256::new();
+        hash.update(b"disconnect/persona/deactivate\n");
+        hash.update(connection_id.as_bytes());
+        hash.update(b"\n");
+        hash.update(
+            self.inner
+                .settings
+                .operation_id
+                .as_deref()
+                .unwrap_or("")
+                .as_bytes(),
+        );
+        let hex: String = hash
+            .finalize()
+            .iter()
+            .take(16)
+            .map(|b| format!("{b:02x}"))
+            .collect();
+        Some(format!("disconnect-{hex}"))
+    }
+
+    fn adapter(&self, target: &Target) -> Result<&dyn Adapter, DisconnectError> {
+        let vendor = target.vendor();
+        self.inner
+            .adapters
+            .get(&vendor)
+            .map(|a| a.as_ref())
+            .ok_or_else(|| DisconnectError::NotConfigured {
+                ctx: ErrorContext {
+                    vendor,
+                    target: target.clone(),
+                    http_status: None,
+                    request_id: None,
+                    attempts: 0,
+                },
+                variable: vendor.api_key_var(),
+            })
+    }
+
+    /// The exact request [`Disconnector::disconnect`] would send first, secrets redacted.
+    /// Sends nothing.
+    pub fn plan(&self, target: &Target) -> Result<PlannedRequest, DisconnectError> {
+        let key = self.idempotency_key(target);
+        Ok(self.adapter(target)?.plan(target, key.as_deref()))
+    }
+
+    /// Cut one connection: retries, waits and the deadline as in [`Settings`].
+    pub async fn disconnect(&self, target: &Target) -> Result<Disconnected, DisconnectError> {
+        let adapter = self.adapter(target)?;
+        let key = self.idempotency_key(target);
+        let lane = &self.inner.lanes[&target.vendor()];
+        engine::run(adapter, lane, &self.inner.settings, target, key.as_deref()).await
+    }
+
+    /// Cut many connections, yielding one result per target in completion order.
+    ///
+    /// Targets are pulled from `targets` only as calls start, so memory grows with
+    /// `options.concurrency`, not with the number of targets. When a vendor answers 429 with a
+    /// reset time, its lane pauses until then instead of sending more.
+    pub fn disconnect_all<I>(
+        &self,
+        targets: I,
+        options: BulkOptions,
+    ) -> impl Stream<Item = Result<Disconnected, DisconnectError>> + Send + 'static
+    where
+        I: IntoIterator<Item = Target>,
+        I::IntoIter: Send + 'static,
+    {
+        let limits: Arc<BTreeMap<Vendor, Arc<Semaphore>>> = Arc::new(
+            options
+                .per_vendor
+                .iter()
+                .map(|(vendor, n)| (*vendor, Arc::new(Semaphore::new((*n).max(1)))))
+                .collect(),
+        );
+        let this = self.clone();
+        futures_util::stream::iter(targets)
+            .map(move |target| {
+                let (this, limits) = (this.clone(), limits.clone());
+                async move {
+                    let _permit = match limits.get(&target.vendor()) {
+                        Some(semaphore) => Some(
+                            semaphore
+                                .clone()
+                                .acquire_owned()
+                                .await
+                                .expect("semaphore never closed"),
+                        ),
+                        None => None,
+                    };
+                    this.disconnect(&target).await
+                }
+            })
+            .buffer_unordered(options.concurrency.max(1))
+    }
+}
+
+#[cfg_attr(not(feature = "persona"), allow(unused_variables))]
+fn make_adapter(
+    vendor: Vendor,
+    key: secrecy::SecretString,
+    url: &str,
+    url_var: Option<&'static str>,
+    key_var: Option<&'static str>,
+    settings: &Settings,
+) -> Result<Box<dyn Adapter>, ConfigError> {
+    #[allow(unused_macros)]
+    macro_rules! client {
+        ($krate:ident) => {{
+            // The generated constructor checks the key and URL, marks the key sensitive and
+            // never follows redirects.
+            let builder =
+                reqwest::ClientBuilder::new().connect_timeout(std::time::Duration::from_secs(10));
+            $krate::Client::with_api_key_and_builder(url, key, builder).map_err(|e| match e {
+                $krate::ConfigError::InvalidApiKey => ConfigError::InvalidApiKey {
+                    vendor,
+                    variable: key_var,
+                },
+                other => ConfigError::InvalidBaseUrl {
+                    vendor,
+                    variable: url_var,
+                    url: url.to_string(),
+                    reason: other.to_string(),
+                },
+            })?
+        }};
+    }
+    let base_url = url.trim_end_matches('/').to_string();
+    match vendor {
+        #[cfg(feature = "tartan")]
+        Vendor::Tartan => Ok(Box::new(vendors::tartan::Tartan {
+            client: client!(tartan_client),
+            base_url,
+        })),
+        #[cfg(feature = "persona")]
+        Vendor::Persona => Ok(Box::new(vendors::persona::Persona {
+            client: client!(persona_client),
+            base_url,
+            version: settings.persona_version,
+        })),
+        #[cfg(feature = "leen")]
+        Vendor::Leen => Ok(Box::new(vendors::leen::Leen {
+            client: client!(leen_client),
+            base_url,
+        })),
+        #[allow(unreachable_patterns)]
+        other => Err(ConfigError::VendorNotCompiled {
+            vendor: other,
+            feature: other.id(),
+        }),
+    }
+}

@@ -1,0 +1,58 @@
+//! [`Disconnected`]: what a successful call returns.
+
+use std::time::Duration;
+
+use crate::{Target, Vendor};
+
+/// Whether this call cut the connection or found it already cut.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DisconnectStatus {
+    /// The vendor cut the connection in answer to this call.
+    Disconnected,
+    /// The connection was already cut (Tartan 409, Persona 409, or NotFound with
+    /// [`crate::Settings::not_found_is_gone`]).
+    AlreadyDisconnected,
+}
+
+/// The vendor's own record of the result.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub enum VendorRecord {
+    /// Tartan's message (`"Connection terminated successfully"`, or the 409's).
+    #[cfg(feature = "tartan")]
+    Tartan {
+        /// The `message` field.
+        message: Option<String>,
+    },
+    /// Persona's Connection after deactivation.
+    #[cfg(feature = "persona")]
+    Persona(Box<persona_client::types::Connection>),
+    /// Leen's connection after deletion.
+    #[cfg(feature = "leen")]
+    Leen(Box<leen_client::types::ConnectionRespModel>),
+    /// The vendor's answer holds no record (e.g. Persona's 409, or a NotFound taken as gone).
+    None,
+}
+
+/// A connection that is no longer live.
+#[derive(Debug, Clone)]
+pub struct Disconnected {
+    /// The vendor.
+    pub vendor: Vendor,
+    /// The target.
+    pub target: Target,
+    /// Cut now, or already cut.
+    pub status: DisconnectStatus,
+    /// The HTTP status of the final answer.
+    pub http_status: u16,
+    /// The vendor's request id, when it sends one (Persona's `Request-Id` header, Tartan's
+    /// `requestId` field).
+    pub request_id: Option<String>,
+    /// Requests sent, the last included.
+    pub attempts: u32,
+    /// Time from the call to the final answer, waits included.
+    pub elapsed: Duration,
+    /// The vendor's record.
+    pub record: VendorRecord,
+}

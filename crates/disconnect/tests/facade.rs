@@ -1,0 +1,641 @@
+//! The facade against `disconnect-fakes`: the mapping table, retries per injected fault (with
+//! exact attempt counts), idempotency keys as the vendor saw them, plans and bulk runs.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::time::Duration;
+
+use disconnect::{BulkOptions, DisconnectError, DisconnectStatus, Disconnector, Target, Vendor};
+use disconnect_fakes::{FakeConfig, FakeServer, Fault, Vendor as FakeVendor};
+use futures_util::StreamExt;
+use serde_json::json;
+
+const ORG: &str = "0b9c2f4e-8a43-4d3a-9a1e-2f7a5b6c7d8e";
+const CONN: &str = "6f1d2c3b-4a59-4e7f-8d6c-5b4a39281706";
+
+fn fake(v: Vendor) -> FakeVendor {
+    match v {
+        Vendor::Tartan => FakeVendor::Tartan,
+        Vendor::Persona => FakeVendor::Persona,
+        Vendor::Leen => FakeVendor::Leen,
+    }
+}
+
+async fn fakes_with(config: FakeConfig) -> FakeServer {
+    let fakes = FakeServer::start(config).await.unwrap();
+    fakes.seed(&serde_json::from_value(json!({
+        "tartan": [{"client_org": "acme"}, {"client_org": "busy"}, {"client_org": "done", "terminated": true}],
+        "persona": [{"id": "cxn_1"}, {"id": "cxn_2", "status": "pending"}, {"id": "cxn_off", "status": "inactive"}],
+        "leen": [{"organization_id": ORG, "connection_id": CONN}]
+    }))
+    .unwrap());
+    fakes
+}
+
+async fn fakes() -> FakeServer {
+    fakes_with(FakeConfig::default()).await
+}
+
+/// A disconnector pointed at the fakes, with millisecond backoff so retries run quickly.
+fn builder(fakes: &FakeServer) -> disconnect::DisconnectorBuilder {
+    let mut b = Disconnector::builder().backoff(Duration::from_millis(1), Duration::from_millis(5));
+    for v in Vendor::ALL {
+        b = b
+            .api_key(v, fakes.api_key(fake(v)))
+            .base_url(v, fakes.base_url(fake(v)));
+    }
+    b
+}
+
+fn t(text: &str) -> Target {
+    text.parse().unwrap()
+}
+
+fn leen() -> Target {
+    t(&format!("leen:{ORG}/{CONN}"))
+}
+
+/// `status HTTP attempts` or `error-kind HTTP attempts`, for compact assertions.
+fn summary(result: &Result<disconnect::Disconnected, DisconnectError>) -> String {
+    match result {
+        Ok(d) => format!("{:?} {} x{}", d.status, d.http_status, d.attempts),
+        Err(e) => format!(
+            "{} {} x{}",
+            e.kind(),
+            e.http_status().map(|s| s.to_string()).unwrap_or("-".into()),
+            e.attempts()
+        ),
+    }
+}
+
+#[tokio::test]
+async fn the_mapping_table() {
+    // Persona: 6 requests reach the limiter below before the 429 row (faults never do).
+    let fakes = fakes_with(FakeConfig {
+        persona_rate_limit: 6,
+        ..FakeConfig::default()
+    })
+    .await;
+    let d = builder(&fakes).max_attempts(1).build().unwrap();
+    fakes.start_tartan_sync("busy", Duration::from_secs(3600));
+    let wrong_key = Disconnector::builder()
+        .api_key(Vendor::Tartan, "wrong")
+        .base_url(Vendor::Tartan, fakes.base_url(FakeVendor::Tartan))
+        .api_key(Vendor::Persona, "wrong")
+        .base_url(Vendor::Persona, fakes.base_url(FakeVendor::Persona))
+        .api_key(Vendor::Leen, "wrong")
+        .base_url(Vendor::Leen, fakes.base_url(FakeVendor::Leen))
+        .max_attempts(1)
+        .build()
+        .unwrap();
+
+    let mut rows = Vec::new();
+    let mut row = |label: &str, r: Result<disconnect::Disconnected, DisconnectError>| {
+        rows.push(format!("{label:<40} {}", summary(&r)));
+        r
+    };
+    let done = row("tartan 200", d.disconnect(&t("tartan:acme")).await).unwrap();
+    assert!(
+        matches!(&done.record, disconnect::VendorRecord::Tartan { message: Some(m) } if m.contains("terminated"))
+    );
+    row(
+        "tartan 409 already terminated",
+        d.disconnect(&t("tartan:acme")).await,
+    )
+    .unwrap();
+    let busy = row(
+        "tartan 400 sync in progress",
+        d.disconnect(&t("tartan:busy")).await,
+    )
+    .unwrap_err();
+    assert!(busy.is_retryable());
+    row("tartan 401", wrong_key.disconnect(&t("tartan:acme")).await).unwrap_err();
+    row("tartan 404", d.disconnect(&t("tartan:nobody")).await).unwrap_err();
+    fakes.push_fault(
+        FakeVendor::Tartan,
+        Fault::Status {
+            status: 500,
+            body: json!({"requestId": "r-500", "message": "Internal Server Error", "data": null}),
+            headers: Default::default(),
+        },
+    );
+    let server = row("tartan 500", d.disconnect(&t("tartan:nobody")).await).unwrap_err();
+    assert_eq!(
+        server.request_id(),
+        Some("r-500"),
+        "Tartan's requestId body field"
+    );
+
+    let done = row("persona 200", d.disconnect(&t("persona:cxn_1")).await).unwrap();
+    assert!(
+        done.request_id
+            .as_deref()
+            .is_some_and(|id| id.starts_with("req_")),
+        "Request-Id header"
+    );
+    assert!(
+        matches!(&done.record, disconnect::VendorRecord::Persona(c) if c.attributes.status == "inactive")
+    );
+    row(
+        "persona 409 already inactive",
+        d.disconnect(&t("persona:cxn_off")).await,
+    )
+    .unwrap();
+    row(
+        "persona 401",
+        wrong_key.disconnect(&t("persona:cxn_2")).await,
+    )
+    .unwrap_err();
+    row("persona 404", d.disconnect(&t("persona:cxn_nope")).await).unwrap_err();
+    fakes.push_fault(
+        FakeVendor::Persona,
+        Fault::Status {
+            status: 403,
+            body: json!({"errors": [{"title": "Forbidden"}]}),
+            headers: Default::default(),
+        },
+    );
+    row("persona 403", d.disconnect(&t("persona:cxn_2")).await).unwrap_err();
+    fakes.push_fault(
+        FakeVendor::Persona,
+        Fault::Status {
+            status: 400,
+            body: json!({"errors": [{"title": "Bad request", "details": "why"}]}),
+            headers: Default::default(),
+        },
+    );
+    let invalid = row("persona 400", d.disconnect(&t("persona:cxn_2")).await).unwrap_err();
+    assert!(
+        matches!(&invalid, DisconnectError::Invalid { problems, .. } if problems == &["Bad request: why"])
+    );
+    fakes.push_fault(
+        FakeVendor::Persona,
+        Fault::Status {
+            status: 422,
+            body: json!({"errors": [{"title": "Invalid"}]}),
+            headers: Default::default(),
+        },
+    );
+    row("persona 422", d.disconnect(&t("persona:cxn_2")).await).unwrap_err();
+    for _ in 0..3 {
+        let _ = d.disconnect(&t("persona:cxn_nope")).await;
+    }
+    let limited = row("persona 429", d.disconnect(&t("persona:cxn_2")).await).unwrap_err();
+    assert!(
+        matches!(
+            limited,
+            DisconnectError::RateLimited {
+                retry_after: Some(_),
+                ..
+            }
+        ),
+        "{limited:?}"
+    );
+
+    let done = row("leen 200", d.disconnect(&leen()).await).unwrap();
+    assert!(matches!(&done.record, disconnect::VendorRecord::Leen(c) if !c.is_active));
+    row("leen 404 second delete", d.disconnect(&leen()).await).unwrap_err();
+    row("leen 401", wrong_key.disconnect(&leen()).await).unwrap_err();
+    fakes.push_fault(FakeVendor::Leen, Fault::Status { status: 422, body: json!({"detail": [{"loc": ["path", "connection_id"], "msg": "Input should be a valid UUID", "type": "uuid_parsing"}]}), headers: Default::default() });
+    let invalid = row("leen 422", d.disconnect(&leen()).await).unwrap_err();
+    assert!(
+        matches!(&invalid, DisconnectError::Invalid { problems, .. } if problems == &["path.connection_id: Input should be a valid UUID"])
+    );
+    fakes.push_fault(
+        FakeVendor::Leen,
+        Fault::Status {
+            status: 418,
+            body: json!({"why": "x".repeat(5000)}),
+            headers: Default::default(),
+        },
+    );
+    let odd = row("leen 418 (not in the spec)", d.disconnect(&leen()).await).unwrap_err();
+    assert!(
+        matches!(&odd, DisconnectError::Unexpected { body, .. } if body.len() <= 1024 + 16),
+        "body cut to 1 KiB"
+    );
+
+    let gone = builder(&fakes).not_found_is_gone(true).build().unwrap();
+    row(
+        "leen 404 with not_found_is_gone",
+        gone.disconnect(&leen()).await,
+    )
+    .unwrap();
+    insta::assert_snapshot!(rows.join("\n"));
+}
+
+#[tokio::test]
+async fn each_fault_retried_or_not_with_exact_attempts() {
+    let fakes = fakes().await;
+    let d = builder(&fakes)
+        .attempt_timeout(Duration::from_millis(300))
+        .build()
+        .unwrap();
+    let status = |s: u16| Fault::Status {
+        status: s,
+        body: json!({"message": "x"}),
+        headers: Default::default(),
+    };
+    // (fault queued before each call, expected summary). Each case uses a fresh Persona id.
+    let cases: Vec<(&str, Vec<Fault>, &str)> = vec![
+        (
+            "close before response, then ok",
+            vec![Fault::CloseBeforeResponse],
+            "Disconnected 200 x2",
+        ),
+        (
+            "close before response x3",
+            vec![Fault::CloseBeforeResponse; 3],
+            "transport - x3",
+        ),
+        (
+            "reset mid-response: the retry replays",
+            vec![Fault::CloseMidResponse],
+            "Disconnected 200 x2",
+        ),
+        ("500 then ok", vec![status(500)], "Disconnected 200 x2"),
+        (
+            "502 503 then ok",
+            vec![status(502), status(503)],
+            "Disconnected 200 x3",
+        ),
+        (
+            "504 x3",
+            vec![status(504), status(504), status(504)],
+            "server 504 x3",
+        ),
+        ("501 is not retried", vec![status(501)], "server 501 x1"),
+        (
+            "429 without reset, then ok",
+            vec![Fault::Status {
+                status: 429,
+                body: json!({"errors": [{"title": "Rate limit exceeded"}]}),
+                headers: Default::default(),
+            }],
+            "Disconnected 200 x2",
+        ),
+        (
+            "timeout, then ok",
+            vec![Fault::Delay { millis: 1_000 }],
+            "Disconnected 200 x2",
+        ),
+        (
+            "malformed JSON is not retried",
+            vec![Fault::MalformedJson],
+            "invalid_response - x1",
+        ),
+        (
+            "truncated JSON is not retried",
+            vec![Fault::TruncatedJson],
+            "invalid_response - x1",
+        ),
+        (
+            "wrong content type",
+            vec![Fault::WrongContentType],
+            "invalid_response - x1",
+        ),
+        (
+            "oversized body",
+            vec![Fault::Oversized { bytes: 2 << 20 }],
+            "invalid_response - x1",
+        ),
+        (
+            "redirect is not followed",
+            vec![Fault::Redirect {
+                status: 307,
+                location: "http://127.0.0.2:1/x".into(),
+            }],
+            "redirected 307 x1",
+        ),
+    ];
+    let mut rows = Vec::new();
+    for (i, (label, faults, expected)) in cases.into_iter().enumerate() {
+        let id = format!("cxn_fault_{i}");
+        fakes.seed(&serde_json::from_value(json!({"persona": [{"id": id}]})).unwrap());
+        for f in faults {
+            fakes.push_fault(FakeVendor::Persona, f);
+        }
+        let result = d.disconnect(&t(&format!("persona:{id}"))).await;
+        assert_eq!(summary(&result), expected, "{label}: {result:?}");
+        assert_eq!(
+            fakes.pending_faults(FakeVendor::Persona),
+            0,
+            "{label}: every queued fault was used"
+        );
+        rows.push(format!("{label:<40} {}", summary(&result)));
+    }
+    assert_eq!(rows.len(), 14);
+}
+
+#[tokio::test]
+async fn the_idempotency_key_is_the_same_on_every_retry_and_every_run() {
+    let fakes = fakes().await;
+    let d = builder(&fakes).build().unwrap();
+    fakes.push_fault(FakeVendor::Persona, Fault::CloseBeforeResponse);
+    fakes.push_fault(
+        FakeVendor::Persona,
+        Fault::Status {
+            status: 503,
+            body: json!(null),
+            headers: Default::default(),
+        },
+    );
+    let target = t("persona:cxn_1");
+    let done = d.disconnect(&target).await.unwrap();
+    assert_eq!(done.attempts, 3);
+    let keys: Vec<String> = fakes
+        .requests_to(FakeVendor::Persona)
+        .iter()
+        .map(|r| r.header("idempotency-key").unwrap().to_string())
+        .collect();
+    assert_eq!(keys.len(), 3);
+    assert!(keys.iter().all(|k| k == &keys[0]), "{keys:?}");
+    assert_eq!(Some(keys[0].clone()), d.idempotency_key(&target));
+    // A new process (new Disconnector) derives the same key, so Persona replays its answer.
+    let again = builder(&fakes).build().unwrap();
+    assert_eq!(again.idempotency_key(&target), d.idempotency_key(&target));
+    let replay = again.disconnect(&target).await.unwrap();
+    assert_eq!(
+        replay.status,
+        DisconnectStatus::Disconnected,
+        "the stored 200, not a 409"
+    );
+    // Another operation id is another key.
+    let other = builder(&fakes)
+        .operation_id("offboarding-2026-11")
+        .build()
+        .unwrap();
+    assert_ne!(other.idempotency_key(&target), d.idempotency_key(&target));
+    assert_eq!(
+        other.disconnect(&target).await.unwrap().status,
+        DisconnectStatus::AlreadyDisconnected
+    );
+    // Every Persona request pins Key-Inflection and Persona-Version.
+    for r in fakes.requests_to(FakeVendor::Persona) {
+        assert_eq!(
+            (r.header("key-inflection"), r.header("persona-version")),
+            (Some("kebab"), Some("2025-12-08"))
+        );
+    }
+    assert_eq!(d.idempotency_key(&t("tartan:acme")), None);
+}
+
+#[tokio::test]
+async fn rate_limit_reset_is_honoured_and_pauses_the_lane() {
+    let fakes = fakes().await;
+    let d = builder(&fakes).build().unwrap();
+    fakes.push_fault(
+        FakeVendor::Leen,
+        Fault::RateLimited {
+            reset_secs: Some(1),
+            retry_after: None,
+        },
+    );
+    let done = d.disconnect(&leen()).await.unwrap();
+    assert_eq!(done.attempts, 2);
+    // Retry-After as an HTTP date works too.
+    let date = httpdate::fmt_http_date(std::time::SystemTime::now() + Duration::from_secs(1));
+    fakes.push_fault(
+        FakeVendor::Tartan,
+        Fault::RateLimited {
+            reset_secs: None,
+            retry_after: Some(date),
+        },
+    );
+    assert_eq!(d.disconnect(&t("tartan:acme")).await.unwrap().attempts, 2);
+    // A reset beyond the deadline: RateLimited at once, with the reset time.
+    let short = builder(&fakes)
+        .deadline(Duration::from_secs(5))
+        .build()
+        .unwrap();
+    fakes.push_fault(
+        FakeVendor::Persona,
+        Fault::RateLimited {
+            reset_secs: Some(3600),
+            retry_after: None,
+        },
+    );
+    match short.disconnect(&t("persona:cxn_1")).await.unwrap_err() {
+        DisconnectError::RateLimited { retry_after, ctx } => {
+            assert_eq!(retry_after, Some(Duration::from_secs(3600)));
+            assert_eq!((ctx.attempts, ctx.http_status), (1, Some(429)));
+        }
+        other => panic!("{other:?}"),
+    }
+    // The lane stays paused: the next Persona call does not even send.
+    let before = fakes.requests_to(FakeVendor::Persona).len();
+    let err = short.disconnect(&t("persona:cxn_2")).await.unwrap_err();
+    assert!(
+        matches!(err, DisconnectError::RateLimited { .. }) && err.attempts() == 0,
+        "{err:?}"
+    );
+    assert_eq!(fakes.requests_to(FakeVendor::Persona).len(), before);
+    // Other vendors' lanes are not affected.
+    assert!(short.disconnect(&t("tartan:busy")).await.is_ok());
+}
+
+#[tokio::test]
+async fn a_tartan_sync_is_waited_out_when_asked() {
+    let fakes = fakes().await;
+    fakes.start_tartan_sync("busy", Duration::from_millis(300));
+    let d = builder(&fakes)
+        .wait_for_sync(Some(Duration::from_secs(10)))
+        .sync_poll_interval(Duration::from_millis(100))
+        .build()
+        .unwrap();
+    let done = d.disconnect(&t("tartan:busy")).await.unwrap();
+    assert_eq!(done.status, DisconnectStatus::Disconnected);
+    assert!(done.attempts >= 2, "{}", done.attempts);
+}
+
+#[tokio::test]
+async fn the_deadline_bounds_the_whole_call() {
+    let fakes = fakes().await;
+    let d = builder(&fakes)
+        .deadline(Duration::from_millis(400))
+        .attempt_timeout(Duration::from_secs(5))
+        .build()
+        .unwrap();
+    fakes.push_fault(FakeVendor::Leen, Fault::Delay { millis: 3_000 });
+    let err = d.disconnect(&leen()).await.unwrap_err();
+    assert!(
+        matches!(err, DisconnectError::Timeout { deadline: true, .. }),
+        "{err:?}"
+    );
+    assert_eq!(err.attempts(), 1);
+}
+
+#[tokio::test]
+async fn connection_refused_is_a_retried_transport_error() {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let closed = format!("http://{}", listener.local_addr().unwrap());
+    drop(listener);
+    let d = Disconnector::builder()
+        .api_key(Vendor::Leen, "k")
+        .base_url(Vendor::Leen, closed)
+        .backoff(Duration::from_millis(1), Duration::from_millis(2))
+        .build()
+        .unwrap();
+    let err = d.disconnect(&leen()).await.unwrap_err();
+    assert!(
+        matches!(err, DisconnectError::Transport { .. }) && err.attempts() == 3,
+        "{err:?}"
+    );
+    assert!(err.is_retryable());
+}
+
+#[tokio::test]
+async fn plans_match_what_is_sent() {
+    let fakes = fakes().await;
+    let d = builder(&fakes).build().unwrap();
+    let mut shown = Vec::new();
+    for target in [t("tartan:acme"), t("persona:cxn_1"), leen()] {
+        let plan = d.plan(&target).unwrap();
+        fakes.clear_journal();
+        d.disconnect(&target).await.unwrap();
+        let sent = fakes.journal().pop().unwrap();
+        assert_eq!(
+            format!("{} {}", plan.method, plan.url),
+            format!("{} http://{}{}", sent.method, fakes.addr(), sent.path)
+        );
+        for (name, value) in &plan.headers {
+            let actual = sent
+                .header(name)
+                .unwrap_or_else(|| panic!("{target}: planned header {name} not sent"));
+            if value.contains(disconnect::REDACTED) {
+                assert!(actual.starts_with("fp:"), "{name} is the secret");
+            } else if !value.contains("<random>") {
+                assert_eq!(actual, value, "{target}: {name}");
+            }
+        }
+        let sent_names: BTreeSet<&str> = sent
+            .headers
+            .iter()
+            .map(|(n, _)| n.as_str())
+            .filter(|n| !matches!(*n, "host" | "content-length"))
+            .collect();
+        let planned_names: BTreeSet<&str> = plan.headers.iter().map(|(n, _)| n.as_str()).collect();
+        assert_eq!(sent_names, planned_names, "{target}: same headers");
+        if let disconnect_fakes::RecordedBody::Multipart(parts) = &sent.body {
+            assert_eq!(parts, &plan.multipart);
+        } else {
+            assert!(plan.multipart.is_empty());
+        }
+        shown.push(
+            plan.to_string()
+                .replace(&fakes.addr().to_string(), "127.0.0.1:[port]"),
+        );
+    }
+    insta::assert_snapshot!(shown.join("\n"));
+    assert_eq!(fakes.journal().len(), 1, "plan() sent nothing");
+}
+
+#[tokio::test]
+async fn bulk_yields_exactly_one_result_per_target() {
+    let fakes = fakes_with(FakeConfig {
+        persona_rate_limit: 40,
+        ..FakeConfig::default()
+    })
+    .await;
+    let mut targets = Vec::new();
+    let mut seed = json!({"tartan": [], "persona": [], "leen": []});
+    for i in 0..120 {
+        match i % 3 {
+            0 => {
+                seed["tartan"]
+                    .as_array_mut()
+                    .unwrap()
+                    .push(json!({"client_org": format!("org-{i}")}));
+                targets.push(t(&format!("tartan:org-{i}")));
+            }
+            1 => {
+                if i % 2 == 0 {
+                    seed["persona"]
+                        .as_array_mut()
+                        .unwrap()
+                        .push(json!({"id": format!("cxn_b{i}")}));
+                }
+                targets.push(t(&format!("persona:cxn_b{i}")));
+            }
+            _ => {
+                let conn = uuid::Uuid::from_u128(i as u128);
+                seed["leen"]
+                    .as_array_mut()
+                    .unwrap()
+                    .push(json!({"organization_id": ORG, "connection_id": conn}));
+                targets.push(Target::leen(ORG.parse().unwrap(), conn));
+            }
+        }
+    }
+    targets.push(t("tartan:acme"));
+    targets.push(t("tartan:acme")); // the same target twice: one cut, one already cut
+    fakes.seed(&serde_json::from_value(seed).unwrap());
+    let d = builder(&fakes).build().unwrap();
+    let options = BulkOptions {
+        concurrency: 8,
+        per_vendor: BTreeMap::from([(Vendor::Persona, 2)]),
+    };
+    let results: Vec<_> = d.disconnect_all(targets.clone(), options).collect().await;
+    assert_eq!(results.len(), targets.len());
+    let mut seen: Vec<String> = results
+        .iter()
+        .map(|r| match r {
+            Ok(d) => d.target.to_string(),
+            Err(e) => e.target().to_string(),
+        })
+        .collect();
+    let mut expected: Vec<String> = targets.iter().map(ToString::to_string).collect();
+    seen.sort();
+    expected.sort();
+    assert_eq!(seen, expected, "each target exactly once");
+    let count = |f: &dyn Fn(&Result<disconnect::Disconnected, DisconnectError>) -> bool| {
+        results.iter().filter(|r| f(r)).count()
+    };
+    assert_eq!(
+        count(&|r| matches!(r, Ok(d) if d.status == DisconnectStatus::AlreadyDisconnected)),
+        1
+    );
+    assert_eq!(
+        count(&|r| matches!(r, Err(DisconnectError::NotFound { .. }))),
+        20,
+        "unseeded Persona ids"
+    );
+    assert_eq!(count(&|r| r.is_ok()), 102);
+    // Persona's limit of 40 per minute was never exceeded: the per-vendor cap and lane kept order.
+    assert_eq!(
+        count(&|r| matches!(r, Err(DisconnectError::RateLimited { .. }))),
+        0
+    );
+}
+
+#[tokio::test]
+async fn a_rate_limited_lane_pauses_in_bulk_instead_of_hammering() {
+    let fakes = fakes().await;
+    let ids: Vec<String> = (0..6).map(|i| format!("cxn_lane_{i}")).collect();
+    fakes.seed(
+        &serde_json::from_value(
+            json!({"persona": ids.iter().map(|id| json!({"id": id})).collect::<Vec<_>>()}),
+        )
+        .unwrap(),
+    );
+    fakes.push_fault(
+        FakeVendor::Persona,
+        Fault::RateLimited {
+            reset_secs: Some(1),
+            retry_after: None,
+        },
+    );
+    let d = builder(&fakes).build().unwrap();
+    let targets: Vec<Target> = ids.iter().map(|id| t(&format!("persona:{id}"))).collect();
+    let options = BulkOptions {
+        concurrency: 1,
+        ..BulkOptions::default()
+    };
+    let results: Vec<_> = d.disconnect_all(targets, options).collect().await;
+    assert!(results.iter().all(|r| r.is_ok()), "{results:?}");
+    let sent = fakes.requests_to(FakeVendor::Persona);
+    assert_eq!(
+        sent.len(),
+        7,
+        "six cuts and the one 429: nothing sent into the pause"
+    );
+}

@@ -1,0 +1,95 @@
+//! Spans per call and attempt carry vendor, target, attempt, status and request id; nothing
+//! logged at TRACE level (reqwest and hyper included) contains an API key.
+
+use std::io::Write;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use disconnect::{Disconnector, Vendor};
+use disconnect_fakes::{FakeConfig, FakeServer, Fault, Vendor as FakeVendor};
+use serde_json::json;
+
+#[derive(Clone, Default)]
+struct Buffer(Arc<Mutex<Vec<u8>>>);
+
+impl Write for Buffer {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+#[tokio::test]
+async fn spans_carry_the_call_and_never_a_key() {
+    let keys = ["tartan-KEY-4b1f9e", "persona-KEY-77aa01", "leen-KEY-c3d2e1"];
+    let fakes = FakeServer::start(FakeConfig {
+        tartan_key: keys[0].into(),
+        persona_key: keys[1].into(),
+        leen_key: keys[2].into(),
+        ..FakeConfig::default()
+    })
+    .await
+    .unwrap();
+    fakes.seed(
+        &serde_json::from_value(
+            json!({"tartan": [{"client_org": "acme"}], "persona": [{"id": "cxn_1"}]}),
+        )
+        .unwrap(),
+    );
+    let buffer = Buffer::default();
+    let writer = buffer.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .with_max_level(tracing::Level::TRACE)
+        .with_ansi(false)
+        .with_span_events(tracing_subscriber::fmt::format::FmtSpan::CLOSE)
+        .with_writer(move || writer.clone())
+        .finish();
+    let _guard = tracing::subscriber::set_default(subscriber);
+
+    let d = Disconnector::builder()
+        .api_key(Vendor::Tartan, keys[0])
+        .base_url(Vendor::Tartan, fakes.base_url(FakeVendor::Tartan))
+        .api_key(Vendor::Persona, keys[1])
+        .base_url(Vendor::Persona, fakes.base_url(FakeVendor::Persona))
+        .api_key(Vendor::Leen, keys[2])
+        .base_url(Vendor::Leen, fakes.base_url(FakeVendor::Leen))
+        .backoff(Duration::from_millis(1), Duration::from_millis(2))
+        .build()
+        .unwrap();
+    fakes.push_fault(FakeVendor::Persona, Fault::CloseBeforeResponse);
+    d.disconnect(&"tartan:acme".parse().unwrap()).await.unwrap();
+    d.disconnect(&"persona:cxn_1".parse().unwrap())
+        .await
+        .unwrap();
+    let _ = d
+        .disconnect(
+            &"leen:0b9c2f4e-8a43-4d3a-9a1e-2f7a5b6c7d8e/6f1d2c3b-4a59-4e7f-8d6c-5b4a39281706"
+                .parse()
+                .unwrap(),
+        )
+        .await;
+    let _ = d.plan(&"persona:cxn_1".parse().unwrap());
+
+    let logged = String::from_utf8(buffer.0.lock().unwrap().clone()).unwrap();
+    assert!(
+        logged.contains("disconnect{vendor=Persona target=persona:cxn_1"),
+        "{logged}"
+    );
+    assert!(
+        logged.contains("attempt{attempt=2"),
+        "the retried attempt has its own span"
+    );
+    assert!(
+        logged.contains("request_id=\"req_fake") || logged.contains("request_id=req_fake"),
+        "{logged}"
+    );
+    assert!(logged.contains("status=404"), "Leen's 404 recorded");
+    for key in keys {
+        assert!(!logged.contains(key), "{key} appeared in the logs");
+        let hex: String = key.bytes().map(|b| format!("{b:02x}")).collect();
+        assert!(!logged.contains(&hex));
+    }
+}
