@@ -1,0 +1,218 @@
+//! `--fake` and `disconnect demo`: the built-in fake vendors.
+
+use std::time::Duration;
+
+use disconnect::{BulkOptions, Disconnector, DisconnectorBuilder, Target, Vendor};
+use disconnect_fakes::{FakeConfig, FakeServer, Seed};
+use futures_util::StreamExt;
+
+use crate::report::{Outcome, ReportLine};
+
+fn fake_vendor(v: Vendor) -> disconnect_fakes::Vendor {
+    match v {
+        Vendor::Tartan => disconnect_fakes::Vendor::Tartan,
+        Vendor::Persona => disconnect_fakes::Vendor::Persona,
+        Vendor::Leen => disconnect_fakes::Vendor::Leen,
+    }
+}
+
+/// Start fakes on a free loopback port with every target seeded as a live connection.
+pub async fn start_fakes(targets: &[&Target], config: FakeConfig) -> std::io::Result<FakeServer> {
+    let fakes = FakeServer::start(config).await?;
+    let mut seed = Seed::default();
+    for target in targets {
+        match target {
+            Target::Tartan { client_org } => seed.tartan.push(disconnect_fakes::TartanSeed {
+                client_org: client_org.clone(),
+                terminated: false,
+            }),
+            Target::Persona { connection_id } => seed.persona.push(disconnect_fakes::PersonaSeed {
+                id: connection_id.clone(),
+                status: "active".into(),
+            }),
+            Target::Leen {
+                organization_id,
+                connection_id,
+            } => seed.leen.push(disconnect_fakes::LeenSeed {
+                organization_id: *organization_id,
+                connection_id: *connection_id,
+                vendor: "crowdstrike".into(),
+                state: "ACTIVE".into(),
+            }),
+        }
+    }
+    fakes.seed(&seed);
+    Ok(fakes)
+}
+
+/// A builder whose every vendor points at the fakes with their throwaway keys.
+pub fn pointed_at(fakes: &FakeServer) -> DisconnectorBuilder {
+    let mut builder = Disconnector::builder();
+    for vendor in Vendor::ALL {
+        let v = fake_vendor(vendor);
+        builder = builder
+            .api_key(vendor, fakes.api_key(v))
+            .base_url(vendor, fakes.base_url(v));
+    }
+    builder
+}
+
+const ORG: &str = "0b9c2f4e-8a43-4d3a-9a1e-2f7a5b6c7d8e";
+const CONN: &str = "6f1d2c3b-4a59-4e7f-8d6c-5b4a39281706";
+
+/// The tour: (target, expected outcome, expected error kind, what it shows).
+fn script() -> Vec<(String, Outcome, Option<&'static str>, &'static str)> {
+    vec![
+        (
+            "tartan:acme-corp".into(),
+            Outcome::Disconnected,
+            None,
+            "a plain disconnect (Tartan multipart, raw key)",
+        ),
+        (
+            "tartan:globex".into(),
+            Outcome::AlreadyDisconnected,
+            None,
+            "Tartan's 409: already terminated",
+        ),
+        (
+            "tartan:initech".into(),
+            Outcome::Disconnected,
+            None,
+            "a Tartan data sync in progress (400), waited out",
+        ),
+        (
+            format!("leen:{ORG}/{CONN}"),
+            Outcome::Disconnected,
+            None,
+            "Leen DELETE, record comes back DELETED",
+        ),
+        (
+            "persona:cxn_DEMO1".into(),
+            Outcome::Disconnected,
+            None,
+            "Persona, idempotency key pinned",
+        ),
+        (
+            "persona:cxn_DEMO2".into(),
+            Outcome::Disconnected,
+            None,
+            "Persona",
+        ),
+        (
+            "persona:cxn_DEMO3".into(),
+            Outcome::Disconnected,
+            None,
+            "Persona answers 429: the lane pauses until RateLimit-Reset",
+        ),
+        (
+            "persona:cxn_DEMO4".into(),
+            Outcome::Disconnected,
+            None,
+            "Persona, after the pause",
+        ),
+        (
+            "persona:cxn_NOSUCH".into(),
+            Outcome::Failed,
+            Some("not_found"),
+            "a connection Persona does not know (404)",
+        ),
+    ]
+}
+
+/// Run the tour; exit 0 when every target ended as scripted.
+pub async fn run(json: bool) -> u8 {
+    let script = script();
+    let targets: Vec<Target> = script
+        .iter()
+        .map(|(t, ..)| t.parse().expect("scripted targets are valid"))
+        .collect();
+    let seeded: Vec<&Target> = targets
+        .iter()
+        .filter(|t| !t.to_string().ends_with("NOSUCH"))
+        .collect();
+    // Persona allows 2 requests per 3-second window here, so the tour meets its rate limit.
+    let config = FakeConfig {
+        persona_rate_limit: 2,
+        persona_rate_window: Duration::from_secs(3),
+        ..FakeConfig::default()
+    };
+    let fakes = match start_fakes(&seeded, config).await {
+        Ok(f) => f,
+        Err(e) => {
+            eprintln!("error: cannot start the fakes: {e}");
+            return crate::USAGE;
+        }
+    };
+    fakes.seed(
+        &serde_json::from_value(
+            serde_json::json!({"tartan": [{"client_org": "globex", "terminated": true}]}),
+        )
+        .expect("valid seed"),
+    );
+    fakes.start_tartan_sync("initech", Duration::from_secs(2));
+    let disconnector = pointed_at(&fakes)
+        .wait_for_sync(Some(Duration::from_secs(10)))
+        .sync_poll_interval(Duration::from_millis(500))
+        .build()
+        .expect("the fakes' URLs and keys are valid");
+
+    if !json {
+        eprintln!(
+            "disconnect demo: {} targets against built-in fakes at http://{} (nothing leaves this machine)\n",
+            targets.len(),
+            fakes.addr()
+        );
+        for (target, _, _, shows) in &script {
+            eprintln!("  {target:<88} {shows}");
+        }
+        eprintln!();
+    }
+    let options = BulkOptions {
+        concurrency: 4,
+        per_vendor: [(Vendor::Persona, 1)].into_iter().collect(),
+    };
+    let mut results = disconnector.disconnect_all(targets, options);
+    let mut out = crate::Output::new(json);
+    let mut lines = Vec::new();
+    while let Some(result) = results.next().await {
+        let line = ReportLine::from_result(&result);
+        out.print(&line);
+        lines.push(line);
+    }
+    let mut surprises = Vec::new();
+    for (target, outcome, kind, _) in &script {
+        let line = lines.iter().find(|l| &l.target == target);
+        let ok = line.is_some_and(|l| {
+            l.outcome == *outcome && l.error.as_ref().map(|e| e.kind.as_str()) == *kind
+        });
+        if !ok {
+            surprises.push(target.clone());
+        }
+    }
+    let paused = lines
+        .iter()
+        .any(|l| l.target.starts_with("persona:") && l.attempts > 1);
+    let waited = lines
+        .iter()
+        .any(|l| l.target == "tartan:initech" && l.attempts > 1);
+    if !json {
+        eprintln!(
+            "\nrate-limited Persona lane paused and resumed: {}",
+            if paused { "yes" } else { "no" }
+        );
+        eprintln!(
+            "Tartan sync waited out: {}",
+            if waited { "yes" } else { "no" }
+        );
+    }
+    if surprises.is_empty() && paused && waited {
+        if !json {
+            eprintln!("demo complete: every outcome as scripted");
+        }
+        0
+    } else {
+        eprintln!("demo: unexpected outcome for {}", surprises.join(", "));
+        1
+    }
+}

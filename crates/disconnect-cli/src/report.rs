@@ -1,0 +1,199 @@
+//! The report line: one JSON object per finished target, written by `--json` and `--report`,
+//! read by `--resume`, described by `disconnect report-schema`.
+
+use std::collections::HashSet;
+use std::fs::{File, OpenOptions};
+use std::io::{BufRead, BufReader, Seek, SeekFrom, Write};
+use std::path::Path;
+
+use disconnect::{DisconnectError, DisconnectStatus, Disconnected};
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+/// How a target ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Outcome {
+    /// Cut by this run.
+    Disconnected,
+    /// Already cut before this run.
+    AlreadyDisconnected,
+    /// Not confirmed cut; see `error`.
+    Failed,
+}
+
+/// Why a target failed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct ErrorInfo {
+    /// Stable kind: `invalid_target`, `not_configured`, `unauthorized`, `forbidden`,
+    /// `not_found`, `busy`, `invalid`, `rate_limited`, `server`, `unexpected`, `redirected`,
+    /// `transport`, `timeout`, `invalid_response`.
+    pub kind: String,
+    /// Human-readable message (never contains an API key).
+    pub message: String,
+    /// Whether running again later may succeed.
+    pub retryable: bool,
+}
+
+/// One line of a report (and of `--json` output).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[schemars(title = "disconnect report line")]
+pub struct ReportLine {
+    /// The target as given (`vendor:id`).
+    pub target: String,
+    /// `tartan`, `persona` or `leen`; null for an unparseable target.
+    pub vendor: Option<String>,
+    /// How it ended.
+    pub outcome: Outcome,
+    /// HTTP status of the vendor's last answer, if any.
+    pub http_status: Option<u16>,
+    /// The vendor's request id, if it sent one.
+    pub request_id: Option<String>,
+    /// Requests sent for this target.
+    pub attempts: u32,
+    /// Time spent on this target, in milliseconds.
+    pub elapsed_ms: u64,
+    /// When it finished (RFC 3339, UTC).
+    pub finished_at: String,
+    /// For failures: what went wrong.
+    pub error: Option<ErrorInfo>,
+}
+
+fn now() -> String {
+    chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+}
+
+impl ReportLine {
+    /// A finished call.
+    pub fn from_result(result: &Result<Disconnected, DisconnectError>) -> Self {
+        match result {
+            Ok(d) => Self {
+                target: d.target.to_string(),
+                vendor: Some(d.vendor.id().to_string()),
+                outcome: match d.status {
+                    DisconnectStatus::Disconnected => Outcome::Disconnected,
+                    DisconnectStatus::AlreadyDisconnected => Outcome::AlreadyDisconnected,
+                },
+                http_status: Some(d.http_status),
+                request_id: d.request_id.clone(),
+                attempts: d.attempts,
+                elapsed_ms: d.elapsed.as_millis() as u64,
+                finished_at: now(),
+                error: None,
+            },
+            Err(e) => {
+                // Target, status, request id and attempts are fields of their own.
+                let prefix = format!("{}: ", e.target());
+                let suffix = format!(" {}", e.ctx());
+                let text = e.to_string();
+                let text = text.strip_suffix(&suffix).unwrap_or(&text);
+                Self {
+                    target: e.target().to_string(),
+                    vendor: Some(e.vendor().id().to_string()),
+                    outcome: Outcome::Failed,
+                    http_status: e.http_status(),
+                    request_id: e.request_id().map(str::to_string),
+                    attempts: e.attempts(),
+                    elapsed_ms: 0,
+                    finished_at: now(),
+                    error: Some(ErrorInfo {
+                        kind: e.kind().to_string(),
+                        message: text.strip_prefix(&prefix).unwrap_or(text).to_string(),
+                        retryable: e.is_retryable(),
+                    }),
+                }
+            }
+        }
+    }
+
+    /// A target that could not be parsed (nothing was sent).
+    pub fn invalid_target(raw: &str, message: String) -> Self {
+        Self {
+            target: raw.to_string(),
+            vendor: None,
+            outcome: Outcome::Failed,
+            http_status: None,
+            request_id: None,
+            attempts: 0,
+            elapsed_ms: 0,
+            finished_at: now(),
+            error: Some(ErrorInfo {
+                kind: "invalid_target".into(),
+                message,
+                retryable: false,
+            }),
+        }
+    }
+
+    /// Cut or already cut.
+    pub fn is_done(&self) -> bool {
+        matches!(
+            self.outcome,
+            Outcome::Disconnected | Outcome::AlreadyDisconnected
+        )
+    }
+}
+
+/// Appends report lines, each flushed as it is written.
+pub struct ReportWriter {
+    file: File,
+}
+
+impl ReportWriter {
+    /// Open for appending. With `resume`, first cut a torn last line (left by a killed run)
+    /// and return the targets already done.
+    pub fn open(path: &Path, resume: bool) -> std::io::Result<(Self, HashSet<String>)> {
+        let mut file = OpenOptions::new()
+            .create(true)
+            .read(true)
+            .append(true)
+            .open(path)?;
+        let mut done = HashSet::new();
+        if resume {
+            let mut good_len = 0u64;
+            let mut reader = BufReader::new(&file);
+            let mut line = String::new();
+            let mut line_no = 0usize;
+            loop {
+                line.clear();
+                line_no += 1;
+                let n = reader.read_line(&mut line)?;
+                if n == 0 || !line.ends_with('\n') {
+                    break; // end, or a torn line without its newline
+                }
+                match serde_json::from_str::<ReportLine>(&line) {
+                    Ok(entry) => {
+                        if entry.is_done() {
+                            done.insert(entry.target);
+                        }
+                    }
+                    Err(_) if line.trim().is_empty() => {}
+                    Err(e) => {
+                        return Err(std::io::Error::new(
+                            std::io::ErrorKind::InvalidData,
+                            format!("{}:{}: not a report line: {e}", path.display(), line_no),
+                        ));
+                    }
+                }
+                good_len += n as u64;
+            }
+            drop(reader);
+            file.set_len(good_len)?;
+            file.seek(SeekFrom::End(0))?;
+        }
+        Ok((Self { file }, done))
+    }
+
+    /// Append one line and flush it to the OS.
+    pub fn write(&mut self, line: &ReportLine) -> std::io::Result<()> {
+        let mut text = serde_json::to_string(line).map_err(std::io::Error::other)?;
+        text.push('\n');
+        self.file.write_all(text.as_bytes())?;
+        self.file.flush()
+    }
+}
+
+/// The JSON Schema of a report line.
+pub fn schema() -> String {
+    serde_json::to_string_pretty(&schemars::schema_for!(ReportLine)).expect("schema serializes")
+}

@@ -1,0 +1,506 @@
+//! The `disconnect` binary as an operator runs it, against `disconnect-fakes` on 127.0.0.1.
+
+use std::io::{BufRead, BufReader};
+use std::process::{Command as StdCommand, Stdio};
+
+use assert_cmd::Command;
+use disconnect_fakes::{FakeConfig, FakeServer, Fault, Vendor};
+use serde_json::{Value, json};
+
+const ORG: &str = "0b9c2f4e-8a43-4d3a-9a1e-2f7a5b6c7d8e";
+const CONN: &str = "6f1d2c3b-4a59-4e7f-8d6c-5b4a39281706";
+const VARS: [&str; 6] = [
+    "TARTAN_API_KEY",
+    "PERSONA_API_KEY",
+    "LEEN_API_KEY",
+    "TARTAN_BASE_URL",
+    "PERSONA_BASE_URL",
+    "LEEN_BASE_URL",
+];
+
+/// The binary with no vendor variables from the outside.
+fn disconnect() -> Command {
+    let mut cmd = Command::cargo_bin("disconnect").unwrap();
+    for var in VARS {
+        cmd.env_remove(var);
+    }
+    cmd.env_remove("DISCONNECT_LOG");
+    cmd
+}
+
+/// The binary pointed at the fakes.
+fn against(fakes: &FakeServer) -> Command {
+    let mut cmd = disconnect();
+    for (vendor, key_var, url_var) in [
+        (Vendor::Tartan, "TARTAN_API_KEY", "TARTAN_BASE_URL"),
+        (Vendor::Persona, "PERSONA_API_KEY", "PERSONA_BASE_URL"),
+        (Vendor::Leen, "LEEN_API_KEY", "LEEN_BASE_URL"),
+    ] {
+        cmd.env(key_var, fakes.api_key(vendor))
+            .env(url_var, fakes.base_url(vendor));
+    }
+    cmd
+}
+
+async fn fakes() -> FakeServer {
+    let fakes = FakeServer::start(FakeConfig::default()).await.unwrap();
+    fakes.seed(
+        &serde_json::from_value(json!({
+            "tartan": [{"client_org": "acme"}, {"client_org": "globex", "terminated": true}],
+            "persona": [{"id": "cxn_1"}],
+            "leen": [{"organization_id": ORG, "connection_id": CONN}]
+        }))
+        .unwrap(),
+    );
+    fakes
+}
+
+fn stdout(output: &std::process::Output) -> String {
+    String::from_utf8(output.stdout.clone()).unwrap()
+}
+
+fn stderr(output: &std::process::Output) -> String {
+    String::from_utf8(output.stderr.clone()).unwrap()
+}
+
+/// Run a blocking command from an async test without blocking the fakes' runtime.
+async fn run(mut cmd: Command) -> std::process::Output {
+    tokio::task::spawn_blocking(move || cmd.output().unwrap())
+        .await
+        .unwrap()
+}
+
+#[test]
+fn help() {
+    let out = disconnect().arg("--help").output().unwrap();
+    assert!(out.status.success());
+    insta::assert_snapshot!(stdout(&out));
+}
+
+#[test]
+fn dry_run_prints_the_requests_and_sends_nothing() {
+    // No server and no keys: a dry run needs neither.
+    let out = disconnect()
+        .args([
+            "--dry-run",
+            "tartan:acme",
+            "persona:cxn_1",
+            &format!("leen:{ORG}/{CONN}"),
+        ])
+        .env("LEEN_API_KEY", "sk_live_SECRET_LEEN")
+        .env("LEEN_BASE_URL", "https://api.eu-c1.leen.dev/v1")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let text = stdout(&out);
+    assert!(!text.contains("sk_live_SECRET_LEEN"));
+    insta::assert_snapshot!(text);
+}
+
+#[tokio::test]
+async fn table_output_and_exit_codes() {
+    let fakes = fakes().await;
+    let mut cmd = against(&fakes);
+    cmd.args([
+        "--concurrency",
+        "1",
+        "tartan:acme",
+        "tartan:globex",
+        "persona:cxn_1",
+        &format!("leen:{ORG}/{CONN}"),
+    ]);
+    let out = run(cmd).await;
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    insta::assert_snapshot!(stdout(&out));
+    assert!(stderr(&out).contains("4 target(s): 4 done, 0 failed"));
+
+    // Any failure: exit 1, with the vendor's message in the table.
+    let mut cmd = against(&fakes);
+    cmd.args(["tartan:acme", "persona:cxn_missing"]);
+    let out = run(cmd).await;
+    assert_eq!(out.status.code(), Some(1));
+    let table = stdout(&out);
+    assert!(
+        table.contains("already_disconnected") && table.contains("failed: not_found"),
+        "{table}"
+    );
+    assert!(table.contains("Record not found"), "{table}");
+}
+
+#[tokio::test]
+async fn json_output_is_one_object_per_target_matching_the_schema() {
+    let fakes = fakes().await;
+    fakes.push_fault(
+        Vendor::Leen,
+        Fault::Status {
+            status: 503,
+            body: json!(null),
+            headers: Default::default(),
+        },
+    );
+    let mut cmd = against(&fakes);
+    cmd.args([
+        "--json",
+        "--concurrency",
+        "1",
+        "tartan:acme",
+        "persona:cxn_nope",
+        &format!("leen:{ORG}/{CONN}"),
+    ]);
+    let out = run(cmd).await;
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let lines: Vec<Value> = stdout(&out)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.len(), 3);
+    let schema: Value = serde_json::from_str(&stdout(
+        &disconnect().arg("report-schema").output().unwrap(),
+    ))
+    .unwrap();
+    let validator = jsonschema::validator_for(&schema).unwrap();
+    for line in &lines {
+        assert!(validator.is_valid(line), "{line}");
+        for field in ["target", "outcome", "http_status", "request_id", "attempts"] {
+            assert!(line.get(field).is_some(), "{field} missing: {line}");
+        }
+    }
+    let by_target = |t: &str| lines.iter().find(|l| l["target"] == t).unwrap().clone();
+    assert_eq!(by_target("tartan:acme")["outcome"], "disconnected");
+    let failed = by_target("persona:cxn_nope");
+    assert_eq!(
+        (failed["outcome"].as_str(), failed["error"]["kind"].as_str()),
+        (Some("failed"), Some("not_found"))
+    );
+    assert!(failed["request_id"].as_str().unwrap().starts_with("req_"));
+    assert!(
+        failed["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("Record not found")
+    );
+    let leen = by_target(&format!("leen:{ORG}/{CONN}"));
+    assert_eq!(
+        (leen["outcome"].as_str(), leen["attempts"].as_u64()),
+        (Some("disconnected"), Some(2)),
+        "503 retried"
+    );
+}
+
+#[test]
+fn a_bad_target_is_a_usage_error_and_nothing_is_sent() {
+    let out = disconnect()
+        .args(["persona:cxn_1", "leen:not-a-uuid/x"])
+        .env("PERSONA_API_KEY", "k")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = stderr(&out);
+    assert!(
+        err.contains("invalid target `leen:not-a-uuid/x`") && err.contains("not a UUID"),
+        "{err}"
+    );
+    assert!(stdout(&out).is_empty());
+}
+
+#[test]
+fn a_missing_key_names_the_variable() {
+    let out = disconnect().arg("tartan:acme").output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("set TARTAN_API_KEY"),
+        "{}",
+        stderr(&out)
+    );
+    let out = disconnect()
+        .args(["tartan:acme"])
+        .env("TARTAN_BASE_URL", "http://10.1.2.3")
+        .env("TARTAN_API_KEY", "k")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("TARTAN_BASE_URL"), "{}", stderr(&out));
+    let out = disconnect().output().unwrap();
+    assert_eq!(out.status.code(), Some(2), "no targets at all");
+}
+
+#[tokio::test]
+async fn key_files_and_input_files() {
+    let fakes = fakes().await;
+    let dir = tempfile::tempdir().unwrap();
+    let key_file = dir.path().join("persona.key");
+    std::fs::write(&key_file, format!("{}\n", fakes.api_key(Vendor::Persona))).unwrap();
+    let list = dir.path().join("targets.txt");
+    std::fs::write(
+        &list,
+        "# offboarding ticket 42\ntartan:acme\n\n  persona:cxn_1  \nnot a target\n",
+    )
+    .unwrap();
+    let mut cmd = against(&fakes);
+    cmd.env("PERSONA_API_KEY", "wrong")
+        .arg("--persona-key-file")
+        .arg(&key_file)
+        .arg("--json")
+        .arg("--input")
+        .arg(&list);
+    let out = run(cmd).await;
+    let lines: Vec<Value> = stdout(&out)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.len(), 3, "{}", stdout(&out));
+    let bad = lines.iter().find(|l| l["outcome"] == "failed").unwrap();
+    assert_eq!(bad["error"]["kind"], "invalid_target");
+    assert!(
+        bad["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("targets.txt:5"),
+        "{bad}"
+    );
+    assert_eq!(out.status.code(), Some(1));
+
+    let csv = dir.path().join("targets.csv");
+    std::fs::write(
+        &csv,
+        format!("ticket,target,owner\n1,leen:{ORG}/{CONN},ops\n2,\"tartan:globex\",ops\n"),
+    )
+    .unwrap();
+    let mut cmd = against(&fakes);
+    cmd.arg("--json").arg("--input").arg(&csv);
+    let out = run(cmd).await;
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}{}",
+        stdout(&out),
+        stderr(&out)
+    );
+    assert_eq!(stdout(&out).lines().count(), 2);
+}
+
+#[test]
+fn fake_mode_runs_offline() {
+    let out = disconnect()
+        .args([
+            "--fake",
+            "--json",
+            "tartan:acme",
+            "persona:cxn_x",
+            &format!("leen:{ORG}/{CONN}"),
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(
+        stdout(&out)
+            .lines()
+            .all(|l| l.contains("\"outcome\":\"disconnected\""))
+    );
+}
+
+#[test]
+fn the_demo_shows_every_outcome() {
+    let out = disconnect().args(["--fake", "demo"]).output().unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}\n{}",
+        stdout(&out),
+        stderr(&out)
+    );
+    let table = stdout(&out);
+    for outcome in ["disconnected", "already_disconnected", "failed: not_found"] {
+        assert!(table.contains(outcome), "{table}");
+    }
+    assert!(stderr(&out).contains("rate-limited Persona lane paused and resumed: yes"));
+    assert!(stderr(&out).contains("Tartan sync waited out: yes"));
+}
+
+#[test]
+fn report_schema_is_json_schema() {
+    let out = disconnect().arg("report-schema").output().unwrap();
+    let schema: Value = serde_json::from_str(&stdout(&out)).unwrap();
+    assert_eq!(schema["title"], "disconnect report line");
+    assert!(jsonschema::meta::is_valid(&schema));
+}
+
+/// Kill a bulk run with SIGKILL part-way, resume it, and find every target exactly once.
+#[tokio::test]
+async fn kill_9_then_resume_records_every_target_exactly_once() {
+    let fakes = FakeServer::start(FakeConfig::default()).await.unwrap();
+    let ids: Vec<String> = (0..60).map(|i| format!("cxn_bulk_{i:02}")).collect();
+    fakes.seed(
+        &serde_json::from_value(
+            json!({"persona": ids.iter().map(|id| json!({"id": id})).collect::<Vec<_>>()}),
+        )
+        .unwrap(),
+    );
+    for _ in 0..ids.len() {
+        fakes.push_fault(Vendor::Persona, Fault::Delay { millis: 40 });
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("targets.txt");
+    std::fs::write(
+        &input,
+        ids.iter()
+            .map(|id| format!("persona:{id}\n"))
+            .collect::<String>(),
+    )
+    .unwrap();
+    let report = dir.path().join("report.jsonl");
+
+    let program = assert_cmd::cargo::cargo_bin("disconnect");
+    let mut first = StdCommand::new(&program);
+    for var in VARS {
+        first.env_remove(var);
+    }
+    first
+        .env("PERSONA_API_KEY", fakes.api_key(Vendor::Persona))
+        .env("PERSONA_BASE_URL", fakes.base_url(Vendor::Persona))
+        .args(["--concurrency", "2", "--json", "--input"])
+        .arg(&input)
+        .arg("--report")
+        .arg(&report)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null());
+    let mut child = first.spawn().unwrap();
+    let pipe = child.stdout.take().unwrap();
+    // Wait until some results are out (the pipe ends if the run dies), then SIGKILL.
+    let seen = tokio::task::spawn_blocking(move || BufReader::new(pipe).lines().take(10).count())
+        .await
+        .unwrap();
+    child.kill().unwrap();
+    child.wait().unwrap();
+    assert_eq!(seen, 10);
+    let partial = std::fs::read_to_string(&report).unwrap();
+    let done_before = partial.lines().count();
+    assert!(
+        done_before >= 10 && done_before < ids.len(),
+        "killed part-way: {done_before}"
+    );
+
+    let mut resume = against(&fakes);
+    resume
+        .args(["--concurrency", "4", "--json", "--resume", "--input"])
+        .arg(&input)
+        .arg("--report")
+        .arg(&report);
+    let out = run(resume).await;
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+
+    let lines: Vec<Value> = std::fs::read_to_string(&report)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let mut targets: Vec<String> = lines
+        .iter()
+        .map(|l| l["target"].as_str().unwrap().to_string())
+        .collect();
+    targets.sort();
+    let mut expected: Vec<String> = ids.iter().map(|id| format!("persona:{id}")).collect();
+    expected.sort();
+    assert_eq!(targets, expected, "every target exactly once");
+    assert!(
+        lines
+            .iter()
+            .all(|l| l["outcome"] == "disconnected" || l["outcome"] == "already_disconnected")
+    );
+    // The resumed run sent nothing for targets the report already had.
+    assert_eq!(stdout(&out).lines().count(), ids.len() - done_before);
+}
+
+#[tokio::test]
+async fn resume_cuts_a_torn_last_line() {
+    let fakes = fakes().await;
+    let dir = tempfile::tempdir().unwrap();
+    let report = dir.path().join("report.jsonl");
+    let first_line = json!({"target": "tartan:acme", "vendor": "tartan", "outcome": "disconnected", "http_status": 200, "request_id": null, "attempts": 1, "elapsed_ms": 3, "finished_at": "2026-11-22T00:00:00.000Z", "error": null});
+    std::fs::write(&report, format!("{first_line}\n{{\"target\": \"persona:cx")).unwrap();
+    let mut cmd = against(&fakes);
+    cmd.args(["--resume", "--report"])
+        .arg(&report)
+        .args(["tartan:acme", "persona:cxn_1"]);
+    let out = run(cmd).await;
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let text = std::fs::read_to_string(&report).unwrap();
+    let lines: Vec<Value> = text
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("every line is whole"))
+        .collect();
+    assert_eq!(lines.len(), 2);
+    assert_eq!(lines[1]["target"], "persona:cxn_1");
+    assert_eq!(
+        fakes.tartan_terminated("acme"),
+        Some(false),
+        "tartan:acme was skipped, not sent"
+    );
+}
+
+/// Ctrl-C: no new calls start, the ones in flight finish and are recorded, exit 130.
+#[tokio::test]
+async fn ctrl_c_finishes_in_flight_calls_and_starts_no_new_ones() {
+    let fakes = FakeServer::start(FakeConfig::default()).await.unwrap();
+    let ids: Vec<String> = (0..40).map(|i| format!("cxn_int_{i:02}")).collect();
+    fakes.seed(
+        &serde_json::from_value(
+            json!({"persona": ids.iter().map(|id| json!({"id": id})).collect::<Vec<_>>()}),
+        )
+        .unwrap(),
+    );
+    for _ in 0..ids.len() {
+        fakes.push_fault(Vendor::Persona, Fault::Delay { millis: 60 });
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("targets.txt");
+    std::fs::write(
+        &input,
+        ids.iter()
+            .map(|id| format!("persona:{id}\n"))
+            .collect::<String>(),
+    )
+    .unwrap();
+    let report = dir.path().join("report.jsonl");
+    let mut cmd = StdCommand::new(assert_cmd::cargo::cargo_bin("disconnect"));
+    for var in VARS {
+        cmd.env_remove(var);
+    }
+    cmd.env("PERSONA_API_KEY", fakes.api_key(Vendor::Persona))
+        .env("PERSONA_BASE_URL", fakes.base_url(Vendor::Persona))
+        .args(["--concurrency", "3", "--json", "--input"])
+        .arg(&input)
+        .arg("--report")
+        .arg(&report)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let mut child = cmd.spawn().unwrap();
+    let pipe = child.stdout.take().unwrap();
+    let pid = child.id().to_string();
+    let (first, rest) = tokio::task::spawn_blocking(move || {
+        let mut lines = BufReader::new(pipe).lines();
+        let first: Vec<String> = lines.by_ref().take(5).map(Result::unwrap).collect();
+        assert!(
+            StdCommand::new("kill")
+                .args(["-INT", &pid])
+                .status()
+                .unwrap()
+                .success()
+        );
+        let rest: Vec<String> = lines.map(Result::unwrap).collect();
+        (first, rest)
+    })
+    .await
+    .unwrap();
+    let status = child.wait().unwrap();
+    assert_eq!(status.code(), Some(130));
+    let printed = first.len() + rest.len();
+    assert!(printed < ids.len(), "stopped early: {printed}");
+    let recorded = std::fs::read_to_string(&report).unwrap().lines().count();
+    assert_eq!(recorded, printed, "the report has every finished target");
+    assert_eq!(
+        fakes.requests_to(Vendor::Persona).len(),
+        recorded,
+        "every request sent finished and was recorded"
+    );
+}
