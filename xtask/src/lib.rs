@@ -15,6 +15,7 @@
 //! exits non-zero.
 
 pub mod api_doc;
+pub mod bench;
 pub mod codegen;
 pub mod config;
 pub mod postprocess;

@@ -22,11 +22,20 @@ enum Command {
         #[arg(long)]
         check: bool,
     },
+    /// Run the benchmarks and write docs/benchmarks.md (a few minutes; not part of the tests).
+    Bench,
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
+        Command::Bench => match xtask::bench::bench() {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => {
+                eprintln!("error: {e:#}");
+                ExitCode::FAILURE
+            }
+        },
         Command::Generate { vendor, check } => {
             match xtask::generate(&Layout::workspace(), vendor.as_deref(), !check) {
                 Ok(drifts) if check && !drifts.is_empty() => {

@@ -541,11 +541,19 @@ impl ClientHooks<()> for Client {
         read_capped(response, MAX_RESPONSE_BYTES).await
     }
 }
-/// Read at most `max + 1` bytes of the body and hand back an equivalent response.
+/// Read at most `max + 1` bytes of the body and hand back an equivalent response. A
+/// response that declares a `Content-Length` within the cap is passed on untouched
+/// (hyper never yields more than the declared length).
 async fn read_capped(
     mut response: reqwest::Response,
     max: usize,
 ) -> reqwest::Result<reqwest::Response> {
+    if response
+        .content_length()
+        .is_some_and(|len| len <= max as u64)
+    {
+        return Ok(response);
+    }
     let mut builder = ::http::Response::builder()
         .status(response.status())
         .version(response.version());

@@ -1,0 +1,409 @@
+//! `disconnect-bench`: measurements for `cargo xtask bench`, printed as one JSON document.
+//!
+//! Everything runs against a canned loopback server that answers each vendor's success body
+//! without state, so that the client, not the server, is measured. Variants are interleaved
+//! round by round and reported as medians, with ratios computed within this one run.
+//!
+//! Usage: `disconnect-bench <path to the disconnect CLI binary>`
+
+use std::convert::Infallible;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Instant;
+
+use bytes::Bytes;
+use disconnect::{BulkOptions, Disconnector, Target, Vendor};
+use futures_util::StreamExt;
+use http_body_util::{BodyExt, Full};
+use serde_json::{Value, json};
+
+const ORG: &str = "0b9c2f4e-8a43-4d3a-9a1e-2f7a5b6c7d8e";
+const CONN: &str = "6f1d2c3b-4a59-4e7f-8d6c-5b4a39281706";
+const KEY: &str = "bench-key";
+
+const SINGLE_CALLS: usize = 1500;
+const ROUNDS: usize = 9;
+const BULK_TARGETS: usize = 10_000;
+const BULK_CONCURRENCY: usize = 64;
+
+fn tartan_body() -> Bytes {
+    Bytes::from_static(br#"{"message":"Connection terminated successfully","data":null}"#)
+}
+
+fn persona_body() -> Bytes {
+    Bytes::from(
+        json!({"data": {"type": "connect/connection", "id": "cxn_bench", "attributes": {
+            "status": "inactive", "destination-organization-id": "org_d", "source-organization-id": "org_s",
+            "created-at": "2026-01-01T00:00:00.000Z", "updated-at": "2026-11-22T00:00:00.000Z"},
+            "relationships": {"creator": {"data": {"type": "user", "id": "user_1"}}}}})
+        .to_string(),
+    )
+}
+
+fn leen_body() -> Bytes {
+    Bytes::from(
+        json!({"id": CONN, "vendor": "crowdstrike", "is_active": false, "refresh_interval_secs": 3600,
+            "timeout_secs": 600, "organization_id": ORG, "oauth2_authorize_url": null, "identifier": null,
+            "state": "DELETED", "created_at": "2026-01-01T00:00:00Z", "updated_at": "2026-11-22T00:00:00Z",
+            "health": {"name": "HEALTHY", "status": "HEALTHY", "description": "ok", "resolution_owner": "LEEN", "details": null}})
+        .to_string(),
+    )
+}
+
+/// A stateless server answering every vendor path with its canned success body.
+async fn canned_server() -> SocketAddr {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let bodies = Arc::new([tartan_body(), persona_body(), leen_body()]);
+    tokio::spawn(async move {
+        loop {
+            let Ok((stream, _)) = listener.accept().await else {
+                continue;
+            };
+            let _ = stream.set_nodelay(true);
+            let bodies = bodies.clone();
+            tokio::spawn(async move {
+                let service = hyper::service::service_fn(
+                    move |req: hyper::Request<hyper::body::Incoming>| {
+                        let bodies = bodies.clone();
+                        async move {
+                            let path = req.uri().path().to_string();
+                            let _ = req.into_body().collect().await; // read the request like a server would
+                            let body = if path.starts_with("/tartan") {
+                                bodies[0].clone()
+                            } else if path.starts_with("/persona") {
+                                bodies[1].clone()
+                            } else {
+                                bodies[2].clone()
+                            };
+                            let mut response = hyper::Response::new(Full::new(body));
+                            response
+                                .headers_mut()
+                                .insert("content-type", "application/json".parse().unwrap());
+                            response
+                                .headers_mut()
+                                .insert("request-id", "req_bench".parse().unwrap());
+                            Ok::<_, Infallible>(response)
+                        }
+                    },
+                );
+                let _ = hyper::server::conn::http1::Builder::new()
+                    .serve_connection(hyper_util::rt::TokioIo::new(stream), service)
+                    .await;
+            });
+        }
+    });
+    addr
+}
+
+fn base(addr: SocketAddr, vendor: Vendor) -> String {
+    match vendor {
+        Vendor::Tartan => format!("http://{addr}/tartan"),
+        Vendor::Persona => format!("http://{addr}/persona/api/v1"),
+        Vendor::Leen => format!("http://{addr}/leen/v1"),
+    }
+}
+
+fn target(vendor: Vendor) -> Target {
+    match vendor {
+        Vendor::Tartan => "tartan:acme".parse().unwrap(),
+        Vendor::Persona => "persona:cxn_bench".parse().unwrap(),
+        Vendor::Leen => format!("leen:{ORG}/{CONN}").parse().unwrap(),
+    }
+}
+
+fn disconnector(addr: SocketAddr) -> Disconnector {
+    let mut b = Disconnector::builder();
+    for v in Vendor::ALL {
+        b = b.api_key(v, KEY).base_url(v, base(addr, v));
+    }
+    b.build().unwrap()
+}
+
+/// One hand-written request per vendor, identical on the wire to what the clients send.
+struct Raw {
+    http: reqwest::Client,
+    addr: SocketAddr,
+}
+
+impl Raw {
+    async fn call(&self, vendor: Vendor) {
+        let request = match vendor {
+            Vendor::Tartan => self
+                .http
+                .post(format!(
+                    "{}/api/terminate_connection/",
+                    base(self.addr, vendor)
+                ))
+                .header("accept", "application/json")
+                .header("authorization", KEY)
+                .multipart(reqwest::multipart::Form::new().text("client_org", "acme")),
+            Vendor::Persona => self
+                .http
+                .post(format!(
+                    "{}/connect/connections/cxn_bench/deactivate",
+                    base(self.addr, vendor)
+                ))
+                .header("accept", "application/json")
+                .header("authorization", format!("Bearer {KEY}"))
+                .header(
+                    "idempotency-key",
+                    "disconnect-0123456789abcdef0123456789abcdef",
+                )
+                .header("key-inflection", "kebab")
+                .header("persona-version", "2025-12-08"),
+            Vendor::Leen => self
+                .http
+                .delete(format!(
+                    "{}/provisioning/organizations/{ORG}/connections/{CONN}",
+                    base(self.addr, vendor)
+                ))
+                .header("accept", "application/json")
+                .header("x-api-key", KEY),
+        };
+        let response = request.send().await.unwrap();
+        assert!(response.status().is_success());
+        let _: Value = response.json().await.unwrap();
+    }
+}
+
+/// The generated client called directly.
+struct Generated {
+    tartan: tartan_client::Client,
+    persona: persona_client::Client,
+    leen: leen_client::Client,
+}
+
+impl Generated {
+    async fn call(&self, vendor: Vendor) {
+        match vendor {
+            Vendor::Tartan => {
+                let body = tartan_client::types::TerminateConnectionBody {
+                    client_org: "acme".into(),
+                };
+                self.tartan.terminate_connection(&body).await.unwrap();
+            }
+            Vendor::Persona => {
+                self.persona
+                    .deactivate_a_connect_connection(
+                        "cxn_bench",
+                        Some("disconnect-0123456789abcdef0123456789abcdef"),
+                        Some(persona_client::types::KeyInflection::Kebab),
+                        Some(persona_client::types::PersonaVersion::X20251208),
+                    )
+                    .await
+                    .unwrap();
+            }
+            Vendor::Leen => {
+                let (org, conn) = (ORG.parse().unwrap(), CONN.parse().unwrap());
+                self.leen
+                    .delete_connection_by_id(&org, &conn)
+                    .await
+                    .unwrap();
+            }
+        }
+    }
+}
+
+fn median(mut xs: Vec<f64>) -> f64 {
+    xs.sort_by(|a, b| a.total_cmp(b));
+    xs[xs.len() / 2]
+}
+
+async fn single(addr: SocketAddr) -> Value {
+    let raw = Raw {
+        http: reqwest::Client::new(),
+        addr,
+    };
+    let generated = Generated {
+        tartan: tartan_client::Client::with_api_key(&base(addr, Vendor::Tartan), KEY).unwrap(),
+        persona: persona_client::Client::with_api_key(&base(addr, Vendor::Persona), KEY).unwrap(),
+        leen: leen_client::Client::with_api_key(&base(addr, Vendor::Leen), KEY).unwrap(),
+    };
+    let facade = disconnector(addr);
+    let mut rows = Vec::new();
+    for vendor in Vendor::ALL {
+        let target = target(vendor);
+        // Warm up each path (connection pool, allocator).
+        for _ in 0..200 {
+            raw.call(vendor).await;
+            generated.call(vendor).await;
+            facade.disconnect(&target).await.unwrap();
+        }
+        let mut rates: [Vec<f64>; 3] = Default::default();
+        for round in 0..ROUNDS {
+            // Interleave, rotating which variant goes first.
+            for k in 0..3 {
+                let variant = (round + k) % 3;
+                let started = Instant::now();
+                for _ in 0..SINGLE_CALLS {
+                    match variant {
+                        0 => raw.call(vendor).await,
+                        1 => generated.call(vendor).await,
+                        _ => {
+                            facade.disconnect(&target).await.unwrap();
+                        }
+                    }
+                }
+                rates[variant].push(SINGLE_CALLS as f64 / started.elapsed().as_secs_f64());
+            }
+        }
+        let [raw_rps, generated_rps, facade_rps] = rates.map(median);
+        rows.push(json!({
+            "vendor": vendor.id(), "raw_rps": raw_rps, "generated_rps": generated_rps, "facade_rps": facade_rps,
+            "generated_ratio": generated_rps / raw_rps, "facade_ratio": facade_rps / raw_rps,
+        }));
+    }
+    json!({"calls_per_round": SINGLE_CALLS, "rounds": ROUNDS, "runtime": "current_thread", "rows": rows})
+}
+
+fn bulk_targets() -> Vec<Target> {
+    (0..BULK_TARGETS)
+        .map(|i| target(Vendor::ALL[i % 3]))
+        .collect()
+}
+
+async fn bulk(addr: SocketAddr) -> Value {
+    let facade = disconnector(addr);
+    let raw = Arc::new(Raw {
+        http: reqwest::Client::new(),
+        addr,
+    });
+    let mut facade_rates = Vec::new();
+    let mut raw_rates = Vec::new();
+    for round in 0..3 {
+        for k in 0..2 {
+            let started = Instant::now();
+            if (round + k) % 2 == 0 {
+                let options = BulkOptions {
+                    concurrency: BULK_CONCURRENCY,
+                    ..BulkOptions::default()
+                };
+                let results: Vec<_> = facade
+                    .disconnect_all(bulk_targets(), options)
+                    .collect()
+                    .await;
+                assert!(results.iter().all(|r| r.is_ok()));
+                facade_rates.push(BULK_TARGETS as f64 / started.elapsed().as_secs_f64());
+            } else {
+                let semaphore = Arc::new(tokio::sync::Semaphore::new(BULK_CONCURRENCY));
+                let mut tasks = tokio::task::JoinSet::new();
+                for t in bulk_targets() {
+                    let permit = semaphore.clone().acquire_owned().await.unwrap();
+                    let raw = raw.clone();
+                    tasks.spawn(async move {
+                        raw.call(t.vendor()).await;
+                        drop(permit);
+                    });
+                }
+                while tasks.join_next().await.is_some() {}
+                raw_rates.push(BULK_TARGETS as f64 / started.elapsed().as_secs_f64());
+            }
+        }
+    }
+    let (f, r) = (median(facade_rates), median(raw_rates));
+    json!({"targets": BULK_TARGETS, "concurrency": BULK_CONCURRENCY, "facade_rps": f, "raw_rps": r, "ratio": f / r})
+}
+
+/// Peak RSS (KiB) of the CLI streaming `n` targets from a file to the canned server.
+async fn cli_peak_rss(cli: &str, addr: SocketAddr, n: usize) -> (u64, f64) {
+    let dir = std::env::temp_dir().join(format!("disconnect-bench-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let input = dir.join(format!("targets-{n}.txt"));
+    let mut text = String::with_capacity(n * 90);
+    for i in 0..n {
+        text.push_str(&target(Vendor::ALL[i % 3]).to_string());
+        text.push('\n');
+    }
+    std::fs::write(&input, text).unwrap();
+    let mut cmd = std::process::Command::new(cli);
+    cmd.arg("--json")
+        .arg("--concurrency")
+        .arg("64")
+        .arg("--input")
+        .arg(&input);
+    for v in Vendor::ALL {
+        cmd.env(v.api_key_var(), KEY)
+            .env(v.base_url_var(), base(addr, v));
+    }
+    cmd.stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null());
+    let started = Instant::now();
+    let child = cmd.spawn().unwrap();
+    let pid = child.id() as libc::pid_t;
+    let (status, maxrss) = tokio::task::spawn_blocking(move || {
+        let mut status = 0;
+        let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+        // SAFETY: wait4 on our own child with valid out-pointers.
+        let rc = unsafe { libc::wait4(pid, &mut status, 0, &mut usage) };
+        assert_eq!(rc, pid, "wait4");
+        (status, usage.ru_maxrss as u64)
+    })
+    .await
+    .unwrap();
+    std::mem::forget(child); // already reaped by wait4
+    let elapsed = started.elapsed().as_secs_f64();
+    assert!(
+        libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0,
+        "CLI run of {n} targets failed: {status}"
+    );
+    let _ = std::fs::remove_file(&input);
+    (maxrss, elapsed)
+}
+
+async fn wrk_ceiling(addr: SocketAddr) -> Value {
+    let url = format!(
+        "{}/provisioning/organizations/{ORG}/connections/{CONN}",
+        base(addr, Vendor::Leen)
+    );
+    let out = tokio::process::Command::new("wrk")
+        .args(["-t1", "-c32", "-d3s", &url])
+        .output()
+        .await;
+    match out {
+        Ok(out) if out.status.success() => {
+            let text = String::from_utf8_lossy(&out.stdout);
+            let rps = text
+                .lines()
+                .find_map(|l| l.strip_prefix("Requests/sec:"))
+                .and_then(|v| v.trim().parse::<f64>().ok());
+            json!({"tool": "wrk -t1 -c32 -d3s", "rps": rps})
+        }
+        _ => json!({"tool": "wrk", "rps": null, "note": "wrk not installed (apt-get install wrk)"}),
+    }
+}
+
+fn main() {
+    let cli = std::env::args()
+        .nth(1)
+        .expect("usage: disconnect-bench <path to the disconnect binary>");
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    // Single calls run on one current-thread runtime, client and server together: no
+    // cross-thread wake-ups, so the figures are CPU per call and stable from run to run.
+    let single = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap()
+        .block_on(async {
+            let addr = canned_server().await;
+            single(addr).await
+        });
+    let report = runtime.block_on(async move {
+        let addr = canned_server().await;
+        let ceiling = wrk_ceiling(addr).await;
+        let bulk = bulk(addr).await;
+        let (rss_1k, t_1k) = cli_peak_rss(&cli, addr, 1_000).await;
+        let (rss_100k, t_100k) = cli_peak_rss(&cli, addr, 100_000).await;
+        json!({
+            "server_ceiling": ceiling,
+            "single": single,
+            "bulk": bulk,
+            "memory": {"rss_kib_1k": rss_1k, "rss_kib_100k": rss_100k, "ratio": rss_100k as f64 / rss_1k as f64,
+                        "seconds_1k": t_1k, "seconds_100k": t_100k},
+        })
+    });
+    println!("{}", serde_json::to_string_pretty(&report).unwrap());
+}

@@ -1,0 +1,273 @@
+//! `cargo xtask bench`: run every benchmark in one go and write `docs/benchmarks.md`.
+//!
+//! Client measurements come from the `disconnect-bench` binary (release build); this module adds
+//! code generation time, cold build cost, the machine and the date, and renders the table.
+//! Everything is measured in the same run; results are medians and ratios to a baseline.
+
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result, bail};
+use serde_json::Value;
+
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("workspace root")
+        .to_path_buf()
+}
+
+fn run(cmd: &mut Command) -> Result<String> {
+    let out = cmd.output().with_context(|| format!("running {cmd:?}"))?;
+    if !out.status.success() {
+        bail!("{cmd:?} failed: {}", String::from_utf8_lossy(&out.stderr));
+    }
+    Ok(String::from_utf8_lossy(&out.stdout).into_owned())
+}
+
+fn median(mut xs: Vec<f64>) -> f64 {
+    xs.sort_by(|a, b| a.total_cmp(b));
+    xs[xs.len() / 2]
+}
+
+/// Median wall time of `cargo xtask generate --check` (this binary, already built).
+fn codegen_seconds() -> Result<f64> {
+    let exe = std::env::current_exe()?;
+    let mut times = Vec::new();
+    for _ in 0..7 {
+        let started = Instant::now();
+        run(Command::new(&exe)
+            .args(["generate", "--check"])
+            .current_dir(root()))?;
+        times.push(started.elapsed().as_secs_f64());
+    }
+    Ok(median(times))
+}
+
+/// Cold `cargo build` (dev profile, empty target directory) and the number of packages built.
+fn cold_build(args: &[&str], tree_args: &[&str]) -> Result<(Duration, usize)> {
+    let target = std::env::temp_dir().join(format!(
+        "disconnect-cold-{}-{}",
+        std::process::id(),
+        args.join("-").replace('/', "_")
+    ));
+    let _ = std::fs::remove_dir_all(&target);
+    let started = Instant::now();
+    run(Command::new("cargo")
+        .arg("build")
+        .arg("--quiet")
+        .args(args)
+        .env("CARGO_TARGET_DIR", &target)
+        .current_dir(root()))?;
+    let elapsed = started.elapsed();
+    let _ = std::fs::remove_dir_all(&target);
+    let tree = run(Command::new("cargo")
+        .args(["tree", "-e", "normal", "--prefix", "none"])
+        .args(tree_args)
+        .current_dir(root()))?;
+    let mut packages: Vec<&str> = tree
+        .lines()
+        .map(|l| l.trim_end_matches(" (*)"))
+        .filter(|l| !l.is_empty())
+        .collect();
+    packages.sort_unstable();
+    packages.dedup();
+    Ok((elapsed, packages.len()))
+}
+
+fn machine() -> String {
+    let cpu = std::fs::read_to_string("/proc/cpuinfo")
+        .ok()
+        .and_then(|t| {
+            t.lines().find_map(|l| {
+                l.strip_prefix("model name")
+                    .map(|v| v.trim_start_matches([' ', '\t', ':']).to_string())
+            })
+        })
+        .unwrap_or_else(|| "unknown CPU".into());
+    let cores = std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(0);
+    let mem = std::fs::read_to_string("/proc/meminfo")
+        .ok()
+        .and_then(|t| {
+            t.lines()
+                .find_map(|l| l.strip_prefix("MemTotal:").map(|v| v.trim().to_string()))
+        })
+        .unwrap_or_default();
+    let rustc = run(Command::new("rustc").arg("-V")).unwrap_or_default();
+    format!("{cpu}, {cores} cores, {mem} memory, {}", rustc.trim())
+}
+
+fn verdict(ok: bool) -> &'static str {
+    if ok { "met" } else { "**missed**" }
+}
+
+/// Run everything and write `docs/benchmarks.md`.
+pub fn bench() -> Result<()> {
+    let root = root();
+    eprintln!("building the release binaries...");
+    run(Command::new("cargo")
+        .args([
+            "build",
+            "--release",
+            "--quiet",
+            "-p",
+            "disconnect-bench",
+            "-p",
+            "disconnect-cli",
+        ])
+        .current_dir(&root))?;
+    eprintln!("client benchmarks (single calls, bulk, CLI memory)...");
+    let target_dir = root.join("target/release");
+    let report: Value = serde_json::from_str(&run(Command::new(
+        target_dir.join("disconnect-bench"),
+    )
+    .arg(target_dir.join("disconnect")))?)?;
+    eprintln!("code generation time...");
+    let codegen = codegen_seconds()?;
+    eprintln!("cold builds (this takes a few minutes)...");
+    let (vendor_build, vendor_deps) =
+        cold_build(&["-p", "leen-client", "--locked"], &["-p", "leen-client"])?;
+    let baseline_manifest = root.join("benches/baseline-client/Cargo.toml");
+    let manifest = baseline_manifest.to_string_lossy().to_string();
+    let (base_build, base_deps) = cold_build(
+        &["--manifest-path", &manifest, "--locked"],
+        &["--manifest-path", &manifest],
+    )?;
+
+    let date = run(Command::new("date").args(["-u", "+%Y-%m-%d %H:%M UTC"]))?
+        .trim()
+        .to_string();
+    let mut md = String::new();
+    writeln!(md, "# Benchmarks\n")?;
+    writeln!(
+        md,
+        "Written by `cargo xtask bench` on {date}.  \nMachine: {}.\n",
+        machine()
+    )?;
+    writeln!(
+        md,
+        "Every figure below was measured in this one run. Throughputs are medians over interleaved rounds, and ratios compare against a baseline measured in the same run. The client benchmarks talk to a stateless loopback server that answers each vendor's success body, so the client is measured and not the server.\n"
+    )?;
+    let ceiling = report["server_ceiling"]["rps"].as_f64();
+    writeln!(
+        md,
+        "Server ceiling ({}, 32 connections): {}.\n",
+        report["server_ceiling"]["tool"].as_str().unwrap_or("wrk"),
+        ceiling
+            .map(|r| format!("{r:.0} requests/s"))
+            .unwrap_or_else(|| "not measured (wrk not installed)".into())
+    )?;
+
+    writeln!(
+        md,
+        "## 1. Single call: requests/s, one call at a time, client reused\n"
+    )?;
+    writeln!(
+        md,
+        "{} calls per round, {} rounds.\n",
+        report["single"]["calls_per_round"], report["single"]["rounds"]
+    )?;
+    writeln!(
+        md,
+        "| vendor | raw reqwest | generated client | facade `disconnect()` | generated / raw | facade / raw | target facade ≥ 0.95 × raw |"
+    )?;
+    writeln!(md, "|---|---|---|---|---|---|---|")?;
+    for row in report["single"]["rows"].as_array().into_iter().flatten() {
+        let ratio = row["facade_ratio"].as_f64().unwrap_or(0.0);
+        writeln!(
+            md,
+            "| {} | {:.0} | {:.0} | {:.0} | {:.3} | {:.3} | {} |",
+            row["vendor"].as_str().unwrap_or("?"),
+            row["raw_rps"].as_f64().unwrap_or(0.0),
+            row["generated_rps"].as_f64().unwrap_or(0.0),
+            row["facade_rps"].as_f64().unwrap_or(0.0),
+            row["generated_ratio"].as_f64().unwrap_or(0.0),
+            ratio,
+            verdict(ratio >= 0.95)
+        )?;
+    }
+    let bulk = &report["bulk"];
+    let bulk_ratio = bulk["ratio"].as_f64().unwrap_or(0.0);
+    writeln!(
+        md,
+        "\n## 2. Bulk: {} targets across the three vendors at concurrency {}\n",
+        bulk["targets"], bulk["concurrency"]
+    )?;
+    writeln!(
+        md,
+        "| `disconnect_all` | raw reqwest + semaphore | ratio | target ≥ 0.9 |\n|---|---|---|---|"
+    )?;
+    writeln!(
+        md,
+        "| {:.0} targets/s | {:.0} targets/s | {:.3} | {} |",
+        bulk["facade_rps"].as_f64().unwrap_or(0.0),
+        bulk["raw_rps"].as_f64().unwrap_or(0.0),
+        bulk_ratio,
+        verdict(bulk_ratio >= 0.9)
+    )?;
+    let mem = &report["memory"];
+    let mem_ratio = mem["ratio"].as_f64().unwrap_or(f64::MAX);
+    writeln!(
+        md,
+        "\n## 3. Memory: peak RSS of the `disconnect` CLI streaming targets from a file (`--input`, `--json`, concurrency 64)\n"
+    )?;
+    writeln!(
+        md,
+        "| 1,000 targets | 100,000 targets | ratio | target < 2 |\n|---|---|---|---|"
+    )?;
+    writeln!(
+        md,
+        "| {} KiB ({:.1} s) | {} KiB ({:.1} s) | {:.2} | {} |",
+        mem["rss_kib_1k"],
+        mem["seconds_1k"].as_f64().unwrap_or(0.0),
+        mem["rss_kib_100k"],
+        mem["seconds_100k"].as_f64().unwrap_or(0.0),
+        mem_ratio,
+        verdict(mem_ratio < 2.0)
+    )?;
+    writeln!(
+        md,
+        "\n## 4. Code generation: `cargo xtask generate --check`, all vendors, xtask already built\n"
+    )?;
+    writeln!(
+        md,
+        "| median of 7 | target < 1 s |\n|---|---|\n| {codegen:.3} s | {} |",
+        verdict(codegen < 1.0)
+    )?;
+    writeln!(
+        md,
+        "\n## 5. Build cost: cold `cargo build` (dev profile, empty target directory)\n"
+    )?;
+    writeln!(
+        md,
+        "| crate | wall time | packages in its dependency tree |\n|---|---|---|"
+    )?;
+    writeln!(
+        md,
+        "| `leen-client` (generated) | {:.0} s | {vendor_deps} |",
+        vendor_build.as_secs_f64()
+    )?;
+    writeln!(
+        md,
+        "| `benches/baseline-client` (hand-written reqwest) | {:.0} s | {base_deps} |",
+        base_build.as_secs_f64()
+    )?;
+    writeln!(
+        md,
+        "| ratio | {:.2} | {:.2} |",
+        vendor_build.as_secs_f64() / base_build.as_secs_f64(),
+        vendor_deps as f64 / base_deps as f64
+    )?;
+    writeln!(md, "\nRaw figures: `{}`", serde_json::to_string(&report)?)?;
+
+    let path = root.join("docs/benchmarks.md");
+    std::fs::create_dir_all(path.parent().expect("docs"))?;
+    std::fs::write(&path, &md)?;
+    println!("{md}");
+    eprintln!("wrote {}", path.display());
+    Ok(())
+}
