@@ -148,9 +148,10 @@ fn usage_error(message: impl std::fmt::Display) -> u8 {
     USAGE
 }
 
-/// Build the disconnector from the environment and key files (not from --fake).
+/// Build the disconnector from the environment; a `--*-key-file` stands in for its
+/// `*_API_KEY` variable (not used with --fake).
 fn configure(args: &RunArgs, builder: DisconnectorBuilder) -> Result<DisconnectorBuilder, String> {
-    let mut builder = builder.from_env().map_err(|e| e.to_string())?;
+    let mut files = std::collections::HashMap::new();
     for (vendor, file) in [
         (Vendor::Tartan, &args.tartan_key_file),
         (Vendor::Persona, &args.persona_key_file),
@@ -160,10 +161,20 @@ fn configure(args: &RunArgs, builder: DisconnectorBuilder) -> Result<Disconnecto
             let key = std::fs::read_to_string(path).map_err(|e| {
                 format!("cannot read the {vendor} key file {}: {e}", path.display())
             })?;
-            builder = builder.api_key(vendor, key.trim_end_matches(['\n', '\r']));
+            files.insert(
+                vendor.api_key_var(),
+                key.trim_end_matches(['\n', '\r']).to_string(),
+            );
         }
     }
-    Ok(builder)
+    builder
+        .from_lookup(|name| {
+            files
+                .get(name)
+                .cloned()
+                .or_else(|| std::env::var(name).ok())
+        })
+        .map_err(|e| e.to_string())
 }
 
 fn settings(args: &RunArgs, builder: DisconnectorBuilder) -> DisconnectorBuilder {

@@ -223,13 +223,13 @@ impl Disconnector {
                 .unwrap_or("")
                 .as_bytes(),
         );
-        let hex: String = hash
-            .finalize()
-            .iter()
-            .take(16)
-            .map(|b| format!("{b:02x}"))
-            .collect();
-        Some(format!("disconnect-{hex}"))
+        let mut key = String::with_capacity(43);
+        key.push_str("disconnect-");
+        for b in &hash.finalize()[..16] {
+            use std::fmt::Write;
+            let _ = write!(key, "{b:02x}");
+        }
+        Some(key)
     }
 
     fn adapter(&self, target: &Target) -> Result<&dyn Adapter, DisconnectError> {

@@ -1,6 +1,6 @@
 //! Leen: `DELETE /provisioning/organizations/{org}/connections/{conn}`, `X-API-KEY`.
 
-use leen_client::types::HttpValidationError;
+use leen_client::types::{ConnectionRespModel, HttpValidationError};
 use leen_client::{Client, MAX_RESPONSE_BYTES};
 
 use crate::adapter::{Adapter, Answer, BoxFuture, Failure, classify, header_request_id};
@@ -55,14 +55,7 @@ impl Adapter for Leen {
                 .delete_connection_by_id(organization_id, connection_id)
                 .await
             {
-                Ok(done) => Answer {
-                    http_status: Some(done.status().as_u16()),
-                    request_id: header_request_id(done.headers()),
-                    outcome: Ok((
-                        DisconnectStatus::Disconnected,
-                        VendorRecord::Leen(Box::new(done.into_inner())),
-                    )),
-                },
+                Ok(done) => success(done),
                 // 404 (also a second delete, see disconnect-fakes), 401, 429 and 5xx are not in
                 // Leen's spec: they arrive untyped and are classified by status.
                 Err(e) => classify(e, MAX_RESPONSE_BYTES, typed).await,
@@ -71,8 +64,20 @@ impl Adapter for Leen {
     }
 }
 
+/// Leen's 200.
+pub(crate) fn success(done: progenitor_client::ResponseValue<ConnectionRespModel>) -> Answer {
+    Answer {
+        http_status: Some(done.status().as_u16()),
+        request_id: header_request_id(done.headers()),
+        outcome: Ok((
+            DisconnectStatus::Disconnected,
+            VendorRecord::Leen(Box::new(done.into_inner())),
+        )),
+    }
+}
+
 /// Leen's one documented error: 422 with FastAPI's `detail`.
-fn typed(value: progenitor_client::ResponseValue<HttpValidationError>) -> Answer {
+pub(crate) fn typed(value: progenitor_client::ResponseValue<HttpValidationError>) -> Answer {
     let status = value.status().as_u16();
     let request_id = header_request_id(value.headers());
     let problems = value

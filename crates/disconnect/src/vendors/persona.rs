@@ -3,7 +3,7 @@
 
 use std::time::SystemTime;
 
-use persona_client::types::{ErrorResponse, KeyInflection, PersonaVersion};
+use persona_client::types::{ConnectionEnvelope, ErrorResponse, KeyInflection, PersonaVersion};
 use persona_client::{Client, MAX_RESPONSE_BYTES};
 
 use crate::adapter::{
@@ -69,22 +69,27 @@ impl Adapter for Persona {
                 )
                 .await;
             match result {
-                Ok(done) => Answer {
-                    http_status: Some(done.status().as_u16()),
-                    request_id: header_request_id(done.headers()),
-                    outcome: Ok((
-                        DisconnectStatus::Disconnected,
-                        VendorRecord::Persona(Box::new(done.into_inner().data)),
-                    )),
-                },
+                Ok(done) => success(done),
                 Err(e) => classify(e, MAX_RESPONSE_BYTES, typed).await,
             }
         })
     }
 }
 
+/// Persona's 200.
+pub(crate) fn success(done: progenitor_client::ResponseValue<ConnectionEnvelope>) -> Answer {
+    Answer {
+        http_status: Some(done.status().as_u16()),
+        request_id: header_request_id(done.headers()),
+        outcome: Ok((
+            DisconnectStatus::Disconnected,
+            VendorRecord::Persona(Box::new(done.into_inner().data)),
+        )),
+    }
+}
+
 /// Persona's documented error statuses (one JSON:API error document for all).
-fn typed(value: progenitor_client::ResponseValue<ErrorResponse>) -> Answer {
+pub(crate) fn typed(value: progenitor_client::ResponseValue<ErrorResponse>) -> Answer {
     let status = value.status().as_u16();
     let request_id = header_request_id(value.headers());
     let wait = retry_after(value.headers(), SystemTime::now());

@@ -1,6 +1,8 @@
 //! Tartan HyperSync: `POST /api/terminate_connection/`, multipart `client_org`, raw key.
 
-use tartan_client::types::{TerminateConnectionBody, TerminateConnectionError};
+use tartan_client::types::{
+    TerminateConnectionBody, TerminateConnectionError, TerminateConnectionResponse,
+};
 use tartan_client::{Client, MAX_RESPONSE_BYTES};
 
 use crate::adapter::{Adapter, Answer, BoxFuture, Failure, classify};
@@ -47,24 +49,31 @@ impl Adapter for Tartan {
                 client_org: client_org.clone(),
             };
             match self.client.terminate_connection(&body).await {
-                Ok(done) => Answer {
-                    http_status: Some(done.status().as_u16()),
-                    request_id: None,
-                    outcome: Ok((
-                        DisconnectStatus::Disconnected,
-                        VendorRecord::Tartan {
-                            message: done.into_inner().message,
-                        },
-                    )),
-                },
+                Ok(done) => success(done),
                 Err(e) => classify(e, MAX_RESPONSE_BYTES, typed).await,
             }
         })
     }
 }
 
+/// Tartan's 200.
+pub(crate) fn success(
+    done: progenitor_client::ResponseValue<TerminateConnectionResponse>,
+) -> Answer {
+    Answer {
+        http_status: Some(done.status().as_u16()),
+        request_id: None,
+        outcome: Ok((
+            DisconnectStatus::Disconnected,
+            VendorRecord::Tartan {
+                message: done.into_inner().message,
+            },
+        )),
+    }
+}
+
 /// Tartan's documented error statuses.
-fn typed(value: progenitor_client::ResponseValue<TerminateConnectionError>) -> Answer {
+pub(crate) fn typed(value: progenitor_client::ResponseValue<TerminateConnectionError>) -> Answer {
     let status = value.status().as_u16();
     let body = value.into_inner();
     let message = body.message.clone().unwrap_or_default();

@@ -1,0 +1,210 @@
+//! Hostile input never reaches a vendor, and API keys appear in no output of any path.
+
+use assert_cmd::Command;
+use disconnect_fakes::{FakeConfig, FakeServer, Fault, Vendor};
+use serde_json::{Value, json};
+
+const ORG: &str = "0b9c2f4e-8a43-4d3a-9a1e-2f7a5b6c7d8e";
+const CONN: &str = "6f1d2c3b-4a59-4e7f-8d6c-5b4a39281706";
+const VARS: [&str; 6] = [
+    "TARTAN_API_KEY",
+    "PERSONA_API_KEY",
+    "LEEN_API_KEY",
+    "TARTAN_BASE_URL",
+    "PERSONA_BASE_URL",
+    "LEEN_BASE_URL",
+];
+
+fn disconnect() -> Command {
+    let mut cmd = Command::cargo_bin("disconnect").unwrap();
+    for var in VARS {
+        cmd.env_remove(var);
+    }
+    cmd
+}
+
+async fn run(mut cmd: Command) -> std::process::Output {
+    tokio::task::spawn_blocking(move || cmd.output().unwrap())
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn hostile_targets_are_refused_and_nothing_is_sent() {
+    let fakes = FakeServer::start(FakeConfig::default()).await.unwrap();
+    let long = format!("tartan:{}", "a".repeat(10 * 1024));
+    let hostile = [
+        "persona:",
+        "persona:    ",
+        "tartan:\u{7}bell",
+        "tartan:acme\u{1b}[2J",
+        long.as_str(),
+        "persona:cxn_1/../../admin",
+        "persona:..",
+        "persona:cxn%2F1",
+        "persona:cxn_1?delete=all",
+        "persona:cxn_1#frag",
+        "persona:a/b",
+        "leen:not-a-uuid/6f1d2c3b-4a59-4e7f-8d6c-5b4a39281706",
+        "leen:0b9c2f4e-8a43-4d3a-9a1e-2f7a5b6c7d8e/../x",
+        "leen:0b9c2f4e-8a43-4d3a-9a1e-2f7a5b6c7d8e",
+        "slack:T0001",
+        "no-colon-at-all",
+    ];
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("hostile.txt");
+    std::fs::write(&input, hostile.join("\n")).unwrap();
+    let mut cmd = disconnect();
+    for v in [Vendor::Tartan, Vendor::Persona, Vendor::Leen] {
+        let name = v.name().to_uppercase();
+        cmd.env(format!("{name}_API_KEY"), fakes.api_key(v))
+            .env(format!("{name}_BASE_URL"), fakes.base_url(v));
+    }
+    cmd.arg("--json").arg("--input").arg(&input);
+    let out = run(cmd).await;
+    assert_eq!(out.status.code(), Some(1));
+    let lines: Vec<Value> = String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    // One invalid_target result per line.
+    assert_eq!(lines.len(), hostile.len());
+    assert!(
+        lines
+            .iter()
+            .all(|l| l["error"]["kind"] == "invalid_target" && l["attempts"] == 0),
+        "{lines:?}"
+    );
+    assert!(
+        fakes.journal().is_empty(),
+        "a hostile target reached a vendor: {:?}",
+        fakes.journal()
+    );
+    // Each is also refused as a command-line argument (exit 2, nothing sent).
+    for bad in &hostile {
+        let out = disconnect()
+            .env("PERSONA_API_KEY", "k")
+            .env("TARTAN_API_KEY", "k")
+            .env("LEEN_API_KEY", "k")
+            .arg(bad)
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(2), "{bad:?}");
+    }
+}
+
+/// Persona ids with `/ ? # %` are refused (no real id has them); other characters are
+/// percent-encoded in the path and arrive intact.
+#[tokio::test]
+async fn unusual_persona_ids_are_percent_encoded() {
+    let fakes = FakeServer::start(FakeConfig::default()).await.unwrap();
+    fakes.seed(&serde_json::from_value(json!({"persona": [{"id": "cxn_é ü"}]})).unwrap());
+    let mut cmd = disconnect();
+    cmd.env("PERSONA_API_KEY", fakes.api_key(Vendor::Persona))
+        .env("PERSONA_BASE_URL", fakes.base_url(Vendor::Persona))
+        .args(["--json", "persona:cxn_é ü"]);
+    let out = run(cmd).await;
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    assert_eq!(
+        fakes.journal()[0].path,
+        "/persona/api/v1/connect/connections/cxn_%C3%A9%20%C3%BC/deactivate"
+    );
+    assert_eq!(fakes.persona_status("cxn_é ü").as_deref(), Some("inactive"));
+}
+
+/// One run per path with distinctive keys; the key bytes appear nowhere: table, --json,
+/// --dry-run, the report, TRACE logs of every crate, errors.
+#[tokio::test]
+async fn keys_appear_in_no_output() {
+    let keys = [
+        "tartanKEY-9f8e7d6c5b4a",
+        "personaKEY-0a1b2c3d4e5f",
+        "leenKEY-5e4d3c2b1a09",
+    ];
+    let fakes = FakeServer::start(FakeConfig {
+        tartan_key: keys[0].into(),
+        persona_key: keys[1].into(),
+        leen_key: keys[2].into(),
+        ..FakeConfig::default()
+    })
+    .await
+    .unwrap();
+    fakes.seed(
+        &serde_json::from_value(json!({
+            "tartan": [{"client_org": "acme"}, {"client_org": "gone", "terminated": true}],
+            "persona": [{"id": "cxn_1"}],
+            "leen": [{"organization_id": ORG, "connection_id": CONN}]
+        }))
+        .unwrap(),
+    );
+    fakes.push_fault(
+        Vendor::Persona,
+        Fault::Status {
+            status: 401,
+            body: json!({"errors": [{"title": "Must be authenticated to access this endpoint"}]}),
+            headers: Default::default(),
+        },
+    );
+    fakes.push_fault(
+        Vendor::Leen,
+        Fault::Redirect {
+            status: 302,
+            location: "http://127.0.0.2:9/x".into(),
+        },
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let key_file = dir.path().join("leen.key");
+    std::fs::write(&key_file, keys[2]).unwrap();
+    let report = dir.path().join("report.jsonl");
+    let targets = [
+        "tartan:acme",
+        "tartan:gone",
+        "tartan:nobody",
+        "persona:cxn_1",
+        "persona:cxn_1",
+        "persona:cxn_x",
+        &format!("leen:{ORG}/{CONN}"),
+    ];
+    let env = |cmd: &mut Command| {
+        cmd.env("TARTAN_API_KEY", keys[0])
+            .env("TARTAN_BASE_URL", fakes.base_url(Vendor::Tartan))
+            .env("PERSONA_API_KEY", keys[1])
+            .env("PERSONA_BASE_URL", fakes.base_url(Vendor::Persona))
+            .env("LEEN_BASE_URL", fakes.base_url(Vendor::Leen))
+            .arg("--leen-key-file")
+            .arg(&key_file)
+            .env("DISCONNECT_LOG", "trace");
+    };
+    let mut outputs = Vec::new();
+    for mode in [
+        vec!["--concurrency", "1"],
+        vec!["--json"],
+        vec!["--dry-run"],
+        vec!["--dry-run", "--json"],
+    ] {
+        let mut cmd = disconnect();
+        env(&mut cmd);
+        cmd.args(&mode).arg("--report").arg(&report).args(targets);
+        let out = run(cmd).await;
+        assert!(!out.stderr.is_empty(), "TRACE logging was on");
+        outputs.push(String::from_utf8_lossy(&out.stdout).into_owned());
+        outputs.push(String::from_utf8_lossy(&out.stderr).into_owned());
+    }
+    outputs.push(std::fs::read_to_string(&report).unwrap());
+    outputs.push(serde_json::to_string(&fakes.journal()).unwrap());
+    let all = outputs.join("\n");
+    assert!(
+        all.contains("failed: unauthorized") && all.contains("redirected"),
+        "the error paths ran"
+    );
+    for key in keys {
+        assert!(!all.contains(key), "{key} leaked");
+        assert!(!all.contains(&key[..12]), "a prefix of {key} leaked");
+    }
+}

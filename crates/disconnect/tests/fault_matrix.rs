@@ -1,0 +1,245 @@
+//! Every fault × every vendor through the facade against `disconnect-fakes`: the outcome, the
+//! exact number of attempts, no panic. The matrix is printed (`cargo test --test fault_matrix --
+//! --nocapture`) and kept in the README, which this test checks.
+
+use std::time::Duration;
+
+use disconnect::{DisconnectError, Disconnected, Disconnector, Target, Vendor};
+use disconnect_fakes::{FakeConfig, FakeServer, Fault, Vendor as FakeVendor};
+use serde_json::json;
+
+const ORG: &str = "0b9c2f4e-8a43-4d3a-9a1e-2f7a5b6c7d8e";
+const CONN: &str = "6f1d2c3b-4a59-4e7f-8d6c-5b4a39281706";
+
+fn fake(v: Vendor) -> FakeVendor {
+    match v {
+        Vendor::Tartan => FakeVendor::Tartan,
+        Vendor::Persona => FakeVendor::Persona,
+        Vendor::Leen => FakeVendor::Leen,
+    }
+}
+
+fn target(v: Vendor) -> Target {
+    match v {
+        Vendor::Tartan => "tartan:acme".parse().unwrap(),
+        Vendor::Persona => "persona:cxn_1".parse().unwrap(),
+        Vendor::Leen => format!("leen:{ORG}/{CONN}").parse().unwrap(),
+    }
+}
+
+fn summary(result: &Result<Disconnected, DisconnectError>) -> String {
+    match result {
+        Ok(d) => format!(
+            "{} {} x{}",
+            match d.status {
+                disconnect::DisconnectStatus::Disconnected => "disconnected",
+                disconnect::DisconnectStatus::AlreadyDisconnected => "already_disconnected",
+            },
+            d.http_status,
+            d.attempts
+        ),
+        Err(e) => format!(
+            "{} {} x{}",
+            e.kind(),
+            e.http_status().map(|s| s.to_string()).unwrap_or("-".into()),
+            e.attempts()
+        ),
+    }
+}
+
+fn status(code: u16, body: serde_json::Value) -> Fault {
+    Fault::Status {
+        status: code,
+        body,
+        headers: Default::default(),
+    }
+}
+
+/// (fault, faults queued, expected for tartan, persona, leen)
+fn rows() -> Vec<(&'static str, Vec<Fault>, [&'static str; 3])> {
+    let ok2 = ["disconnected 200 x2"; 3];
+    let once = |s: &'static str| [s; 3];
+    vec![
+        (
+            "reset before the response, once",
+            vec![Fault::CloseBeforeResponse],
+            ok2,
+        ),
+        (
+            "reset before the response, every time",
+            vec![Fault::CloseBeforeResponse; 3],
+            once("transport - x3"),
+        ),
+        // The vendor acted before the body broke; the retry learns the state.
+        (
+            "reset mid-response",
+            vec![Fault::CloseMidResponse],
+            [
+                "already_disconnected 409 x2",
+                "disconnected 200 x2",
+                "not_found 404 x2",
+            ],
+        ),
+        (
+            "500, then ok",
+            vec![status(500, json!({"message": "boom"}))],
+            ok2,
+        ),
+        ("502, then ok", vec![status(502, json!(null))], ok2),
+        ("503, then ok", vec![status(503, json!(null))], ok2),
+        (
+            "504 every time",
+            vec![status(504, json!(null)); 3],
+            once("server 504 x3"),
+        ),
+        (
+            "501 (not retried)",
+            vec![status(501, json!(null))],
+            once("server 501 x1"),
+        ),
+        (
+            "429 with RateLimit-Reset: 1",
+            vec![Fault::RateLimited {
+                reset_secs: Some(1),
+                retry_after: None,
+            }],
+            ok2,
+        ),
+        (
+            "429 with Retry-After: 1",
+            vec![Fault::RateLimited {
+                reset_secs: None,
+                retry_after: Some("1".into()),
+            }],
+            ok2,
+        ),
+        (
+            "429 without reset headers",
+            vec![status(
+                429,
+                json!({"errors": [{"title": "Rate limit exceeded"}]}),
+            )],
+            ok2,
+        ),
+        (
+            "429 every time",
+            vec![status(429, json!({"errors": [{"title": "Rate limit exceeded"}]})); 3],
+            once("rate_limited 429 x3"),
+        ),
+        (
+            "attempt timeout (1 s delay, 300 ms timeout)",
+            vec![Fault::Delay { millis: 1_000 }],
+            ok2,
+        ),
+        (
+            "malformed JSON",
+            vec![Fault::MalformedJson],
+            once("invalid_response - x1"),
+        ),
+        (
+            "truncated JSON",
+            vec![Fault::TruncatedJson],
+            once("invalid_response - x1"),
+        ),
+        (
+            "wrong content type (HTML)",
+            vec![Fault::WrongContentType],
+            once("invalid_response - x1"),
+        ),
+        (
+            "empty 200 body",
+            vec![status(200, json!(null))],
+            once("invalid_response - x1"),
+        ),
+        (
+            "body over the 1 MiB cap",
+            vec![Fault::Oversized { bytes: 2 << 20 }],
+            once("invalid_response - x1"),
+        ),
+        (
+            "3xx redirect",
+            vec![Fault::Redirect {
+                status: 307,
+                location: "http://127.0.0.2:9/elsewhere".into(),
+            }],
+            once("redirected 307 x1"),
+        ),
+    ]
+}
+
+#[tokio::test]
+async fn every_fault_for_every_vendor() {
+    let fakes = FakeServer::start(FakeConfig::default()).await.unwrap();
+    let builder = |operation: &str| {
+        let mut b = Disconnector::builder()
+            .backoff(Duration::from_millis(1), Duration::from_millis(5))
+            .attempt_timeout(Duration::from_millis(300))
+            .deadline(Duration::from_secs(10))
+            .operation_id(operation); // fresh Persona idempotency keys per row
+        for v in Vendor::ALL {
+            b = b
+                .api_key(v, fakes.api_key(fake(v)))
+                .base_url(v, fakes.base_url(fake(v)));
+        }
+        b
+    };
+    let mut table = vec![
+        "| fault | Tartan | Persona | Leen |".to_string(),
+        "|---|---|---|---|".to_string(),
+    ];
+
+    // Connection refused: a port nobody listens on.
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let closed_url = format!("http://{}", closed.local_addr().unwrap());
+    drop(closed);
+    let mut refused =
+        Disconnector::builder().backoff(Duration::from_millis(1), Duration::from_millis(5));
+    for v in Vendor::ALL {
+        refused = refused.api_key(v, "k").base_url(v, closed_url.clone());
+    }
+    let refused = refused.build().unwrap();
+    let mut cells = Vec::new();
+    for v in Vendor::ALL {
+        let got = summary(&refused.disconnect(&target(v)).await);
+        assert_eq!(got, "transport - x3", "connection refused / {v}");
+        cells.push(got);
+    }
+    table.push(format!("| connection refused | {} |", cells.join(" | ")));
+
+    for (name, faults, expected) in rows() {
+        let d = builder(name).build().unwrap();
+        let mut cells = Vec::new();
+        for (i, v) in Vendor::ALL.into_iter().enumerate() {
+            fakes.seed(
+                &serde_json::from_value(json!({
+                    "tartan": [{"client_org": "acme"}], "persona": [{"id": "cxn_1"}],
+                    "leen": [{"organization_id": ORG, "connection_id": CONN}]
+                }))
+                .unwrap(),
+            );
+            for f in &faults {
+                fakes.push_fault(fake(v), f.clone());
+            }
+            let got = summary(&d.disconnect(&target(v)).await);
+            assert_eq!(got, expected[i], "{name} / {v}");
+            assert_eq!(
+                fakes.pending_faults(fake(v)),
+                0,
+                "{name} / {v}: every fault was consumed"
+            );
+            cells.push(got);
+        }
+        table.push(format!("| {name} | {} |", cells.join(" | ")));
+    }
+    let table = table.join("\n");
+    println!("{table}");
+
+    let readme = std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../README.md"),
+    )
+    .unwrap();
+    assert!(
+        readme.contains(&table),
+        "README's fault matrix is out of date; it should read:\n{table}"
+    );
+}
