@@ -21,6 +21,26 @@ pub mod config;
 pub mod postprocess;
 pub mod transforms;
 
+/// Fuzz entry (see `fuzz/`): arbitrary bytes as a YAML/JSON document through every transform
+/// and the OpenAPI 3.0 parser. Must never panic.
+#[doc(hidden)]
+pub fn fuzz_transforms(data: &[u8]) {
+    let Ok(doc) = serde_yaml_ng::from_slice::<serde_json::Value>(data) else {
+        return;
+    };
+    for name in transforms::NAMES {
+        let mut copy = doc.clone();
+        let transform = transforms::by_name(name).expect("listed");
+        if transform(&mut copy).is_ok() {
+            let _ = serde_json::from_value::<openapiv3::OpenAPI>(copy);
+        }
+    }
+    let mut all = doc;
+    for name in transforms::NAMES {
+        let _ = transforms::by_name(name).expect("listed")(&mut all);
+    }
+}
+
 use anyhow::{Context, Result, bail};
 
 use crate::codegen::Drift;

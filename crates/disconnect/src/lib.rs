@@ -83,6 +83,8 @@ mod adapter;
 mod config;
 mod engine;
 mod error;
+#[doc(hidden)]
+pub mod fuzzing;
 mod outcome;
 mod plan;
 mod target;
