@@ -1,32 +1,17 @@
 //! The `disconnect` binary as an operator runs it, against `disconnect-fakes` on 127.0.0.1.
 
+mod common;
+
 use std::io::{BufRead, BufReader};
 use std::process::{Command as StdCommand, Stdio};
 
 use assert_cmd::Command;
+use common::{VARS, disconnect, run};
 use disconnect_fakes::{FakeConfig, FakeServer, Fault, Vendor};
 use serde_json::{Value, json};
 
 const ORG: &str = "0b9c2f4e-8a43-4d3a-9a1e-2f7a5b6c7d8e";
 const CONN: &str = "6f1d2c3b-4a59-4e7f-8d6c-5b4a39281706";
-const VARS: [&str; 6] = [
-    "TARTAN_API_KEY",
-    "PERSONA_API_KEY",
-    "LEEN_API_KEY",
-    "TARTAN_BASE_URL",
-    "PERSONA_BASE_URL",
-    "LEEN_BASE_URL",
-];
-
-/// The binary with no vendor variables from the outside.
-fn disconnect() -> Command {
-    let mut cmd = Command::cargo_bin("disconnect").unwrap();
-    for var in VARS {
-        cmd.env_remove(var);
-    }
-    cmd.env_remove("DISCONNECT_LOG");
-    cmd
-}
 
 /// The binary pointed at the fakes.
 fn against(fakes: &FakeServer) -> Command {
@@ -61,13 +46,6 @@ fn stdout(output: &std::process::Output) -> String {
 
 fn stderr(output: &std::process::Output) -> String {
     String::from_utf8(output.stderr.clone()).unwrap()
-}
-
-/// Run a blocking command from an async test without blocking the fakes' runtime.
-async fn run(mut cmd: Command) -> std::process::Output {
-    tokio::task::spawn_blocking(move || cmd.output().unwrap())
-        .await
-        .unwrap()
 }
 
 #[test]

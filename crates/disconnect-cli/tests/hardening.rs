@@ -1,33 +1,14 @@
 //! Hostile input never reaches a vendor, and API keys appear in no output of any path.
 
+mod common;
+
 use assert_cmd::Command;
+use common::{disconnect, run};
 use disconnect_fakes::{FakeConfig, FakeServer, Fault, Vendor};
 use serde_json::{Value, json};
 
 const ORG: &str = "0b9c2f4e-8a43-4d3a-9a1e-2f7a5b6c7d8e";
 const CONN: &str = "6f1d2c3b-4a59-4e7f-8d6c-5b4a39281706";
-const VARS: [&str; 6] = [
-    "TARTAN_API_KEY",
-    "PERSONA_API_KEY",
-    "LEEN_API_KEY",
-    "TARTAN_BASE_URL",
-    "PERSONA_BASE_URL",
-    "LEEN_BASE_URL",
-];
-
-fn disconnect() -> Command {
-    let mut cmd = Command::cargo_bin("disconnect").unwrap();
-    for var in VARS {
-        cmd.env_remove(var);
-    }
-    cmd
-}
-
-async fn run(mut cmd: Command) -> std::process::Output {
-    tokio::task::spawn_blocking(move || cmd.output().unwrap())
-        .await
-        .unwrap()
-}
 
 #[tokio::test]
 async fn hostile_targets_are_refused_and_nothing_is_sent() {

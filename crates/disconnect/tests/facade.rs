@@ -1,24 +1,16 @@
 //! The facade against `disconnect-fakes`: the mapping table, retries per injected fault (with
 //! exact attempt counts), idempotency keys as the vendor saw them, plans and bulk runs.
 
+mod common;
+
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
 
+use common::{CONN, ORG, fake};
 use disconnect::{BulkOptions, DisconnectError, DisconnectStatus, Disconnector, Target, Vendor};
 use disconnect_fakes::{FakeConfig, FakeServer, Fault, Vendor as FakeVendor};
 use futures_util::StreamExt;
 use serde_json::json;
-
-const ORG: &str = "0b9c2f4e-8a43-4d3a-9a1e-2f7a5b6c7d8e";
-const CONN: &str = "6f1d2c3b-4a59-4e7f-8d6c-5b4a39281706";
-
-fn fake(v: Vendor) -> FakeVendor {
-    match v {
-        Vendor::Tartan => FakeVendor::Tartan,
-        Vendor::Persona => FakeVendor::Persona,
-        Vendor::Leen => FakeVendor::Leen,
-    }
-}
 
 async fn fakes_with(config: FakeConfig) -> FakeServer {
     let fakes = FakeServer::start(config).await.unwrap();

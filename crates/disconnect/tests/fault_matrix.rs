@@ -2,30 +2,14 @@
 //! exact number of attempts, no panic. The matrix is printed (`cargo test --test fault_matrix --
 //! --nocapture`) and kept in the README, which this test checks.
 
+mod common;
+
 use std::time::Duration;
 
-use disconnect::{DisconnectError, Disconnected, Disconnector, Target, Vendor};
-use disconnect_fakes::{FakeConfig, FakeServer, Fault, Vendor as FakeVendor};
+use common::{CONN, ORG, fake, target};
+use disconnect::{DisconnectError, Disconnected, Disconnector, Vendor};
+use disconnect_fakes::{FakeConfig, FakeServer, Fault};
 use serde_json::json;
-
-const ORG: &str = "0b9c2f4e-8a43-4d3a-9a1e-2f7a5b6c7d8e";
-const CONN: &str = "6f1d2c3b-4a59-4e7f-8d6c-5b4a39281706";
-
-fn fake(v: Vendor) -> FakeVendor {
-    match v {
-        Vendor::Tartan => FakeVendor::Tartan,
-        Vendor::Persona => FakeVendor::Persona,
-        Vendor::Leen => FakeVendor::Leen,
-    }
-}
-
-fn target(v: Vendor) -> Target {
-    match v {
-        Vendor::Tartan => "tartan:acme".parse().unwrap(),
-        Vendor::Persona => "persona:cxn_1".parse().unwrap(),
-        Vendor::Leen => format!("leen:{ORG}/{CONN}").parse().unwrap(),
-    }
-}
 
 fn summary(result: &Result<Disconnected, DisconnectError>) -> String {
     match result {

@@ -2,22 +2,14 @@
 //! generated clients. A second server on another loopback address (127.0.0.2) records every
 //! request it gets; it must get none.
 
+mod common;
+
 use std::time::Duration;
 
-use disconnect::{DisconnectError, Disconnector, Target, Vendor};
+use common::{CONN, ORG, fake, target};
+use disconnect::{DisconnectError, Disconnector, Vendor};
 use disconnect_fakes::{FakeConfig, FakeServer, Fault, Vendor as FakeVendor};
 use serde_json::json;
-
-const ORG: &str = "0b9c2f4e-8a43-4d3a-9a1e-2f7a5b6c7d8e";
-const CONN: &str = "6f1d2c3b-4a59-4e7f-8d6c-5b4a39281706";
-
-fn fake(v: Vendor) -> FakeVendor {
-    match v {
-        Vendor::Tartan => FakeVendor::Tartan,
-        Vendor::Persona => FakeVendor::Persona,
-        Vendor::Leen => FakeVendor::Leen,
-    }
-}
 
 async fn setup() -> (FakeServer, FakeServer) {
     let vendor = FakeServer::start(FakeConfig::default()).await.unwrap();
@@ -58,11 +50,7 @@ async fn the_facade_never_follows_a_redirect() {
                     location: location.clone(),
                 },
             );
-            let target: Target = match v {
-                Vendor::Tartan => "tartan:acme".parse().unwrap(),
-                Vendor::Persona => "persona:cxn_1".parse().unwrap(),
-                Vendor::Leen => format!("leen:{ORG}/{CONN}").parse().unwrap(),
-            };
+            let target = target(v);
             match d.disconnect(&target).await {
                 Err(DisconnectError::Redirected {
                     ctx,

@@ -1,0 +1,22 @@
+//! Helpers shared by the facade's integration tests.
+#![allow(dead_code)]
+
+use disconnect::{Target, Vendor};
+use disconnect_fakes::Vendor as FakeVendor;
+
+pub const ORG: &str = "0b9c2f4e-8a43-4d3a-9a1e-2f7a5b6c7d8e";
+pub const CONN: &str = "6f1d2c3b-4a59-4e7f-8d6c-5b4a39281706";
+
+/// The fakes' name for a vendor.
+pub fn fake(v: Vendor) -> FakeVendor {
+    v.id().parse().expect("the fakes serve every vendor")
+}
+
+/// A seeded target at each vendor (`tartan:acme`, `persona:cxn_1`, `leen:ORG/CONN`).
+pub fn target(v: Vendor) -> Target {
+    match v {
+        Vendor::Tartan => "tartan:acme".parse().unwrap(),
+        Vendor::Persona => "persona:cxn_1".parse().unwrap(),
+        Vendor::Leen => format!("leen:{ORG}/{CONN}").parse().unwrap(),
+    }
+}
