@@ -21,7 +21,7 @@ const ORG: &str = "0b9c2f4e-8a43-4d3a-9a1e-2f7a5b6c7d8e";
 const CONN: &str = "6f1d2c3b-4a59-4e7f-8d6c-5b4a39281706";
 const KEY: &str = "bench-key";
 
-const SINGLE_CALLS: usize = 1500;
+const SINGLE_CALLS: usize = 4000;
 const ROUNDS: usize = 9;
 const BULK_TARGETS: usize = 10_000;
 const BULK_CONCURRENCY: usize = 64;
