@@ -262,7 +262,10 @@ pub fn bench() -> Result<()> {
         vendor_build.as_secs_f64() / base_build.as_secs_f64(),
         vendor_deps as f64 / base_deps as f64
     )?;
-    writeln!(md, "\nMethod, profile and what the figures led to: [benchmarks-analysis.md](benchmarks-analysis.md).")?;
+    writeln!(
+        md,
+        "\nMethod, profile and what the figures led to: [benchmarks-analysis.md](benchmarks-analysis.md)."
+    )?;
     writeln!(md, "\nRaw figures: `{}`", serde_json::to_string(&report)?)?;
 
     let path = root.join("docs/benchmarks.md");
