@@ -130,11 +130,17 @@ mod tartan {
                 other => panic!("expected a typed error, got {other:?}"),
             }
         }
-        assert_eq!(errors[0].request_id.as_deref(), Some("req-401"));
-        assert_eq!(errors[1].code, Some(404));
-        assert_eq!(errors[2].status, Some(409));
-        assert_eq!(errors[2].data.as_deref(), Some("x"));
-        assert_eq!(errors[3].request_id.as_deref(), Some("req-500"));
+        use tartan_client::types::TerminateConnectionError as E;
+        assert!(
+            matches!(&errors[0], E::Unauthorized(u) if u.request_id.as_deref() == Some("req-401"))
+        );
+        assert!(matches!(&errors[1], E::NotFound(n) if n.code == Some(404)));
+        assert!(
+            matches!(&errors[2], E::Conflict(c) if c.status == Some(409) && c.data.as_deref() == Some("x"))
+        );
+        assert!(
+            matches!(&errors[3], E::InternalServerError(e) if e.request_id.as_deref() == Some("req-500"))
+        );
     }
 }
 
@@ -271,7 +277,11 @@ mod persona {
             Err(Error::ErrorResponse(e)) => {
                 assert_eq!(e.status(), 429);
                 assert_eq!(e.headers()["ratelimit-reset"], "42");
-                assert_eq!(e.errors[0].title, "Rate limit exceeded");
+                assert!(matches!(
+                    e.as_ref(),
+                    types::DeactivateAConnectConnectionError::TooManyRequests(body)
+                        if body.errors[0].title == "Rate limit exceeded"
+                ));
             }
             other => panic!("expected a typed 429, got {other:?}"),
         }

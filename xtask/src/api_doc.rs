@@ -14,6 +14,12 @@ use crate::transforms::snake_case;
 /// Render `API.md` for the final generated file.
 pub fn render(vendor: &VendorConfig, doc: &Value, file: &syn::File) -> Result<String> {
     let routes = routes(doc);
+    let specs = crate::postprocess::operations(doc)?;
+    let error_enums: BTreeMap<String, &crate::postprocess::OperationSpec> = specs
+        .iter()
+        .map(|op| (op.error_enum().to_string(), op))
+        .collect();
+    let open_enums = open_enum_values(file);
     let mut out = String::new();
     writeln!(
         out,
@@ -77,6 +83,41 @@ pub fn render(vendor: &VendorConfig, doc: &Value, file: &syn::File) -> Result<St
         writeln!(out, "```\n")?;
     }
 
+    if let Some(items) = module(file, "responses") {
+        writeln!(out, "## Decoding answers (`responses`)\n\n```rust")?;
+        for item in items {
+            if let syn::Item::Fn(f) = item {
+                writeln!(out, "{}", signature(&f.sig))?;
+            }
+        }
+        writeln!(out, "```\n")?;
+    }
+
+    writeln!(out, "## Operations as documented (`operations`)\n")?;
+    writeln!(
+        out,
+        "| const | method | path | success | errors |\n|---|---|---|---|---|"
+    )?;
+    for op in &specs {
+        let list = |s: &[u16]| {
+            s.iter()
+                .map(ToString::to_string)
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        let errors: Vec<u16> = op.errors.iter().map(|e| e.status).collect();
+        writeln!(
+            out,
+            "| `{}` | `{}` | `{}` | {} | {} |",
+            snake_case(&op.id).to_uppercase(),
+            op.method,
+            op.path,
+            list(&op.success),
+            list(&errors)
+        )?;
+    }
+    writeln!(out)?;
+
     writeln!(out, "## Types (`types`)\n")?;
     for item in module(file, "types").unwrap_or(&[]) {
         match item {
@@ -104,16 +145,53 @@ pub fn render(vendor: &VendorConfig, doc: &Value, file: &syn::File) -> Result<St
                 }
                 writeln!(out)?;
             }
+            syn::Item::Enum(e) if error_enums.contains_key(&e.ident.to_string()) => {
+                let op = &error_enums[&e.ident.to_string()];
+                writeln!(
+                    out,
+                    "### enum `{}` (non-exhaustive): the error answers of `{}`\n",
+                    e.ident, op.id
+                )?;
+                writeln!(out, "| variant | status | body |\n|---|---|---|")?;
+                for v in &e.variants {
+                    let status = op
+                        .errors
+                        .iter()
+                        .find(|s| v.ident == s.variant)
+                        .map(|s| format!("`{}`", s.status))
+                        .unwrap_or_else(|| "a documented status whose body did not decode".into());
+                    let body = match &v.fields {
+                        syn::Fields::Unit => "none".to_string(),
+                        fields => format!("`{}`", tokens(fields).trim_matches(['(', ')'])),
+                    };
+                    writeln!(out, "| `{}` | {status} | {body} |", v.ident)?;
+                }
+                writeln!(out)?;
+            }
             syn::Item::Enum(e) => {
-                writeln!(out, "### enum `{}`\n", e.ident)?;
+                let open = open_enums.get(&e.ident.to_string());
+                if open.is_some() {
+                    writeln!(out, "### enum `{}` (open, non-exhaustive)\n", e.ident)?;
+                } else {
+                    writeln!(out, "### enum `{}`\n", e.ident)?;
+                }
                 writeln!(out, "| variant | payload | JSON |\n|---|---|---|")?;
                 for v in &e.variants {
                     let payload = match &v.fields {
                         syn::Fields::Unit => String::new(),
                         fields => format!("`{}`", tokens(fields)),
                     };
-                    let json = serde_rename(&v.attrs).unwrap_or_else(|| v.ident.to_string());
-                    writeln!(out, "| `{}` | {payload} | `{json}` |", v.ident)?;
+                    let json = match open {
+                        Some(values) => values
+                            .get(&v.ident.to_string())
+                            .map(|value| format!("`{value}`"))
+                            .unwrap_or_else(|| "any other string".to_string()),
+                        None => format!(
+                            "`{}`",
+                            serde_rename(&v.attrs).unwrap_or_else(|| v.ident.to_string())
+                        ),
+                    };
+                    writeln!(out, "| `{}` | {payload} | {json} |", v.ident)?;
                 }
                 writeln!(out)?;
             }
@@ -121,6 +199,46 @@ pub fn render(vendor: &VendorConfig, doc: &Value, file: &syn::File) -> Result<St
         }
     }
     Ok(out.trim_end().to_string() + "\n")
+}
+
+/// Enum name → variant → value, from the `open_enum!` invocations in `types`.
+fn open_enum_values(file: &syn::File) -> BTreeMap<String, BTreeMap<String, String>> {
+    let mut out = BTreeMap::new();
+    for item in module(file, "types").unwrap_or(&[]) {
+        let syn::Item::Macro(m) = item else { continue };
+        if m.mac
+            .path
+            .segments
+            .last()
+            .is_none_or(|s| s.ident != "open_enum")
+        {
+            continue;
+        }
+        let mut trees = m.mac.tokens.clone().into_iter();
+        let (Some(proc_macro2::TokenTree::Ident(name)), Some(proc_macro2::TokenTree::Group(body))) =
+            (trees.next(), trees.next())
+        else {
+            continue;
+        };
+        let mut values = BTreeMap::new();
+        let body: Vec<proc_macro2::TokenTree> = body.stream().into_iter().collect();
+        // `Variant => "value",` repeated: ident, `=`, `>`, literal, `,`.
+        for window in body.windows(4) {
+            if let [
+                proc_macro2::TokenTree::Ident(variant),
+                proc_macro2::TokenTree::Punct(_),
+                proc_macro2::TokenTree::Punct(arrow),
+                proc_macro2::TokenTree::Literal(value),
+            ] = window
+                && arrow.as_char() == '>'
+                && let Ok(syn::Lit::Str(text)) = syn::parse_str::<syn::Lit>(&value.to_string())
+            {
+                values.insert(variant.to_string(), text.value());
+            }
+        }
+        out.insert(name.to_string(), values);
+    }
+    out
 }
 
 /// operationId → "METHOD /path"
@@ -151,7 +269,7 @@ fn module<'a>(file: &'a syn::File, name: &str) -> Option<&'a [syn::Item]> {
     })
 }
 
-fn serde_rename(attrs: &[syn::Attribute]) -> Option<String> {
+pub(crate) fn serde_rename(attrs: &[syn::Attribute]) -> Option<String> {
     attrs
         .iter()
         .filter(|a| a.path().is_ident("serde"))

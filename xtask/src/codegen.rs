@@ -40,8 +40,9 @@ pub fn parse_spec(spec_file: &str, text: &str) -> Result<Value> {
     })
 }
 
-/// Apply the vendor's transforms, in order.
-pub fn normalize(vendor: &VendorConfig, mut doc: Value) -> Result<Value> {
+/// Apply the vendor's transforms, in order: the spec as the vendor means it, as OpenAPI 3.0
+/// (what the fakes' contract checks answers against).
+pub fn vendor_transforms(vendor: &VendorConfig, mut doc: Value) -> Result<Value> {
     for name in &vendor.transforms {
         let transform =
             transforms::by_name(name).ok_or_else(|| anyhow!("unknown transform `{name}`"))?;
@@ -51,11 +52,39 @@ pub fn normalize(vendor: &VendorConfig, mut doc: Value) -> Result<Value> {
     Ok(doc)
 }
 
+/// Apply the vendor's transforms, then the steps every spec goes through before progenitor
+/// ([`transforms::ALWAYS`]).
+pub fn normalize(vendor: &VendorConfig, doc: Value) -> Result<Value> {
+    let mut doc = vendor_transforms(vendor, doc)?;
+    for (name, transform) in transforms::ALWAYS {
+        transform(&mut doc)
+            .with_context(|| format!("specs/{}: step `{name}` failed", vendor.spec))?;
+    }
+    Ok(doc)
+}
+
 /// Generate everything for one vendor from the text of its spec.
 pub fn generate(vendor: &VendorConfig, spec_text: &str) -> Result<Output> {
     let spec_file = vendor.spec.as_str();
-    let doc = normalize(vendor, parse_spec(spec_file, spec_text)?)?;
+    let (doc, mut file) = progenitor_output(vendor, spec_text)?;
     let normalized_yaml = serde_yaml_ng::to_string(&doc)?;
+    postprocess::apply(vendor, &doc, &mut file)
+        .with_context(|| format!("specs/{spec_file}: post-processing"))?;
+
+    let pretty = prettyplease::unparse(&file);
+    let rust = format!("{}\n{}", header(spec_file), rustfmt(&pretty)?);
+    let api_md = api_doc::render(vendor, &doc, &file)?;
+    Ok(Output {
+        rust,
+        api_md,
+        normalized_yaml,
+    })
+}
+
+/// The transformed document and progenitor's output for it, before post-processing.
+pub fn progenitor_output(vendor: &VendorConfig, spec_text: &str) -> Result<(Value, syn::File)> {
+    let spec_file = vendor.spec.as_str();
+    let doc = normalize(vendor, parse_spec(spec_file, spec_text)?)?;
 
     let version = doc
         .get("openapi")
@@ -76,19 +105,9 @@ pub fn generate(vendor: &VendorConfig, spec_text: &str) -> Result<Output> {
     })?;
 
     let tokens = run_progenitor(vendor, &openapi, &doc)?;
-    let mut file: syn::File = syn::parse2(postprocess::split_doc_attributes(tokens))
+    let file: syn::File = syn::parse2(postprocess::split_doc_attributes(tokens))
         .with_context(|| format!("specs/{spec_file}: progenitor produced unparsable code"))?;
-    postprocess::apply(vendor, &doc, &mut file)
-        .with_context(|| format!("specs/{spec_file}: post-processing"))?;
-
-    let pretty = prettyplease::unparse(&file);
-    let rust = format!("{}\n{}", header(spec_file), rustfmt(&pretty)?);
-    let api_md = api_doc::render(vendor, &doc, &file)?;
-    Ok(Output {
-        rust,
-        api_md,
-        normalized_yaml,
-    })
+    Ok((doc, file))
 }
 
 fn settings(vendor: &VendorConfig) -> GenerationSettings {

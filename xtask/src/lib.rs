@@ -39,6 +39,9 @@ pub fn fuzz_transforms(data: &[u8]) {
     for name in transforms::NAMES {
         let _ = transforms::by_name(name).expect("listed")(&mut all);
     }
+    for (_, transform) in transforms::ALWAYS {
+        let _ = transform(&mut all);
+    }
 }
 
 use anyhow::{Context, Result, bail};

@@ -1,21 +1,33 @@
-//! Passes over progenitor's output, each driven by the spec or by `vendors.toml`:
+//! Passes over progenitor's output, each driven by the spec or by `vendors.toml`. Every pass
+//! that rewrites progenitor's code checks that it matched what it expected, and fails
+//! generation with a message naming the pass when it did not (a progenitor upgrade that changes
+//! its output must not make a pass silently do nothing):
 //!
 //! - `api-version` header: removed unless `api_version_header = true`;
 //! - multipart: methods of operations marked by `multipart_as_form` send a real
 //!   `reqwest::multipart::Form` instead of a urlencoded body;
+//! - responses: each operation's status dispatch moves to `responses::<operation>`, decodes
+//!   through `disconnect_client_runtime` (status and headers kept when a body does not decode),
+//!   and gets one arm per documented error status, into the operation's error enum
+//!   `types::<Operation>Error` (one variant per status, from `split_error_responses`);
+//! - open enums: every string enum reachable from a response gets an `Unknown` variant;
 //! - extras generated from the spec: `servers` (named base URLs from `servers`), the
-//!   `with_api_key` constructors (from `securitySchemes`) and `ConfigError`.
+//!   `with_api_key` constructors (from `securitySchemes`), `operations` (what the spec
+//!   documents per operation) and the response size cap. What does not come from a spec lives
+//!   in the `disconnect-client-runtime` crate, which the generated code calls.
 
 use std::collections::BTreeSet;
 
-use anyhow::{Result, anyhow, bail};
+use anyhow::{Context, Result, anyhow, bail};
 use proc_macro2::TokenStream;
 use quote::{ToTokens, format_ident, quote};
 use serde_json::Value;
 use syn::visit_mut::{self, VisitMut};
 
 use crate::config::VendorConfig;
-use crate::transforms::{MULTIPART_EXTENSION, snake_case};
+use crate::transforms::{
+    ErrorStatus, MULTIPART_EXTENSION, error_statuses, pascal_case, snake_case,
+};
 
 /// Split every `#[doc = "..."]` into one attribute per line, each starting with a space, so that
 /// the printed code has ordinary `/// text` comments. (Prettyplease prints a multi-line doc
@@ -65,19 +77,26 @@ pub fn split_doc_attributes(tokens: TokenStream) -> TokenStream {
 
 /// Apply every pass to the parsed progenitor output.
 pub fn apply(vendor: &VendorConfig, doc: &Value, file: &mut syn::File) -> Result<()> {
+    let operations = operations(doc)?;
     if !vendor.api_version_header {
         let mut pass = RemoveApiVersion::default();
         pass.visit_file_mut(file);
+        if pass.removed != operations.len() {
+            bail!(
+                "pass `api-version`: expected to remove one `api-version` header per operation ({}), removed {}",
+                operations.len(),
+                pass.removed
+            );
+        }
     }
     let multipart = multipart_operations(doc);
     if !multipart.is_empty() {
         rewrite_multipart(file, &multipart)?;
     }
-    let extras: syn::File = syn::parse2(split_doc_attributes(extras(
-        vendor,
-        doc,
-        !multipart.is_empty(),
-    )?))?;
+    let success_types = rewrite_responses(file, &operations).context("pass `responses`")?;
+    let roots = add_error_enums(file, &operations, &success_types).context("pass `error enums`")?;
+    open_response_enums(file, &roots).context("pass `open enums`")?;
+    let extras: syn::File = syn::parse2(split_doc_attributes(extras(vendor, doc, &operations)?))?;
     file.items.extend(extras.items);
     Ok(())
 }
@@ -178,7 +197,7 @@ impl VisitMut for FormToMultipart {
         }
         let receiver = &call.receiver;
         let body = &call.args;
-        *expr = syn::parse_quote! { #receiver.multipart(multipart_form(#body)?) };
+        *expr = syn::parse_quote! { #receiver.multipart(::disconnect_client_runtime::multipart_form(#body)?) };
         self.replaced += 1;
     }
 }
@@ -221,13 +240,15 @@ fn rewrite_multipart(file: &mut syn::File, operations: &BTreeSet<String>) -> Res
 // extras: servers, auth, ConfigError, multipart helper
 // ---------------------------------------------------------------------------------------------
 
-fn extras(vendor: &VendorConfig, doc: &Value, multipart: bool) -> Result<TokenStream> {
+fn extras(vendor: &VendorConfig, doc: &Value, operations: &[OperationSpec]) -> Result<TokenStream> {
     let servers = servers(vendor, doc)?;
     let auth = auth(doc)?;
-    let config_error = config_error();
-    let multipart = multipart.then(multipart_helper);
     let cap = vendor.max_response_bytes.map(response_cap);
-    Ok(quote! { #servers #config_error #auth #multipart #cap })
+    let operations = operations_module(operations);
+    Ok(quote! {
+        pub use ::disconnect_client_runtime::{ConfigError, Operation, UndecodableBody, UnknownValue};
+        #servers #auth #cap #operations
+    })
 }
 
 /// A `#[doc]` attribute (split into lines later by [`split_doc_attributes`]).
@@ -298,16 +319,14 @@ fn servers(vendor: &VendorConfig, doc: &Value) -> Result<TokenStream> {
             let allowed: Vec<String> = spec
                 .get("enum")
                 .and_then(Value::as_array)
-                .map(|e| e.iter().filter_map(|v| v.as_str().map(String::from)).collect())
+                .map(|e| {
+                    e.iter()
+                        .filter_map(|v| v.as_str().map(String::from))
+                        .collect()
+                })
                 .unwrap_or_default();
-            let enum_check = (!allowed.is_empty()).then(|| quote! { || ![#(#allowed),*].contains(&#ident) });
             quote! {
-                if #ident.is_empty()
-                    || !#ident.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
-                    #enum_check
-                {
-                    return Err(ConfigError::InvalidServerVariable { name: #var, value: #ident.to_string() });
-                }
+                ::disconnect_client_runtime::server_variable(#var, #ident, &[#(#allowed),*])?;
                 url = url.replace(concat!("{", #var, "}"), #ident);
             }
         });
@@ -469,13 +488,13 @@ fn auth(doc: &Value) -> Result<TokenStream> {
                 api_key: impl Into<secrecy::SecretString>,
                 builder: reqwest::ClientBuilder,
             ) -> Result<Self, ConfigError> {
-                let baseurl = checked_baseurl(baseurl)?;
-                let headers = Self::auth_headers(&api_key.into())?;
-                let client = builder
-                    .default_headers(headers)
-                    .redirect(reqwest::redirect::Policy::none())
-                    .build()
-                    .map_err(ConfigError::Http)?;
+                let (baseurl, client) = ::disconnect_client_runtime::api_key_client(
+                    baseurl,
+                    Self::API_KEY_HEADER,
+                    #prefix,
+                    &api_key.into(),
+                    builder,
+                )?;
                 Ok(Self::new_with_client(&baseurl, client))
             }
 
@@ -484,97 +503,10 @@ fn auth(doc: &Value) -> Result<TokenStream> {
             pub fn auth_headers(
                 api_key: &secrecy::SecretString,
             ) -> Result<::reqwest::header::HeaderMap, ConfigError> {
-                use secrecy::ExposeSecret;
-                let key = api_key.expose_secret();
-                // API keys are tokens of visible ASCII; anything else is a paste accident.
-                if key.is_empty() || !key.bytes().all(|b| b.is_ascii_graphic()) {
-                    return Err(ConfigError::InvalidApiKey);
-                }
-                let mut value = ::reqwest::header::HeaderValue::from_str(&format!("{}{}", #prefix, key))
-                    .map_err(|_| ConfigError::InvalidApiKey)?;
-                value.set_sensitive(true);
-                let mut headers = ::reqwest::header::HeaderMap::with_capacity(1);
-                headers.insert(::reqwest::header::HeaderName::from_static(#header), value);
-                Ok(headers)
+                ::disconnect_client_runtime::auth_headers(Self::API_KEY_HEADER, #prefix, api_key)
             }
-        }
-
-        /// `baseurl` without a trailing `/`, if it is an absolute `http`/`https` URL with a host
-        /// and no query or fragment.
-        fn checked_baseurl(baseurl: &str) -> Result<String, ConfigError> {
-            let invalid = |reason: &str| ConfigError::InvalidBaseUrl {
-                url: baseurl.to_string(),
-                reason: reason.to_string(),
-            };
-            let url = reqwest::Url::parse(baseurl).map_err(|e| invalid(&e.to_string()))?;
-            if !matches!(url.scheme(), "http" | "https") {
-                return Err(invalid("the scheme must be http or https"));
-            }
-            if url.host_str().is_none_or(str::is_empty) {
-                return Err(invalid("there is no host"));
-            }
-            if url.query().is_some() || url.fragment().is_some() {
-                return Err(invalid("a base URL takes no query or fragment"));
-            }
-            if !url.username().is_empty() || url.password().is_some() {
-                return Err(invalid("credentials in the URL are not accepted; use the API key"));
-            }
-            Ok(baseurl.trim_end_matches('/').to_string())
         }
     })
-}
-
-fn config_error() -> TokenStream {
-    quote! {
-        /// Why a client could not be configured. Never contains the API key.
-        #[derive(Debug)]
-        #[non_exhaustive]
-        pub enum ConfigError {
-            /// The API key is empty or holds something other than visible ASCII (spaces,
-            /// control characters, non-ASCII). The key itself is not shown.
-            InvalidApiKey,
-            /// The base URL is not usable.
-            InvalidBaseUrl {
-                /// The URL as given.
-                url: String,
-                /// What is wrong with it.
-                reason: String,
-            },
-            /// A server URL variable holds a value that could change the host.
-            InvalidServerVariable {
-                /// The variable's name in the spec.
-                name: &'static str,
-                /// The value given.
-                value: String,
-            },
-            /// reqwest could not build its HTTP client.
-            Http(reqwest::Error),
-        }
-
-        impl ::std::fmt::Display for ConfigError {
-            fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-                match self {
-                    Self::InvalidApiKey => f.write_str(
-                        "invalid API key: it is empty or holds characters other than visible ASCII",
-                    ),
-                    Self::InvalidBaseUrl { url, reason } => write!(f, "invalid base URL `{url}`: {reason}"),
-                    Self::InvalidServerVariable { name, value } => {
-                        write!(f, "invalid value `{value}` for server variable `{name}`")
-                    }
-                    Self::Http(e) => write!(f, "cannot build the HTTP client: {e}"),
-                }
-            }
-        }
-
-        impl ::std::error::Error for ConfigError {
-            fn source(&self) -> Option<&(dyn ::std::error::Error + 'static)> {
-                match self {
-                    Self::Http(e) => Some(e),
-                    _ => None,
-                }
-            }
-        }
-    }
 }
 
 /// `ClientHooks` for `Client` (which takes precedence over progenitor's blanket impl for
@@ -598,67 +530,574 @@ fn response_cap(max: usize) -> TokenStream {
                 _info: &OperationInfo,
             ) -> reqwest::Result<reqwest::Response> {
                 let response = self.client.execute(request).await?;
-                read_capped(response, MAX_RESPONSE_BYTES).await
+                ::disconnect_client_runtime::read_capped(response, MAX_RESPONSE_BYTES).await
             }
-        }
-
-        /// Read at most `max + 1` bytes of the body and hand back an equivalent response. A
-        /// response that declares a `Content-Length` within the cap is passed on untouched
-        /// (hyper never yields more than the declared length).
-        async fn read_capped(
-            mut response: reqwest::Response,
-            max: usize,
-        ) -> reqwest::Result<reqwest::Response> {
-            if response.content_length().is_some_and(|len| len <= max as u64) {
-                return Ok(response);
-            }
-            let mut builder = ::http::Response::builder()
-                .status(response.status())
-                .version(response.version());
-            if let Some(headers) = builder.headers_mut() {
-                *headers = response.headers().clone();
-            }
-            let mut body = Vec::new();
-            while let Some(chunk) = response.chunk().await? {
-                let room = (max + 1).saturating_sub(body.len());
-                body.extend_from_slice(&chunk[..chunk.len().min(room)]);
-                if body.len() > max {
-                    break;
-                }
-            }
-            let rebuilt = builder.body(body).expect("status, version and headers come from a valid response");
-            Ok(reqwest::Response::from(rebuilt))
         }
     }
 }
 
-fn multipart_helper() -> TokenStream {
-    quote! {
-        /// Build a `multipart/form-data` body from a request type of scalar fields: one text
-        /// part per field that is set, named as in the spec.
-        fn multipart_form<T: serde::Serialize + ?Sized, E>(
-            body: &T,
-        ) -> Result<reqwest::multipart::Form, Error<E>> {
-            let value = serde_json::to_value(body)
-                .map_err(|e| Error::InvalidRequest(format!("cannot serialize the multipart body: {e}")))?;
-            let serde_json::Value::Object(fields) = value else {
-                return Err(Error::InvalidRequest("the multipart body is not an object".to_string()));
+// ---------------------------------------------------------------------------------------------
+// operations: what the spec documents, read once for every pass
+// ---------------------------------------------------------------------------------------------
+
+/// One operation of the (transformed) spec.
+#[derive(Debug, Clone)]
+pub struct OperationSpec {
+    /// `operationId` as in the spec.
+    pub id: String,
+    /// Upper-case HTTP method.
+    pub method: String,
+    /// Path template.
+    pub path: String,
+    /// Documented 1xx–3xx statuses (left to progenitor), ascending.
+    pub success: Vec<u16>,
+    /// Documented error statuses, from `split_error_responses`.
+    pub errors: Vec<ErrorStatus>,
+}
+
+impl OperationSpec {
+    /// `<OperationId>Error`, the operation's error enum in `types`.
+    pub fn error_enum(&self) -> syn::Ident {
+        format_ident!("{}Error", pascal_case(&self.id))
+    }
+
+    /// The generated method's (and `responses` function's) name.
+    pub fn method_ident(&self) -> syn::Ident {
+        format_ident!("{}", snake_case(&self.id))
+    }
+}
+
+/// Every operation of the document, in document order.
+pub fn operations(doc: &Value) -> Result<Vec<OperationSpec>> {
+    let mut out = Vec::new();
+    for (path, item) in doc
+        .get("paths")
+        .and_then(Value::as_object)
+        .into_iter()
+        .flatten()
+    {
+        for (method, op) in item.as_object().into_iter().flatten() {
+            let Some(responses) = op.get("responses").and_then(Value::as_object) else {
+                continue; // `parameters`, `summary`, ... of the path item
             };
-            let mut form = reqwest::multipart::Form::new();
-            for (name, value) in fields {
-                let text = match value {
-                    serde_json::Value::Null => continue,
-                    serde_json::Value::String(text) => text,
-                    serde_json::Value::Bool(_) | serde_json::Value::Number(_) => value.to_string(),
-                    _ => {
-                        return Err(Error::InvalidRequest(format!(
-                            "multipart field `{name}` is not a scalar"
-                        )));
-                    }
-                };
-                form = form.text(name, text);
+            let id = op
+                .get("operationId")
+                .and_then(Value::as_str)
+                .ok_or_else(|| anyhow!("{} {path}: no operationId", method.to_uppercase()))?;
+            let mut success: Vec<u16> = responses.keys().filter_map(|s| s.parse().ok()).collect();
+            success.sort_unstable();
+            out.push(OperationSpec {
+                id: id.to_string(),
+                method: method.to_uppercase(),
+                path: path.clone(),
+                success,
+                errors: error_statuses(op).with_context(|| format!("operation `{id}`"))?,
+            });
+        }
+    }
+    Ok(out)
+}
+
+fn types_module(file: &mut syn::File) -> Result<&mut Vec<syn::Item>> {
+    file.items
+        .iter_mut()
+        .find_map(|item| match item {
+            syn::Item::Mod(m) if m.ident == "types" => m.content.as_mut().map(|(_, items)| items),
+            _ => None,
+        })
+        .ok_or_else(|| anyhow!("progenitor generated no `types` module"))
+}
+
+/// Names of the items (structs, enums, type aliases) of the `types` module.
+fn type_names(items: &[syn::Item]) -> BTreeSet<String> {
+    items
+        .iter()
+        .filter_map(|item| match item {
+            syn::Item::Struct(s) => Some(s.ident.to_string()),
+            syn::Item::Enum(e) => Some(e.ident.to_string()),
+            syn::Item::Type(t) => Some(t.ident.to_string()),
+            _ => None,
+        })
+        .collect()
+}
+
+/// Token text without spaces, for comparing small expressions.
+fn compact(tokens: &impl ToTokens) -> String {
+    tokens.to_token_stream().to_string().replace(' ', "")
+}
+
+// ---------------------------------------------------------------------------------------------
+// responses
+// ---------------------------------------------------------------------------------------------
+
+/// The first type argument of the last segment of `ty` when that segment is `name`.
+fn type_argument<'a>(ty: &'a mut syn::Type, name: &str, index: usize) -> Option<&'a mut syn::Type> {
+    let syn::Type::Path(path) = ty else {
+        return None;
+    };
+    let segment = path.path.segments.last_mut()?;
+    if segment.ident != name {
+        return None;
+    }
+    let syn::PathArguments::AngleBracketed(args) = &mut segment.arguments else {
+        return None;
+    };
+    match args.args.iter_mut().nth(index)? {
+        syn::GenericArgument::Type(t) => Some(t),
+        _ => None,
+    }
+}
+
+/// `match response.status().as_u16() { .. }`
+fn is_status_match(expr: &syn::Expr) -> bool {
+    matches!(expr, syn::Expr::Match(m) if compact(&m.expr) == "response.status().as_u16()")
+}
+
+/// Moves each operation's status dispatch into `responses::<operation>`, decoding successes
+/// with `decode_success` and every documented error status into the operation's error enum.
+/// Returns the success type `T` of each operation.
+fn rewrite_responses(file: &mut syn::File, operations: &[OperationSpec]) -> Result<Vec<syn::Type>> {
+    let mut functions: Vec<TokenStream> = Vec::new();
+    let mut success_types = Vec::new();
+    for item in &mut file.items {
+        let syn::Item::Impl(imp) = item else { continue };
+        if imp.trait_.is_some() {
+            continue;
+        }
+        for item in &mut imp.items {
+            let syn::ImplItem::Fn(method) = item else {
+                continue;
+            };
+            let Some(id) = operation_id_of(method) else {
+                continue;
+            };
+            let op = operations
+                .iter()
+                .find(|op| snake_case(&op.id) == snake_case(&id))
+                .ok_or_else(|| anyhow!("generated method for unknown operation `{id}`"))?;
+            let error_enum = op.error_enum();
+            let syn::ReturnType::Type(_, ret) = &mut method.sig.output else {
+                bail!("operation `{id}`: the method returns nothing");
+            };
+            let shape = || {
+                anyhow!("operation `{id}`: return type is not `Result<ResponseValue<T>, Error<E>>`")
+            };
+            let ok = type_argument(
+                type_argument(ret, "Result", 0).ok_or_else(shape)?,
+                "ResponseValue",
+                0,
+            )
+            .ok_or_else(shape)?
+            .clone();
+            let err = type_argument(
+                type_argument(ret, "Result", 1).ok_or_else(shape)?,
+                "Error",
+                0,
+            )
+            .ok_or_else(shape)?;
+            if compact(err) != "()" {
+                bail!(
+                    "operation `{id}`: progenitor still sees error responses (`Error<{}>`); \
+                     split_error_responses should have taken them",
+                    compact(err)
+                );
             }
-            Ok(form)
+            *err = syn::parse_quote! { types::#error_enum };
+
+            let Some(syn::Stmt::Expr(tail, None)) = method.block.stmts.last_mut() else {
+                bail!("operation `{id}`: the method does not end in its status dispatch");
+            };
+            if !is_status_match(tail) {
+                bail!(
+                    "operation `{id}`: the method does not end in `match response.status().as_u16()`"
+                );
+            }
+            let ident = op.method_ident();
+            let replaced = std::mem::replace(
+                tail,
+                syn::parse_quote! { responses::#ident(response).await },
+            );
+            let syn::Expr::Match(mut dispatch) = replaced else {
+                bail!("operation `{id}`: the status dispatch is not a match");
+            };
+            rewrite_arms(op, &mut dispatch)?;
+            let doc = doc_lit(&format!(
+                "Decode an answer to `{}` (`{} {}`) as [`Client::{ident}`](super::Client::{ident}) does: \
+                 documented successes into their type, documented error statuses into \
+                 [`types::{error_enum}`] (a body that does not decode into its `Undecodable` variant, \
+                 status and headers kept), any other status as `Error::UnexpectedResponse`. For tests, \
+                 replays and custom transports.",
+                op.id, op.method, op.path
+            ));
+            functions.push(quote! {
+                #doc
+                pub async fn #ident(
+                    response: reqwest::Response,
+                ) -> Result<ResponseValue<#ok>, Error<types::#error_enum>> {
+                    #dispatch
+                }
+            });
+            success_types.push(ok);
+        }
+    }
+    if success_types.len() != operations.len() {
+        bail!(
+            "found {} generated operation methods for {} operations in the spec",
+            success_types.len(),
+            operations.len()
+        );
+    }
+    let module: syn::Item = syn::parse2(split_doc_attributes(quote! {
+        /// Status dispatch and decoding of each operation's answers, one function per operation.
+        pub mod responses {
+            #[allow(unused_imports)]
+            use super::{types, Error, ResponseValue};
+            #(#functions)*
+        }
+    }))?;
+    file.items.push(module);
+    Ok(success_types)
+}
+
+fn rewrite_arms(op: &OperationSpec, dispatch: &mut syn::ExprMatch) -> Result<()> {
+    let id = &op.id;
+    let wildcard = dispatch
+        .arms
+        .iter()
+        .position(|arm| matches!(arm.pat, syn::Pat::Wild(_)))
+        .ok_or_else(|| anyhow!("operation `{id}`: the status dispatch has no `_` arm"))?;
+    for arm in &mut dispatch.arms[..wildcard] {
+        let text = compact(&arm.body);
+        let body = text
+            .strip_prefix('{')
+            .and_then(|b| b.strip_suffix('}'))
+            .unwrap_or(&text);
+        if body == "ResponseValue::from_response(response).await" {
+            *arm.body = syn::parse_quote! {
+                ::disconnect_client_runtime::decode_success(response).await
+            };
+        } else if !body.starts_with("Ok(ResponseValue::") {
+            bail!("operation `{id}`: unexpected success arm `{body}`");
+        }
+    }
+    if wildcard != op.success.len() {
+        bail!(
+            "operation `{id}`: {wildcard} success arms for {} documented success statuses",
+            op.success.len()
+        );
+    }
+    let error_enum = op.error_enum();
+    let arms = op.errors.iter().map(|e| {
+        let status = syn::LitInt::new(&format!("{}u16", e.status), proc_macro2::Span::call_site());
+        let variant = format_ident!("{}", e.variant);
+        if e.schema.is_some() {
+            quote! {
+                #status => Err(::disconnect_client_runtime::decode_error(response, types::#error_enum::#variant).await),
+            }
+        } else {
+            quote! {
+                #status => Err(::disconnect_client_runtime::error_without_body(response, types::#error_enum::#variant)),
+            }
+        }
+    });
+    let arms: syn::ExprMatch = syn::parse2(quote! { match x { #(#arms)* } })?;
+    for (i, arm) in arms.arms.into_iter().enumerate() {
+        dispatch.arms.insert(wildcard + i, arm);
+    }
+    Ok(())
+}
+
+// ---------------------------------------------------------------------------------------------
+// error enums
+// ---------------------------------------------------------------------------------------------
+
+/// Adds `types::<Operation>Error` for every operation. Returns the names of the types reachable
+/// from answers (success types and error bodies): the roots of [`open_response_enums`].
+fn add_error_enums(
+    file: &mut syn::File,
+    operations: &[OperationSpec],
+    success_types: &[syn::Type],
+) -> Result<BTreeSet<String>> {
+    let items = types_module(file)?;
+    let existing = type_names(items);
+    let mut roots = BTreeSet::new();
+    for ty in success_types {
+        roots.extend(referenced_names(&ty.to_token_stream(), &existing));
+    }
+    for op in operations {
+        let name = op.error_enum();
+        if existing.contains(&name.to_string()) {
+            bail!("operation `{}`: a schema is already named `{name}`", op.id);
+        }
+        let mut variants = Vec::new();
+        let mut statuses = Vec::new();
+        for e in &op.errors {
+            let variant = format_ident!("{}", e.variant);
+            let status = e.status;
+            let what = match e.description.trim() {
+                "" => String::new(),
+                text => format!(": {text}"),
+            };
+            match &e.schema {
+                Some(schema) => {
+                    // typify's name for a component schema (`HTTPValidationError` →
+                    // `HttpValidationError`), checked against what it generated.
+                    let ty = pascal_case(schema);
+                    if !existing.contains(&ty) {
+                        bail!(
+                            "operation `{}`: status {status}'s schema `{schema}` has no generated type `{ty}`",
+                            op.id
+                        );
+                    }
+                    roots.insert(ty.clone());
+                    let ty = format_ident!("{ty}");
+                    let doc = doc_lit(&format!("`{status}`{what}"));
+                    variants.push(quote! { #doc #variant(#ty), });
+                    statuses.push(quote! { Self::#variant(_) => Some(#status), });
+                }
+                None => {
+                    let doc = doc_lit(&format!("`{status}`{what} (no body documented)"));
+                    variants.push(quote! { #doc #variant, });
+                    statuses.push(quote! { Self::#variant => Some(#status), });
+                }
+            }
+        }
+        let list: Vec<String> = op.errors.iter().map(|e| e.status.to_string()).collect();
+        let doc = doc_lit(&format!(
+            "The documented error answers of `{}` (`{} {}`): one variant per status{}, held by \
+             `Error::ErrorResponse` beside the answer's status and headers. `Undecodable` holds an \
+             answer with a documented status, success or error, whose body did not decode (an HTML \
+             page from a proxy, an empty body); a status the spec does not document arrives as \
+             `Error::UnexpectedResponse`. Non-exhaustive: a status the vendor documents later \
+             becomes a new variant.",
+            op.id,
+            op.method,
+            op.path,
+            if list.is_empty() {
+                String::new()
+            } else {
+                format!(" ({})", list.join(", "))
+            }
+        ));
+        let generated: syn::File = syn::parse2(split_doc_attributes(quote! {
+            #doc
+            #[derive(Clone, Debug)]
+            #[non_exhaustive]
+            pub enum #name {
+                #(#variants)*
+                /// A documented status whose body did not decode as the spec says; the status and
+                /// headers are in the `ResponseValue` that holds this.
+                Undecodable(::disconnect_client_runtime::UndecodableBody),
+            }
+
+            impl ::std::convert::From<::disconnect_client_runtime::UndecodableBody> for #name {
+                fn from(body: ::disconnect_client_runtime::UndecodableBody) -> Self {
+                    Self::Undecodable(body)
+                }
+            }
+
+            impl #name {
+                /// The status this variant stands for; `None` for `Undecodable`.
+                pub fn documented_status(&self) -> Option<u16> {
+                    match self {
+                        #(#statuses)*
+                        Self::Undecodable(_) => None,
+                    }
+                }
+            }
+        }))?;
+        items.extend(generated.items);
+    }
+    Ok(roots)
+}
+
+// ---------------------------------------------------------------------------------------------
+// open enums
+// ---------------------------------------------------------------------------------------------
+
+/// Identifiers in `tokens` that name one of `names`.
+fn referenced_names(tokens: &TokenStream, names: &BTreeSet<String>) -> BTreeSet<String> {
+    let mut found = BTreeSet::new();
+    for tree in tokens.clone() {
+        match tree {
+            proc_macro2::TokenTree::Ident(ident) => {
+                let text = ident.to_string();
+                if names.contains(&text) {
+                    found.insert(text);
+                }
+            }
+            proc_macro2::TokenTree::Group(group) => {
+                found.extend(referenced_names(&group.stream(), names));
+            }
+            _ => {}
+        }
+    }
+    found
+}
+
+/// The wire value of each variant of a string enum as typify generates it (unit variants, each
+/// with `#[serde(rename = "..")]` or named as its value), or `None` for any other enum.
+fn string_enum_values(e: &syn::ItemEnum) -> Option<Vec<(syn::Ident, String)>> {
+    let derives_deserialize = e
+        .attrs
+        .iter()
+        .any(|a| a.path().is_ident("derive") && compact(a).contains("Deserialize"));
+    if !derives_deserialize || e.variants.is_empty() {
+        return None;
+    }
+    e.variants
+        .iter()
+        .map(|v| {
+            matches!(v.fields, syn::Fields::Unit).then(|| {
+                let value =
+                    crate::api_doc::serde_rename(&v.attrs).unwrap_or_else(|| v.ident.to_string());
+                (v.ident.clone(), value)
+            })
+        })
+        .collect()
+}
+
+/// Every type in `types` reachable from `roots` through field and variant types.
+fn reachable_types(items: &[syn::Item], roots: &BTreeSet<String>) -> BTreeSet<String> {
+    let names = type_names(items);
+    let mut edges: std::collections::BTreeMap<String, BTreeSet<String>> = Default::default();
+    for item in items {
+        let (name, tokens) = match item {
+            syn::Item::Struct(s) => (s.ident.to_string(), s.fields.to_token_stream()),
+            syn::Item::Enum(e) => {
+                let mut tokens = TokenStream::new();
+                for v in &e.variants {
+                    v.fields.to_tokens(&mut tokens);
+                }
+                (e.ident.to_string(), tokens)
+            }
+            syn::Item::Type(t) => (t.ident.to_string(), t.ty.to_token_stream()),
+            _ => continue,
+        };
+        edges
+            .entry(name)
+            .or_default()
+            .extend(referenced_names(&tokens, &names));
+    }
+    let mut reachable = BTreeSet::new();
+    let mut queue: Vec<String> = roots.iter().cloned().collect();
+    while let Some(name) = queue.pop() {
+        if reachable.insert(name.clone()) {
+            queue.extend(edges.get(&name).into_iter().flatten().cloned());
+        }
+    }
+    reachable
+}
+
+/// Makes every string enum reachable from an answer open: an `Unknown(UnknownValue)` variant
+/// for values the spec does not list, `#[non_exhaustive]`, and the conversions of
+/// `disconnect_client_runtime::open_enum!` in place of typify's closed ones (its serde derives,
+/// `Display`, `FromStr`, `TryFrom`). Enums only requests use stay closed. Returns the names of
+/// the opened enums.
+pub fn open_response_enums(file: &mut syn::File, roots: &BTreeSet<String>) -> Result<Vec<String>> {
+    let items = types_module(file)?;
+    let reachable = reachable_types(items, roots);
+    let mut opened = Vec::new();
+    let mut invocations: Vec<syn::Item> = Vec::new();
+    for item in items.iter_mut() {
+        let syn::Item::Enum(e) = item else { continue };
+        if !reachable.contains(&e.ident.to_string()) {
+            continue;
+        }
+        let Some(values) = string_enum_values(e) else {
+            continue;
+        };
+        for attr in &mut e.attrs {
+            if attr.path().is_ident("derive") {
+                let kept: Vec<syn::Path> = attr
+                    .parse_args_with(
+                        syn::punctuated::Punctuated::<syn::Path, syn::Token![,]>::parse_terminated,
+                    )?
+                    .into_iter()
+                    .filter(|p| {
+                        let last = p
+                            .segments
+                            .last()
+                            .map(|s| s.ident.to_string())
+                            .unwrap_or_default();
+                        !matches!(
+                            last.as_str(),
+                            "Deserialize" | "Serialize" | "Copy" | "JsonSchema"
+                        )
+                    })
+                    .collect();
+                *attr = syn::parse_quote! { #[derive(#(#kept),*)] };
+            }
+        }
+        e.attrs.push(syn::parse_quote! { #[non_exhaustive] });
+        for (variant, (_, value)) in e.variants.iter_mut().zip(&values) {
+            variant.attrs.retain(|a| !a.path().is_ident("serde"));
+            let doc = format!(" `{value}`");
+            variant.attrs.push(syn::parse_quote! { #[doc = #doc] });
+        }
+        e.variants.push(syn::parse_quote! {
+            #[doc = " A value the spec does not list (added by the vendor after this client was generated); `as_str()` and `Display` give it as sent."]
+            Unknown(::disconnect_client_runtime::UnknownValue)
+        });
+        let name = e.ident.clone();
+        let pairs = values
+            .iter()
+            .map(|(ident, value)| quote! { #ident => #value });
+        invocations.push(syn::parse_quote! {
+            ::disconnect_client_runtime::open_enum!(#name { #(#pairs),* });
+        });
+        opened.push(name.to_string());
+    }
+    // typify's closed conversions of the opened enums give way to the open ones.
+    let before = items.len();
+    items.retain(|item| {
+        let syn::Item::Impl(imp) = item else {
+            return true;
+        };
+        let Some((_, trait_path, _)) = &imp.trait_ else {
+            return true;
+        };
+        let trait_name = trait_path
+            .segments
+            .last()
+            .map(|s| s.ident.to_string())
+            .unwrap_or_default();
+        !(opened.contains(&compact(&imp.self_ty))
+            && matches!(trait_name.as_str(), "Display" | "FromStr" | "TryFrom"))
+    });
+    let removed = before - items.len();
+    if removed < opened.len() * 2 {
+        bail!(
+            "expected typify's `Display` and `FromStr` for each of the {} opened enums, removed {removed} impls",
+            opened.len()
+        );
+    }
+    items.extend(invocations);
+    Ok(opened)
+}
+
+fn operations_module(operations: &[OperationSpec]) -> TokenStream {
+    let mut consts = Vec::new();
+    let mut names = Vec::new();
+    for op in operations {
+        let name = format_ident!("{}", snake_case(&op.id).to_uppercase());
+        let (id, method, path) = (&op.id, &op.method, &op.path);
+        let success = &op.success;
+        let errors: Vec<u16> = op.errors.iter().map(|e| e.status).collect();
+        let doc = doc_lit(&format!("`{method} {path}` (`{id}`)"));
+        consts.push(quote! {
+            #doc
+            pub const #name: Operation = Operation::new(#id, #method, #path, &[#(#success),*], &[#(#errors),*]);
+        });
+        names.push(name);
+    }
+    quote! {
+        /// What the spec documents about each operation: method, path and statuses.
+        pub mod operations {
+            use ::disconnect_client_runtime::Operation;
+            #(#consts)*
+            /// Every operation of the spec.
+            pub const ALL: &[Operation] = &[#(#names),*];
         }
     }
 }

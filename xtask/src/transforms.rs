@@ -15,9 +15,12 @@ pub type Transform = fn(&mut Value) -> Result<()>;
 pub const NAMES: &[&str] = &[
     "downgrade_openapi_31",
     "synthesize_operation_ids",
-    "merge_error_responses",
     "multipart_as_form",
 ];
+
+/// Steps applied to every spec after the vendor's own transforms (not listed in `vendors.toml`:
+/// the generated code relies on them).
+pub const ALWAYS: &[(&str, Transform)] = &[("split_error_responses", split_error_responses)];
 
 /// Operation extension set by [`multipart_as_form`]: the request body must be sent as
 /// `multipart/form-data` although progenitor is told it is a form.
@@ -28,7 +31,6 @@ pub fn by_name(name: &str) -> Option<Transform> {
     Some(match name {
         "downgrade_openapi_31" => downgrade_openapi_31,
         "synthesize_operation_ids" => synthesize_operation_ids,
-        "merge_error_responses" => merge_error_responses,
         "multipart_as_form" => multipart_as_form,
         _ => return None,
     })
@@ -355,7 +357,7 @@ pub fn pascal_case(text: &str) -> String {
 }
 
 // ---------------------------------------------------------------------------------------------
-// merge_error_responses
+// split_error_responses (applied to every spec)
 // ---------------------------------------------------------------------------------------------
 
 fn is_error_status(status: &str) -> bool {
@@ -379,16 +381,91 @@ fn resolve<'a>(doc: &'a Value, value: &'a Value) -> Result<&'a Value> {
     bail!("reference chain too long (cycle?)")
 }
 
-/// Gives every operation one error type when its error statuses have bodies of different shapes.
+/// Operation extension set by [`split_error_responses`]: the operation's documented error
+/// statuses, each with its variant name and the component schema of its body.
+pub const ERRORS_EXTENSION: &str = "x-xtask-errors";
+
+/// One documented error status of an operation, as [`split_error_responses`] records it.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct ErrorStatus {
+    /// The HTTP status.
+    pub status: u16,
+    /// The error enum's variant for it (`Conflict`, `TooManyRequests`, `Status499`).
+    pub variant: String,
+    /// The `components/schemas` entry of its JSON body; `None` when the spec gives no body.
+    pub schema: Option<String>,
+    /// The response's description.
+    pub description: String,
+}
+
+/// The variant name of an error status: its reason phrase (RFC 9110) in PascalCase, or
+/// `Status<code>` for a status without a standard phrase. Kept here, not taken from a crate,
+/// because a variant name is public API and must not change with a dependency.
+pub fn status_variant(status: u16) -> String {
+    let phrase = match status {
+        400 => "BadRequest",
+        401 => "Unauthorized",
+        402 => "PaymentRequired",
+        403 => "Forbidden",
+        404 => "NotFound",
+        405 => "MethodNotAllowed",
+        406 => "NotAcceptable",
+        407 => "ProxyAuthenticationRequired",
+        408 => "RequestTimeout",
+        409 => "Conflict",
+        410 => "Gone",
+        411 => "LengthRequired",
+        412 => "PreconditionFailed",
+        413 => "ContentTooLarge",
+        414 => "UriTooLong",
+        415 => "UnsupportedMediaType",
+        416 => "RangeNotSatisfiable",
+        417 => "ExpectationFailed",
+        421 => "MisdirectedRequest",
+        422 => "UnprocessableEntity",
+        423 => "Locked",
+        424 => "FailedDependency",
+        425 => "TooEarly",
+        426 => "UpgradeRequired",
+        428 => "PreconditionRequired",
+        429 => "TooManyRequests",
+        431 => "RequestHeaderFieldsTooLarge",
+        451 => "UnavailableForLegalReasons",
+        500 => "InternalServerError",
+        501 => "NotImplemented",
+        502 => "BadGateway",
+        503 => "ServiceUnavailable",
+        504 => "GatewayTimeout",
+        505 => "HttpVersionNotSupported",
+        507 => "InsufficientStorage",
+        508 => "LoopDetected",
+        511 => "NetworkAuthenticationRequired",
+        other => return format!("Status{other}"),
+    };
+    phrase.to_string()
+}
+
+/// The error statuses [`split_error_responses`] recorded on an operation.
+pub fn error_statuses(op: &Value) -> Result<Vec<ErrorStatus>> {
+    match op.get(ERRORS_EXTENSION) {
+        None => Ok(Vec::new()),
+        Some(v) => serde_json::from_value(v.clone())
+            .with_context(|| format!("`{ERRORS_EXTENSION}` is malformed")),
+    }
+}
+
+/// Gives each documented error status of every operation its own type, which progenitor cannot.
 ///
 /// Progenitor makes one error type per operation: different inline schemas per status collapse
-/// silently into one of them (and the other statuses' fields are lost), separate named schemas
-/// trip an assertion. This transform builds one object schema, `<OperationId>Error`, whose
-/// properties are the union of every error status's properties, each optional, puts it in
-/// `components/schemas` and points every error status at it. Properties of the same name must
-/// have the same schema in every status. Operations whose error statuses already share one
-/// schema are left alone.
-pub fn merge_error_responses(doc: &mut Value) -> Result<()> {
+/// silently into one of them, different named schemas trip an assertion, and a body that does
+/// not decode loses its status. So this step takes the error statuses away from progenitor:
+/// each error status's JSON body schema becomes a `components/schemas` entry (an inline schema
+/// is named `<OperationId><Reason>`, e.g. `TerminateConnectionConflict`; a `$ref` keeps its
+/// schema), the statuses are recorded in the operation's [`ERRORS_EXTENSION`] and removed from
+/// `responses`. After generation, `postprocess` builds the operation's error enum
+/// `<OperationId>Error` with one variant per status and decodes each status into it. Applied to
+/// every spec, after the vendor's own transforms.
+pub fn split_error_responses(doc: &mut Value) -> Result<()> {
     let snapshot = doc.clone();
     let mut new_schemas: Vec<(String, Value)> = Vec::new();
     for_each_operation(doc, |_, _, op| {
@@ -402,86 +479,68 @@ pub fn merge_error_responses(doc: &mut Value) -> Result<()> {
         let Some(responses) = op.get_mut("responses").and_then(Value::as_object_mut) else {
             return Ok(());
         };
-        // (status, media type, schema) of every JSON error body.
-        let mut bodies: Vec<(String, String, Value)> = Vec::new();
+        let mut errors = Vec::new();
         for (status, response) in responses.iter() {
+            let Ok(code) = status.parse::<u16>() else {
+                bail!(
+                    "response `{status}`: only explicit status codes are supported (not `default` or ranges such as `4XX`)"
+                );
+            };
             if !is_error_status(status) {
                 continue;
             }
             let response =
                 resolve(&snapshot, response).with_context(|| format!("response {status}"))?;
-            let Some(content) = response.get("content").and_then(Value::as_object) else {
-                continue;
-            };
-            for (media, body) in content {
-                if media.contains("json")
-                    && let Some(schema) = body.get("schema")
-                {
-                    bodies.push((status.clone(), media.clone(), schema.clone()));
-                }
-            }
-        }
-        let first = match bodies.first() {
-            Some((_, _, schema)) => schema.clone(),
-            None => return Ok(()),
-        };
-        if bodies.iter().all(|(_, _, s)| s == &first) && first.get("$ref").is_some() {
-            return Ok(()); // one named error type already
-        }
-
-        let name = format!("{}Error", pascal_case(&op_id));
-        let mut properties = Map::new();
-        let mut statuses = Vec::new();
-        for (status, _, schema) in &bodies {
-            statuses.push(status.clone());
-            let schema =
-                resolve(&snapshot, schema).with_context(|| format!("response {status}"))?;
-            let props = schema
-                .get("properties")
+            let variant = status_variant(code);
+            let description = response
+                .get("description")
+                .and_then(Value::as_str)
+                .unwrap_or_default()
+                .to_string();
+            let json = response
+                .get("content")
                 .and_then(Value::as_object)
-                .ok_or_else(|| {
-                    anyhow!("response {status}: the error body is not an object with properties")
-                })?;
-            for (prop, prop_schema) in props {
-                match properties.get(prop) {
-                    Some(existing) if existing != prop_schema => {
-                        let (a, b) = (strip_examples(existing), strip_examples(prop_schema));
-                        if a != b {
-                            bail!(
-                                "response {status}: property `{prop}` differs from the one in an earlier error status; \
-                                 they cannot be merged into one field"
-                            );
-                        }
+                .and_then(|content| {
+                    content
+                        .iter()
+                        .find(|(media, _)| media.contains("json"))
+                        .and_then(|(_, body)| body.get("schema"))
+                });
+            let schema = match json {
+                None => None,
+                Some(schema) => match schema.get("$ref").and_then(Value::as_str) {
+                    Some(reference) => {
+                        let name = reference
+                            .strip_prefix("#/components/schemas/")
+                            .filter(|n| !n.contains('/'))
+                            .ok_or_else(|| {
+                                anyhow!(
+                                    "response {status}: `{reference}` is not a component schema"
+                                )
+                            })?;
+                        Some(name.to_string())
                     }
-                    Some(_) => {}
                     None => {
-                        properties.insert(prop.clone(), prop_schema.clone());
+                        let name = format!("{}{variant}", pascal_case(&op_id));
+                        let mut schema = schema.clone();
+                        if schema.get("description").is_none() && !description.is_empty() {
+                            schema["description"] = json!(description);
+                        }
+                        new_schemas.push((name.clone(), schema));
+                        Some(name)
                     }
-                }
-            }
+                },
+            };
+            errors.push(ErrorStatus {
+                status: code,
+                variant,
+                schema,
+                description,
+            });
         }
-        let merged = json!({
-            "type": "object",
-            "description": format!(
-                "Error body of `{op_id}` (statuses {}): the union of the fields each status sends, every one optional.",
-                statuses.join(", ")
-            ),
-            "properties": Value::Object(properties),
-        });
-        if new_schemas.iter().any(|(n, _)| n == &name) {
-            bail!("two operations would both produce the error type `{name}`");
-        }
-        new_schemas.push((name.clone(), merged));
-
-        let reference = json!({ "$ref": format!("#/components/schemas/{name}") });
-        for (status, media, _) in &bodies {
-            let response = responses.get_mut(status).expect("status seen above");
-            if response.get("$ref").is_some() {
-                // A shared response: replace it here by a copy so other operations keep theirs.
-                *response = resolve(&snapshot, response)?.clone();
-            }
-            response["content"][media.as_str()]["schema"] = reference.clone();
-        }
+        errors.sort_by_key(|e| e.status);
+        responses.retain(|status, _| !is_error_status(status));
+        op.insert(ERRORS_EXTENSION.into(), serde_json::to_value(&errors)?);
         Ok(())
     })?;
     if new_schemas.is_empty() {
@@ -500,21 +559,11 @@ pub fn merge_error_responses(doc: &mut Value) -> Result<()> {
         .ok_or_else(|| anyhow!("`components.schemas` is not a mapping"))?;
     for (name, schema) in new_schemas {
         if schemas.contains_key(&name) {
-            bail!("`components.schemas.{name}` already exists; cannot add the merged error type");
+            bail!("`components.schemas.{name}` already exists; cannot name an error body so");
         }
         schemas.insert(name, schema);
     }
     Ok(())
-}
-
-/// A schema without its `example`/`examples`, which differ harmlessly between statuses.
-fn strip_examples(schema: &Value) -> Value {
-    let mut s = schema.clone();
-    if let Some(obj) = s.as_object_mut() {
-        obj.shift_remove("example");
-        obj.shift_remove("examples");
-    }
-    s
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -735,48 +784,40 @@ paths:
 "#;
 
     #[test]
-    fn merge_builds_one_union_error_type() {
+    fn split_gives_each_error_status_its_own_schema() {
         let mut doc = yaml(TARTAN_LIKE);
-        merge_error_responses(&mut doc).unwrap();
-        let merged = &doc["components"]["schemas"]["TerminateError"];
-        let props: Vec<&str> = merged["properties"]
+        split_error_responses(&mut doc).unwrap();
+        let op = &doc["paths"]["/t"]["post"];
+        let statuses: Vec<&str> = op["responses"]
             .as_object()
             .unwrap()
             .keys()
             .map(String::as_str)
             .collect();
-        assert_eq!(props, ["requestId", "message", "code", "status"]);
-        assert!(
-            merged.get("required").is_none(),
-            "every merged field is optional"
+        assert_eq!(statuses, ["200"], "only successes are left to progenitor");
+        let errors = error_statuses(op).unwrap();
+        assert_eq!(
+            errors
+                .iter()
+                .map(|e| (e.status, e.variant.as_str(), e.schema.as_deref()))
+                .collect::<Vec<_>>(),
+            [
+                (401, "Unauthorized", Some("TerminateUnauthorized")),
+                (404, "NotFound", Some("TerminateNotFound")),
+                (409, "Conflict", Some("TerminateConflict")),
+            ]
         );
-        for status in ["401", "404", "409"] {
-            assert_eq!(
-                doc["paths"]["/t"]["post"]["responses"][status]["content"]["application/json"]["schema"],
-                json!({"$ref": "#/components/schemas/TerminateError"})
-            );
-        }
-        // The success body is untouched.
-        assert!(
-            doc["paths"]["/t"]["post"]["responses"]["200"]["content"]["application/json"]["schema"]
-                ["properties"]
-                .is_object()
+        let conflict = &doc["components"]["schemas"]["TerminateConflict"];
+        assert_eq!(
+            conflict["properties"]["status"],
+            json!({"type": "integer"}),
+            "each status keeps its own fields"
         );
+        assert_eq!(conflict["description"], "conflict");
     }
 
     #[test]
-    fn merge_refuses_conflicting_fields() {
-        let mut doc =
-            yaml(&TARTAN_LIKE.replace("code: { type: integer }", "status: { type: string }"));
-        let err = merge_error_responses(&mut doc).unwrap_err();
-        assert!(
-            format!("{err:#}").contains("property `status` differs"),
-            "{err:#}"
-        );
-    }
-
-    #[test]
-    fn merge_leaves_a_shared_named_error_alone() {
+    fn split_keeps_named_schemas_and_bodiless_statuses() {
         let mut doc = yaml(
             r##"
 paths:
@@ -784,8 +825,10 @@ paths:
     post:
       operationId: p
       responses:
+        '200': { description: ok }
         '404': { $ref: '#/components/responses/E' }
         '409': { $ref: '#/components/responses/E' }
+        '499': { description: client closed }
 components:
   responses:
     E: { description: e, content: { application/json: { schema: { $ref: '#/components/schemas/Err' } } } }
@@ -793,19 +836,53 @@ components:
     Err: { type: object, properties: { errors: { type: array, items: { type: string } } } }
 "##,
         );
-        let before = doc.clone();
-        merge_error_responses(&mut doc).unwrap();
-        assert_eq!(doc, before);
+        split_error_responses(&mut doc).unwrap();
+        let errors = error_statuses(&doc["paths"]["/p"]["post"]).unwrap();
+        assert_eq!(
+            errors
+                .iter()
+                .map(|e| (e.status, e.variant.as_str(), e.schema.as_deref()))
+                .collect::<Vec<_>>(),
+            [
+                (404, "NotFound", Some("Err")),
+                (409, "Conflict", Some("Err")),
+                (499, "Status499", None),
+            ]
+        );
+        assert_eq!(
+            doc["components"]["schemas"].as_object().unwrap().len(),
+            1,
+            "nothing new for shared named bodies"
+        );
     }
 
     #[test]
-    fn merge_needs_operation_ids() {
-        let mut doc = yaml("paths: {/x: {get: {responses: {}}}}");
-        let err = merge_error_responses(&mut doc).unwrap_err();
+    fn split_refuses_what_it_cannot_name() {
+        let mut doc = yaml(&TARTAN_LIKE.replace("'404':", "default:"));
+        let err = split_error_responses(&mut doc).unwrap_err();
+        assert!(format!("{err:#}").contains("`default`"), "{err:#}");
+        let mut doc = yaml(
+            "paths: { /x: { get: { operationId: x, responses: { '409': { description: c, content: { application/json: { schema: { type: object } } } } } } } }\ncomponents: { schemas: { XConflict: { type: string } } }",
+        );
+        let err = split_error_responses(&mut doc).unwrap_err();
         assert!(
-            format!("{err:#}").contains("synthesize_operation_ids"),
+            format!("{err:#}").contains("XConflict` already exists"),
             "{err:#}"
         );
+    }
+
+    #[test]
+    fn split_needs_operation_ids() {
+        let mut doc = yaml("paths: { /x: { get: { responses: { '200': { description: ok } } } } }");
+        let err = split_error_responses(&mut doc).unwrap_err();
+        assert!(format!("{err:#}").contains("no operationId"), "{err:#}");
+    }
+
+    #[test]
+    fn variant_names() {
+        assert_eq!(status_variant(422), "UnprocessableEntity");
+        assert_eq!(status_variant(429), "TooManyRequests");
+        assert_eq!(status_variant(599), "Status599");
     }
 
     #[test]

@@ -200,19 +200,129 @@ fn a_progenitor_panic_names_spec_and_operation() {
     assert!(msg.contains("specs/leen.yaml"), "{msg}");
 }
 
+/// Tartan's five error statuses have five differently shaped bodies: each keeps its own type,
+/// where progenitor alone would fold them into one and lose `requestId`, `code` and `status`.
 #[test]
-fn without_error_merging_tartan_fields_would_be_lost() {
-    // Documents why merge_error_responses is in vendors.toml: without it progenitor collapses
-    // the per-status error bodies and `requestId`/`code`/`status` have nowhere to go.
-    let mut tartan = vendor("tartan");
-    tartan.transforms.retain(|t| t != "merge_error_responses");
-    let out = codegen::generate(&tartan, &spec_text("tartan-hypersync.yaml")).unwrap();
+fn each_error_status_keeps_its_own_type() {
+    let out = codegen::generate(&vendor("tartan"), &spec_text("tartan-hypersync.yaml")).unwrap();
+    for (variant, body, field) in [
+        (
+            "BadRequest",
+            "TerminateConnectionBadRequest",
+            "pub message:",
+        ),
+        (
+            "Unauthorized",
+            "TerminateConnectionUnauthorized",
+            "pub request_id:",
+        ),
+        ("NotFound", "TerminateConnectionNotFound", "pub code:"),
+        ("Conflict", "TerminateConnectionConflict", "pub status:"),
+        (
+            "InternalServerError",
+            "TerminateConnectionInternalServerError",
+            "pub request_id:",
+        ),
+    ] {
+        assert!(
+            out.rust.contains(&format!("        {variant}({body}),")),
+            "{variant}"
+        );
+        assert!(struct_text(&out.rust, body).contains(field), "{body}");
+        assert!(
+            out.api_md.contains(&format!("| `{variant}` |")),
+            "{variant}"
+        );
+    }
+}
+
+/// Every pass that rewrites progenitor's output fails generation when it finds nothing to do,
+/// rather than silently leaving progenitor's behaviour in place. Running the passes a second
+/// time over their own output is such a case.
+#[test]
+fn passes_that_match_nothing_fail_generation() {
+    for (name, setting) in [("leen", false), ("leen", true), ("tartan", true)] {
+        let mut v = vendor(name);
+        v.api_version_header = setting;
+        let (doc, mut file) = codegen::progenitor_output(&v, &spec_text(&v.spec)).unwrap();
+        xtask::postprocess::apply(&v, &doc, &mut file).unwrap();
+        let err = xtask::postprocess::apply(&v, &doc, &mut file).unwrap_err();
+        let msg = format!("{err:#}");
+        let expected = match (name, setting) {
+            (_, false) => {
+                "pass `api-version`: expected to remove one `api-version` header per operation (1), removed 0"
+            }
+            ("tartan", true) => {
+                "operation `terminate_connection`: expected one form body to turn into multipart, found 0"
+            }
+            _ => {
+                "pass `responses`: operation `delete_connection_by_id`: progenitor still sees error responses"
+            }
+        };
+        assert!(msg.contains(expected), "{name}/{setting}: {msg}");
+    }
+}
+
+/// A vendor adds an enum value and an error status with its own body: a copy of the spec with
+/// both, regenerated with no other edit, has them in the Rust API (the new value as a typed
+/// variant of the open enum, the status as a variant of the error enum with its own type).
+#[test]
+fn a_new_enum_value_and_error_status_reach_the_rust_api() {
+    let text = spec_text("leen.yaml");
+    let mutated = text
+        .replacen(
+            "        - DELETED\n",
+            "        - DELETED\n        - ARCHIVED\n",
+            1,
+        )
+        .replacen(
+            "        '422':\n",
+            concat!(
+                "        '409':\n",
+                "          description: Connection is locked\n",
+                "          content:\n",
+                "            application/json:\n",
+                "              schema:\n",
+                "                type: object\n",
+                "                properties:\n",
+                "                  locked_by:\n",
+                "                    type: string\n",
+                "                required:\n",
+                "                  - locked_by\n",
+                "        '422':\n",
+            ),
+            1,
+        );
+    assert_ne!(mutated.matches("ARCHIVED").count(), 0, "enum edit applied");
+    assert!(mutated.contains("locked_by"), "status edit applied");
+    let out = codegen::generate(&vendor("leen"), &mutated).unwrap();
     assert!(
-        !out.rust.contains("pub request_id:"),
-        "fields would be lost without the merge"
+        out.rust
+            .contains("        /// `ARCHIVED`\n        Archived,")
     );
-    let with = codegen::generate(&vendor("tartan"), &spec_text("tartan-hypersync.yaml")).unwrap();
-    assert!(with.rust.contains("pub request_id:"));
+    assert!(out.rust.contains("Archived => \"ARCHIVED\""));
+    assert!(out.rust.contains(
+        "        /// `409`: Connection is locked\n        Conflict(DeleteConnectionByIdConflict),"
+    ));
+    assert!(
+        struct_text(&out.rust, "DeleteConnectionByIdConflict")
+            .contains("pub locked_by: ::std::string::String,")
+    );
+    assert!(
+        out.rust
+            .contains("409u16 => Err(::disconnect_client_runtime::decode_error(")
+    );
+    assert!(
+        out.api_md.contains("| `Archived` |  | `ARCHIVED` |"),
+        "{}",
+        out.api_md
+    );
+    assert!(
+        out.api_md
+            .contains("| `Conflict` | `409` | `DeleteConnectionByIdConflict` |"),
+        "{}",
+        out.api_md
+    );
 }
 
 #[test]

@@ -114,6 +114,7 @@ async fn json_output_is_one_object_per_target_matching_the_schema() {
             status: 503,
             body: json!(null),
             headers: Default::default(),
+            raw: None,
         },
     );
     let mut cmd = against(&fakes);

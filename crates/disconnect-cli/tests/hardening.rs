@@ -126,11 +126,10 @@ async fn keys_appear_in_no_output() {
     );
     fakes.push_fault(
         Vendor::Persona,
-        Fault::Status {
-            status: 401,
-            body: json!({"errors": [{"title": "Must be authenticated to access this endpoint"}]}),
-            headers: Default::default(),
-        },
+        Fault::status(
+            401,
+            json!({"errors": [{"title": "Must be authenticated to access this endpoint"}]}),
+        ),
     );
     fakes.push_fault(
         Vendor::Leen,

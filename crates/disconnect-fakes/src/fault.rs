@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 ///
 /// | fault | vendor state changed? | what the client sees |
 /// |---|---|---|
-/// | `status` | no | the given status, body and headers |
+/// | `status` | no (Persona: a 5xx is stored under its `Idempotency-Key`, as Persona does) | the given status, body and headers |
 /// | `delay` | yes, after the delay | the normal answer, late |
 /// | `close_before_response` | no | the connection closed with no response |
 /// | `close_mid_response` | yes | status and headers, then the connection closed mid-body |
@@ -24,7 +24,8 @@ use serde::{Deserialize, Serialize};
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
 pub enum Fault {
-    /// Answer with this status, JSON body and headers.
+    /// Answer with this status, JSON body and headers, or with a `raw` body of any content
+    /// type (a proxy's HTML page, plain text, nothing) in place of the JSON one.
     Status {
         /// HTTP status code.
         status: u16,
@@ -34,6 +35,9 @@ pub enum Fault {
         /// Extra response headers.
         #[serde(default)]
         headers: BTreeMap<String, String>,
+        /// A body sent as is, with its content type, instead of `body`.
+        #[serde(default)]
+        raw: Option<RawBody>,
     },
     /// Wait, then answer normally.
     Delay {
@@ -72,6 +76,41 @@ pub enum Fault {
         /// The `Location` header.
         location: String,
     },
+}
+
+/// A body sent byte for byte, with its content type (for `status` faults).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawBody {
+    /// The `Content-Type` header, e.g. `text/html; charset=utf-8`.
+    pub content_type: String,
+    /// The body.
+    pub text: String,
+}
+
+impl Fault {
+    /// A `status` fault with a JSON body and no extra headers.
+    pub fn status(status: u16, body: serde_json::Value) -> Self {
+        Fault::Status {
+            status,
+            body,
+            headers: BTreeMap::new(),
+            raw: None,
+        }
+    }
+
+    /// A `status` fault whose body is `text` with `content_type` (e.g. a proxy's HTML page).
+    pub fn raw_status(status: u16, content_type: &str, text: &str) -> Self {
+        Fault::Status {
+            status,
+            body: serde_json::Value::Null,
+            headers: BTreeMap::new(),
+            raw: Some(RawBody {
+                content_type: content_type.to_string(),
+                text: text.to_string(),
+            }),
+        }
+    }
 }
 
 fn default_redirect() -> u16 {

@@ -54,7 +54,7 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 use tokio::sync::oneshot;
 
-pub use fault::Fault;
+pub use fault::{Fault, RawBody};
 pub use journal::{RecordedBody, RecordedRequest, fingerprint};
 pub use seed::{LeenSeed, PersonaSeed, Seed, TartanSeed};
 pub use server::MAX_REQUEST_BODY;

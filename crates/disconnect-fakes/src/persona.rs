@@ -8,7 +8,7 @@
 //! |---|---|
 //! | no or wrong `Authorization: Bearer <key>` | 401 |
 //! | more than the per-minute limit in the current window | 429 (+ `RateLimit-Reset`) |
-//! | `Idempotency-Key` seen before for the same connection | the stored status and body |
+//! | `Idempotency-Key` seen before for the same connection | the stored status and body (5xx too, also a faulted one) |
 //! | `Idempotency-Key` seen before for another connection | 422 |
 //! | `Key-Inflection` / `Persona-Version` not a documented value | 400 |
 //! | unknown connection | 404 "Record not found" |
@@ -59,8 +59,7 @@ pub struct PersonaConnection {
 #[derive(Debug, Clone)]
 struct Stored {
     connection_id: String,
-    status: u16,
-    body: Value,
+    reply: Reply,
 }
 
 /// All Persona connections, the idempotency store and the rate-limit window.
@@ -124,18 +123,9 @@ impl PersonaState {
     }
 
     pub(crate) fn handle(&mut self, api_key: &str, req: &Incoming<'_>, now: Instant) -> Reply {
-        let Some(id) = req
-            .path
-            .strip_prefix("/connect/connections/")
-            .and_then(|rest| rest.strip_suffix("/deactivate"))
-            .filter(|id| !id.is_empty() && !id.contains('/'))
-        else {
+        let Some(id) = connection_id(req) else {
             return self.rate_headers(error(404, "Not found", None), now, req.seq);
         };
-        // Looked up as the client meant it: `%2F` is a `/` inside the id.
-        let id = percent_encoding::percent_decode_str(id)
-            .decode_utf8_lossy()
-            .into_owned();
         if req.header("authorization") != Some(&format!("Bearer {api_key}")) {
             return error(401, "Must be authenticated to access this endpoint", None);
         }
@@ -160,6 +150,20 @@ impl PersonaState {
         self.rate_headers(reply, now, req.seq)
     }
 
+    /// A `status` fault's 5xx for an authenticated request reached Persona: like its own
+    /// answers, it is stored under the request's `Idempotency-Key` (when the key is new) and
+    /// replayed to every later request with that key, as Persona does for at least 24 h.
+    pub(crate) fn store_faulted(&mut self, api_key: &str, req: &Incoming<'_>, reply: Reply) {
+        let Some(id) = connection_id(req) else { return };
+        let authenticated = req.header("authorization") == Some(&format!("Bearer {api_key}"));
+        if let (true, Some(key)) = (authenticated, req.header("idempotency-key")) {
+            self.idempotency.entry(key.to_string()).or_insert(Stored {
+                connection_id: id,
+                reply,
+            });
+        }
+    }
+
     fn deactivate(&mut self, id: &str, req: &Incoming<'_>) -> Reply {
         let key = req.header("idempotency-key").map(str::to_string);
         if let Some(key) = &key
@@ -172,14 +176,13 @@ impl PersonaState {
                     Some("An Idempotency-Key may only be reused for the same request."),
                 );
             }
-            return Reply::json(stored.status, stored.body.clone());
+            return stored.reply.clone();
         }
         let reply = self.deactivate_once(id, req);
         if let Some(key) = key {
             let stored = Stored {
                 connection_id: id.to_string(),
-                status: reply.status.as_u16(),
-                body: reply.body.clone(),
+                reply: reply.clone(),
             };
             self.idempotency.insert(key, stored);
         }
@@ -231,6 +234,21 @@ impl PersonaState {
         }});
         Reply::json(200, inflection.apply(body))
     }
+}
+
+/// The connection id of a deactivate path, decoded as the client meant it (`%2F` is a `/`
+/// inside the id).
+fn connection_id(req: &Incoming<'_>) -> Option<String> {
+    let id = req
+        .path
+        .strip_prefix("/connect/connections/")
+        .and_then(|rest| rest.strip_suffix("/deactivate"))
+        .filter(|id| !id.is_empty() && !id.contains('/'))?;
+    Some(
+        percent_encoding::percent_decode_str(id)
+            .decode_utf8_lossy()
+            .into_owned(),
+    )
 }
 
 fn error(status: u16, title: &str, details: Option<&str>) -> Reply {

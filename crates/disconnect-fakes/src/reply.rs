@@ -12,6 +12,8 @@ pub struct Reply {
     pub headers: Vec<(&'static str, String)>,
     /// JSON body.
     pub body: Value,
+    /// A body sent as is instead of `body` (a `status` fault's raw body).
+    pub raw: Option<crate::fault::RawBody>,
 }
 
 impl Reply {
@@ -21,6 +23,7 @@ impl Reply {
             status: StatusCode::from_u16(status).expect("fakes use valid statuses"),
             headers: Vec::new(),
             body,
+            raw: None,
         }
     }
 

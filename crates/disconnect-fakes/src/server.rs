@@ -239,6 +239,21 @@ async fn dispatch(
         && !fault.reaches_vendor()
     {
         log(&format!("fault {}", fault.kind()));
+        if let (Vendor::Persona, Fault::Status { status: 500.., .. }) = (vendor, fault) {
+            // Persona stores its 5xx under the request's idempotency key and replays it.
+            let incoming = Incoming {
+                method: &parts.method,
+                path: &inner_path,
+                headers: &parts.headers,
+                multipart: multipart.as_ref(),
+                seq,
+            };
+            lock(&shared.persona).store_faulted(
+                &shared.config.persona_key,
+                &incoming,
+                status_reply(fault),
+            );
+        }
         return fault_response(fault);
     }
     if let Some(Fault::Delay { millis }) = &fault {
@@ -320,12 +335,35 @@ fn raw(
 }
 
 fn finish(reply: Reply) -> Response<Body> {
+    if let Some(body) = &reply.raw {
+        return raw(
+            reply.status,
+            &body.content_type,
+            Bytes::from(body.text.clone()),
+            &reply.headers,
+        );
+    }
     let body = if reply.body.is_null() {
         Bytes::new()
     } else {
         Bytes::from(reply.body.to_string())
     };
     raw(reply.status, "application/json", body, &reply.headers)
+}
+
+/// The answer a `status` fault sends, before its extra headers.
+fn status_reply(fault: &Fault) -> Reply {
+    match fault {
+        Fault::Status {
+            status, body, raw, ..
+        } => Reply {
+            status: StatusCode::from_u16(*status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
+            headers: Vec::new(),
+            body: body.clone(),
+            raw: raw.clone(),
+        },
+        _ => Reply::json(500, serde_json::Value::Null),
+    }
 }
 
 /// Status and headers with the full `content-length`, then half the body, then a broken
@@ -360,17 +398,8 @@ fn cut_mid_body(reply: Reply) -> Response<Body> {
 fn fault_response(fault: &Fault) -> Result<Response<Body>, CloseConnection> {
     let ok = StatusCode::OK;
     Ok(match fault {
-        Fault::Status {
-            status,
-            body,
-            headers,
-        } => {
-            let status = StatusCode::from_u16(*status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-            let mut response = finish(Reply {
-                status,
-                headers: Vec::new(),
-                body: body.clone(),
-            });
+        Fault::Status { headers, .. } => {
+            let mut response = finish(status_reply(fault));
             for (name, value) in headers {
                 if let (Ok(name), Ok(value)) = (
                     header::HeaderName::try_from(name.as_str()),

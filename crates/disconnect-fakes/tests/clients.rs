@@ -29,7 +29,15 @@ async fn fakes(persona_rate_limit: u32) -> FakeServer {
 
 #[tokio::test]
 async fn tartan_client_gets_typed_results() {
-    use tartan_client::{Client, types::TerminateConnectionBody as Body};
+    use tartan_client::Client;
+    use tartan_client::types::{TerminateConnectionBody as Body, TerminateConnectionError as E};
+    // Each documented error status decodes into its own variant with its own body type.
+    fn documented(e: &Error<E>) -> (u16, &E) {
+        match e {
+            Error::ErrorResponse(v) => (v.status().as_u16(), v.as_ref()),
+            other => panic!("not a documented error: {other:?}"),
+        }
+    }
     let fakes = fakes(300).await;
     let client = Client::with_api_key(
         &fakes.base_url(Vendor::Tartan),
@@ -50,7 +58,7 @@ async fn tartan_client_gets_typed_results() {
         .await
         .unwrap_err();
     assert!(
-        matches!(&conflict, Error::ErrorResponse(e) if e.status() == 409 && e.status == Some(409)),
+        matches!(documented(&conflict), (409, E::Conflict(c)) if c.status == Some(409)),
         "{conflict:?}"
     );
     let missing = client
@@ -58,7 +66,7 @@ async fn tartan_client_gets_typed_results() {
         .await
         .unwrap_err();
     assert!(
-        matches!(&missing, Error::ErrorResponse(e) if e.code == Some(404)),
+        matches!(documented(&missing), (404, E::NotFound(n)) if n.code == Some(404)),
         "{missing:?}"
     );
     fakes.start_tartan_sync("busy", Duration::from_secs(3600));
@@ -67,7 +75,7 @@ async fn tartan_client_gets_typed_results() {
         .await
         .unwrap_err();
     assert!(
-        matches!(&busy, Error::ErrorResponse(e) if e.status() == 400 && e.message.as_deref().unwrap().contains("sync")),
+        matches!(documented(&busy), (400, E::BadRequest(b)) if b.message.as_deref().unwrap().contains("sync")),
         "{busy:?}"
     );
     let wrong_key = Client::with_api_key(&fakes.base_url(Vendor::Tartan), "nope").unwrap();
@@ -76,14 +84,32 @@ async fn tartan_client_gets_typed_results() {
         .await
         .unwrap_err();
     assert!(
-        matches!(&unauthorized, Error::ErrorResponse(e) if e.status() == 401 && e.request_id.is_some()),
+        matches!(documented(&unauthorized), (401, E::Unauthorized(u)) if u.request_id.is_some()),
         "{unauthorized:?}"
+    );
+    // 500 only happens through a fault; its body has its own type too.
+    fakes.push_fault(
+        Vendor::Tartan,
+        disconnect_fakes::Fault::status(
+            500,
+            json!({"requestId": "r-9", "message": "Internal Server Error", "data": null}),
+        ),
+    );
+    let failed = client.terminate_connection(&body("x")).await.unwrap_err();
+    assert!(
+        matches!(documented(&failed), (500, E::InternalServerError(e)) if e.request_id.as_deref() == Some("r-9")),
+        "{failed:?}"
+    );
+    assert_eq!(
+        tartan_client::operations::TERMINATE_CONNECTION.error_statuses,
+        [400, 401, 404, 409, 500]
     );
 }
 
 #[tokio::test]
 async fn persona_client_gets_typed_results() {
-    use persona_client::{Client, types::KeyInflection};
+    use persona_client::Client;
+    use persona_client::types::{DeactivateAConnectConnectionError as Documented, KeyInflection};
     let fakes = fakes(4).await;
     let client = Client::with_api_key(
         &fakes.base_url(Vendor::Persona),
@@ -114,7 +140,7 @@ async fn persona_client_gets_typed_results() {
         .await
         .unwrap_err();
     assert!(
-        matches!(&conflict, Error::ErrorResponse(e) if e.status() == 409),
+        matches!(&conflict, Error::ErrorResponse(e) if e.status() == 409 && matches!(e.as_ref(), Documented::Conflict(_))),
         "{conflict:?}"
     );
     let missing = client
@@ -122,14 +148,14 @@ async fn persona_client_gets_typed_results() {
         .await
         .unwrap_err();
     assert!(
-        matches!(&missing, Error::ErrorResponse(e) if e.status() == 404 && e.errors[0].title == "Record not found")
+        matches!(&missing, Error::ErrorResponse(e) if matches!(e.as_ref(), Documented::NotFound(body) if body.errors[0].title == "Record not found"))
     );
     let limited = client
         .deactivate_a_connect_connection("cxn_x", None, kebab, None)
         .await
         .unwrap_err();
     assert!(
-        matches!(&limited, Error::ErrorResponse(e) if e.status() == 429 && e.headers().contains_key("ratelimit-reset")),
+        matches!(&limited, Error::ErrorResponse(e) if e.status() == 429 && e.headers().contains_key("ratelimit-reset") && matches!(e.as_ref(), Documented::TooManyRequests(_))),
         "{limited:?}"
     );
     let wrong_key = Client::with_api_key(&fakes.base_url(Vendor::Persona), "nope").unwrap();
@@ -137,7 +163,9 @@ async fn persona_client_gets_typed_results() {
         .deactivate_a_connect_connection("cxn_1", None, kebab, None)
         .await
         .unwrap_err();
-    assert!(matches!(&unauthorized, Error::ErrorResponse(e) if e.status() == 401));
+    assert!(
+        matches!(&unauthorized, Error::ErrorResponse(e) if e.status() == 401 && matches!(e.as_ref(), Documented::Unauthorized(_)))
+    );
 }
 
 #[tokio::test]
@@ -159,7 +187,8 @@ async fn persona_client_reuse_of_a_key_is_a_typed_422() {
         .await
         .unwrap_err();
     assert!(
-        matches!(&err, Error::ErrorResponse(e) if e.status() == 422),
+        matches!(&err, Error::ErrorResponse(e) if e.status() == 422
+            && matches!(e.as_ref(), persona_client::types::DeactivateAConnectConnectionError::UnprocessableEntity(_))),
         "{err:?}"
     );
 }
@@ -207,10 +236,12 @@ async fn generated_clients_never_read_more_than_the_cap() {
     let client =
         Client::with_api_key(&fakes.base_url(Vendor::Leen), fakes.api_key(Vendor::Leen)).unwrap();
     let (org, conn): (Uuid, Uuid) = (ORG.parse().unwrap(), CONN.parse().unwrap());
+    use leen_client::types::DeleteConnectionByIdError as E;
     match client.delete_connection_by_id(&org, &conn).await {
-        Err(Error::InvalidResponsePayload(bytes, _)) => {
-            assert_eq!(bytes.len(), MAX_RESPONSE_BYTES + 1)
-        }
+        Err(Error::ErrorResponse(v)) if v.status() == 200 => match v.into_inner() {
+            E::Undecodable(body) => assert_eq!(body.len(), MAX_RESPONSE_BYTES + 1),
+            other => panic!("expected a cut body, got {other:?}"),
+        },
         other => panic!("expected a cut body, got {other:?}"),
     }
     // A body under the cap is untouched.

@@ -17,6 +17,7 @@ async fn status_fault_answers_as_scripted_without_touching_state() {
             status: 500,
             body: json!({"requestId": "r-1", "message": "Internal Server Error", "data": null}),
             headers: BTreeMap::from([("x-extra".to_string(), "1".to_string())]),
+            raw: None,
         },
     );
     let r = h.tartan("acme", Auth::Good).await;
@@ -202,6 +203,7 @@ async fn faults_are_per_vendor_and_in_order() {
             status: 503,
             body: json!(null),
             headers: BTreeMap::new(),
+            raw: None,
         },
     );
     h.fakes.push_fault(
@@ -210,6 +212,7 @@ async fn faults_are_per_vendor_and_in_order() {
             status: 502,
             body: json!(null),
             headers: BTreeMap::new(),
+            raw: None,
         },
     );
     assert_eq!(h.fakes.pending_faults(Vendor::Persona), 2);

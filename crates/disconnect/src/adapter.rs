@@ -5,6 +5,7 @@ use std::future::Future;
 use std::pin::Pin;
 use std::time::{Duration, SystemTime};
 
+use disconnect_client_runtime::UndecodableBody;
 use reqwest::header::HeaderMap;
 
 use crate::outcome::{DisconnectStatus, VendorRecord};
@@ -101,15 +102,10 @@ pub(crate) fn retry_after(headers: &HeaderMap, now: SystemTime) -> Option<Durati
     reset.max(after)
 }
 
-/// Classify an answer whose status the spec does not type (or that failed to decode).
-pub(crate) async fn untyped(response: reqwest::Response) -> Answer {
-    let status = response.status().as_u16();
-    let headers = response.headers().clone();
-    let request_id = header_request_id(&headers);
-    // Bodies are already capped by the generated client's `exec` (1 MiB).
-    let bytes = response.bytes().await.unwrap_or_default();
-    let excerpt = String::from_utf8_lossy(&bytes[..bytes.len().min(BODY_EXCERPT)]).into_owned();
-    let failure = match status {
+/// What a status means when nothing else is known of the answer (an undocumented status, or a
+/// documented one whose body did not decode): the mapping's "any vendor" rows.
+pub(crate) fn by_status(status: u16, headers: &HeaderMap, excerpt: String) -> Failure {
+    match status {
         300..=399 => Failure::Redirected(
             headers
                 .get("location")
@@ -119,11 +115,63 @@ pub(crate) async fn untyped(response: reqwest::Response) -> Answer {
         401 => Failure::Unauthorized(excerpt),
         403 => Failure::Forbidden(excerpt),
         404 => Failure::NotFound(excerpt),
-        429 => Failure::RateLimited(retry_after(&headers, SystemTime::now())),
+        429 => Failure::RateLimited(retry_after(headers, SystemTime::now())),
         500..=599 => Failure::Server(excerpt),
         _ => Failure::Unexpected(format!("HTTP {status}: {excerpt}")),
+    }
+}
+
+fn excerpt(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(&bytes[..bytes.len().min(BODY_EXCERPT)]).into_owned()
+}
+
+/// Classify an answer whose status the spec does not document.
+pub(crate) async fn untyped(response: reqwest::Response) -> Answer {
+    let status = response.status().as_u16();
+    let headers = response.headers().clone();
+    let request_id = header_request_id(&headers);
+    // Bodies are already capped by the generated client's `exec` (1 MiB).
+    let bytes = response.bytes().await.unwrap_or_default();
+    Answer::failed(
+        Some(status),
+        request_id,
+        by_status(status, &headers, excerpt(&bytes)),
+    )
+}
+
+/// Classify an answer with a documented status whose body did not decode, by its status: a 2xx
+/// is `InvalidResponse` with its status kept (the vendor may have acted), a 4xx/5xx means what
+/// its status means ([`by_status`]; 400 and 422 are `Invalid`).
+pub(crate) fn undecodable(
+    status: u16,
+    headers: &HeaderMap,
+    body: &UndecodableBody,
+    max_body: usize,
+) -> Answer {
+    let request_id = header_request_id(headers);
+    let failure = match status {
+        200..=299 => Failure::InvalidResponse(if body.len() > max_body {
+            format!("the body is larger than {max_body} bytes")
+        } else {
+            format!("the body could not be decoded ({})", body.reason())
+        }),
+        400 | 422 => Failure::Invalid(vec![excerpt(body.excerpt())]),
+        _ => by_status(status, headers, excerpt(body.excerpt())),
     };
     Answer::failed(Some(status), request_id, failure)
+}
+
+/// An answer meaning "already cut" (Tartan's and Persona's 409).
+pub(crate) fn already_disconnected(
+    status: u16,
+    request_id: Option<String>,
+    record: VendorRecord,
+) -> Answer {
+    Answer {
+        http_status: Some(status),
+        request_id,
+        outcome: Ok((DisconnectStatus::AlreadyDisconnected, record)),
+    }
 }
 
 /// Classify every progenitor error but the typed `ErrorResponse`, which `typed` handles.
@@ -147,6 +195,8 @@ pub(crate) async fn classify<E>(
                 )
             }
         }
+        // The generated clients decode with the status kept (`Undecodable`); this comes only
+        // from a client hook.
         Error::InvalidResponsePayload(bytes, e) => {
             let message = if bytes.len() > max_body {
                 format!("the body is larger than {max_body} bytes")

@@ -7,6 +7,8 @@ use std::time::Duration;
 use tokio::time::Instant;
 use tracing::Instrument;
 
+use disconnect_client_runtime::is_retryable_status;
+
 use crate::adapter::{Adapter, Answer, Failure};
 use crate::error::{DisconnectError, ErrorContext};
 use crate::outcome::{DisconnectStatus, Disconnected, VendorRecord};
@@ -42,8 +44,57 @@ pub(crate) fn backoff(settings: &Settings, retry: u32) -> Duration {
     Duration::from_nanos(fastrand::u64(0..=nanos))
 }
 
-fn retryable_server_status(status: Option<u16>) -> bool {
-    matches!(status, Some(500 | 502 | 503 | 504))
+/// The idempotency keys of one call. A vendor like Persona stores the first answer to a key,
+/// 5xx included, and replays it (for 24 h): retrying a 5xx with the same key would meet the same
+/// 5xx. So after a 5xx answer the call moves on to a fresh key derived from the first
+/// (`<first>-r1`, `-r2`, ...); deactivating again is safe (an inactive connection answers 409).
+/// Every other retry keeps the key, so a request that reached the vendor is never acted on twice.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Keys {
+    first: String,
+    rotation: u32,
+}
+
+impl Keys {
+    /// The chain starting at `first`.
+    pub(crate) fn new(first: String) -> Self {
+        Self { first, rotation: 0 }
+    }
+
+    /// Continue the chain after `previous`, the key an earlier run of the same call used last,
+    /// when that run's last answer was `status`: a 5xx is stored under `previous`, so the next
+    /// key; otherwise `previous` itself (its stored answer, if any, is the one to read). A key
+    /// not from this chain (another operation id) is ignored.
+    pub(crate) fn resume(first: String, previous: &str, status: Option<u16>) -> Self {
+        let rotation = if previous == first {
+            Some(0)
+        } else {
+            previous
+                .strip_prefix(first.as_str())
+                .and_then(|rest| rest.strip_prefix("-r"))
+                .and_then(|n| n.parse::<u32>().ok())
+        };
+        let Some(rotation) = rotation else {
+            return Self::new(first);
+        };
+        let stored_5xx = status.is_some_and(|s| (500..=599).contains(&s));
+        Self {
+            first,
+            rotation: rotation + u32::from(stored_5xx),
+        }
+    }
+
+    /// The key to send now.
+    pub(crate) fn current(&self) -> String {
+        match self.rotation {
+            0 => self.first.clone(),
+            n => format!("{}-r{n}", self.first),
+        }
+    }
+
+    fn rotate(&mut self) {
+        self.rotation += 1;
+    }
 }
 
 /// Run one call to completion.
@@ -52,7 +103,7 @@ pub(crate) async fn run(
     lane: &Lane,
     settings: &Settings,
     target: &Target,
-    idempotency_key: Option<&str>,
+    mut keys: Option<Keys>,
 ) -> Result<Disconnected, DisconnectError> {
     let vendor = adapter.vendor();
     let span = tracing::info_span!("disconnect", %vendor, %target, attempts = tracing::field::Empty, status = tracing::field::Empty, request_id = tracing::field::Empty);
@@ -63,12 +114,16 @@ pub(crate) async fn run(
         let mut transient_retries = 0u32;
         let mut busy_since: Option<Instant> = None;
         let mut last: (Option<u16>, Option<String>) = (None, None);
-        let ctx = |attempts: u32, last: &(Option<u16>, Option<String>)| ErrorContext {
-            vendor,
-            target: target.clone(),
-            http_status: last.0,
-            request_id: last.1.clone(),
-            attempts,
+        let mut key = keys.as_ref().map(Keys::current);
+        let ctx = |attempts: u32, last: &(Option<u16>, Option<String>), key: &Option<String>| {
+            Box::new(ErrorContext {
+                vendor,
+                target: target.clone(),
+                http_status: last.0,
+                request_id: last.1.clone(),
+                attempts,
+                idempotency_key: key.clone(),
+            })
         };
 
         loop {
@@ -80,7 +135,7 @@ pub(crate) async fn run(
                     let span = tracing::Span::current();
                     span.record("attempts", attempts);
                     return Err(DisconnectError::RateLimited {
-                        ctx: ctx(attempts, &last),
+                        ctx: ctx(attempts, &last, &key),
                         retry_after: Some(until - Instant::now()),
                     });
                 }
@@ -93,7 +148,7 @@ pub(crate) async fn run(
             let now = Instant::now();
             if now >= deadline {
                 return Err(DisconnectError::Timeout {
-                    ctx: ctx(attempts, &last),
+                    ctx: ctx(attempts, &last, &key),
                     deadline: true,
                 });
             }
@@ -108,7 +163,7 @@ pub(crate) async fn run(
             let answer = match tokio::time::timeout(
                 budget,
                 adapter
-                    .attempt(target, idempotency_key)
+                    .attempt(target, key.as_deref())
                     .instrument(attempt_span.clone()),
             )
             .await
@@ -141,6 +196,7 @@ pub(crate) async fn run(
                         attempts,
                         elapsed: started.elapsed(),
                         record,
+                        idempotency_key: key,
                     });
                 }
                 Err(Failure::NotFound(_)) if settings.not_found_is_gone => {
@@ -154,6 +210,7 @@ pub(crate) async fn run(
                         attempts,
                         elapsed: started.elapsed(),
                         record: VendorRecord::None,
+                        idempotency_key: key,
                     });
                 }
                 Err(failure) => failure,
@@ -164,7 +221,9 @@ pub(crate) async fn run(
                 Failure::Transport(_) | Failure::Timeout => (transient_retries + 1
                     < settings.max_attempts)
                     .then(|| backoff(settings, transient_retries)),
-                Failure::Server(_) if retryable_server_status(answer.http_status) => {
+                Failure::Server(_) | Failure::Unexpected(_)
+                    if answer.http_status.is_some_and(is_retryable_status) =>
+                {
                     (transient_retries + 1 < settings.max_attempts)
                         .then(|| backoff(settings, transient_retries))
                 }
@@ -187,11 +246,18 @@ pub(crate) async fn run(
                     if !matches!(failure, Failure::Busy(_)) {
                         transient_retries += 1;
                     }
+                    // The vendor stored this 5xx under the key: ask again under a new one.
+                    if answer.http_status.is_some_and(|s| (500..=599).contains(&s))
+                        && let Some(chain) = keys.as_mut()
+                    {
+                        chain.rotate();
+                        key = Some(chain.current());
+                    }
                     tracing::debug!(?failure, wait_ms = wait.as_millis() as u64, "retrying");
                     tokio::time::sleep(wait).await;
                 }
                 _ => {
-                    let ctx = ctx(attempts, &last);
+                    let ctx = ctx(attempts, &last, &key);
                     tracing::info!(?failure, "failed");
                     return Err(match failure {
                         Failure::Unauthorized(message) => {
@@ -312,13 +378,13 @@ mod tests {
             &Lane::default(),
             settings,
             &target(),
-            Some("idem-1"),
+            Some(Keys::new("idem-1".into())),
         )
         .await
     }
 
     #[tokio::test(start_paused = true)]
-    async fn transient_failures_are_retried_with_jittered_backoff_and_the_same_key() {
+    async fn transient_failures_are_retried_with_jittered_backoff() {
         let adapter = Scripted::new(vec![
             Step::Answer(None, Err(Failure::Transport("reset".into()))),
             fail(503, Failure::Server("busy".into())),
@@ -339,14 +405,78 @@ mod tests {
             starts[2] - starts[1] <= settings.initial_backoff * 2,
             "second at most 400 ms"
         );
-        let keys: Vec<_> = adapter
+        // The same key after the transport error; a fresh one after the 503, which the vendor
+        // may have stored under the first.
+        assert_eq!(
+            keys_sent(&adapter),
+            [Some("idem-1"), Some("idem-1"), Some("idem-1-r1")].map(|k| k.map(String::from))
+        );
+    }
+
+    fn keys_sent(adapter: &Scripted) -> Vec<Option<String>> {
+        adapter
             .log
             .lock()
             .unwrap()
             .iter()
             .map(|(_, k)| k.clone())
-            .collect();
-        assert_eq!(keys, vec![Some("idem-1".to_string()); 3]);
+            .collect()
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_5xx_moves_on_to_a_fresh_key_and_nothing_else_does() {
+        let adapter = Scripted::new(vec![
+            fail(500, Failure::Server("stored".into())),
+            Step::Answer(None, Err(Failure::Transport("reset".into()))),
+            fail(503, Failure::Server("stored too".into())),
+        ]);
+        let settings = Settings {
+            max_attempts: 3,
+            ..Settings::default()
+        };
+        let err = call(&adapter, &settings).await.unwrap_err();
+        assert_eq!(
+            keys_sent(&adapter),
+            [Some("idem-1"), Some("idem-1-r1"), Some("idem-1-r1")].map(|k| k.map(String::from)),
+            "a transport error keeps the key: the request may have reached the vendor"
+        );
+        assert_eq!(
+            err.ctx().idempotency_key.as_deref(),
+            Some("idem-1-r1"),
+            "the key the last request carried is reported"
+        );
+
+        let adapter = Scripted::new(vec![fail(500, Failure::Server("stored".into())), ok()]);
+        let done = call(&adapter, &Settings::default()).await.unwrap();
+        assert_eq!(done.idempotency_key.as_deref(), Some("idem-1-r1"));
+    }
+
+    #[test]
+    fn a_rerun_continues_the_key_chain() {
+        let first = || "k".to_string();
+        // After a stored 5xx: the next key.
+        assert_eq!(Keys::resume(first(), "k", Some(500)).current(), "k-r1");
+        assert_eq!(Keys::resume(first(), "k-r3", Some(502)).current(), "k-r4");
+        // After anything else: the same key, whose stored answer is the one to read.
+        assert_eq!(Keys::resume(first(), "k-r3", Some(200)).current(), "k-r3");
+        assert_eq!(Keys::resume(first(), "k", None).current(), "k");
+        // A key of another chain (another operation id) is ignored.
+        assert_eq!(Keys::resume(first(), "other-r2", Some(500)).current(), "k");
+        assert_eq!(Keys::resume(first(), "k-rx", Some(500)).current(), "k");
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn status_408_is_retried_like_the_other_retryable_statuses() {
+        for status in disconnect_client_runtime::RETRYABLE_STATUSES {
+            let failure = match status {
+                429 => Failure::RateLimited(None),
+                408 => Failure::Unexpected("HTTP 408: slow".into()),
+                _ => Failure::Server("x".into()),
+            };
+            let adapter = Scripted::new(vec![fail(*status, failure), ok()]);
+            let done = call(&adapter, &Settings::default()).await.unwrap();
+            assert_eq!(done.attempts, 2, "{status}");
+        }
     }
 
     #[tokio::test(start_paused = true)]

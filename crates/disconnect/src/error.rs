@@ -18,6 +18,9 @@ pub struct ErrorContext {
     pub request_id: Option<String>,
     /// Requests sent (0 when none was).
     pub attempts: u32,
+    /// The `Idempotency-Key` of the last request (Persona), to be recorded so that a rerun
+    /// continues from it ([`crate::Previous`]). Not a secret.
+    pub idempotency_key: Option<String>,
 }
 
 impl fmt::Display for ErrorContext {
@@ -40,7 +43,8 @@ impl fmt::Display for ErrorContext {
 
 /// Why a connection could not be confirmed cut. Never contains an API key.
 ///
-/// `Display` reads `<target>: <what happened> [HTTP status, request id, attempts]`.
+/// `Display` reads `<target>: <what happened> [HTTP status, request id, attempts]`. The context
+/// is boxed so that `Result<_, DisconnectError>` stays small.
 #[derive(Debug, Clone, thiserror::Error)]
 #[non_exhaustive]
 pub enum DisconnectError {
@@ -48,7 +52,7 @@ pub enum DisconnectError {
     #[error("{}: {} is not configured: set {variable} {ctx}", ctx.target, ctx.vendor)]
     NotConfigured {
         /// Context.
-        ctx: ErrorContext,
+        ctx: Box<ErrorContext>,
         /// The variable to set.
         variable: &'static str,
     },
@@ -56,7 +60,7 @@ pub enum DisconnectError {
     #[error("{}: {} refused the API key: {message} {ctx}", ctx.target, ctx.vendor)]
     Unauthorized {
         /// Context.
-        ctx: ErrorContext,
+        ctx: Box<ErrorContext>,
         /// The vendor's message.
         message: String,
     },
@@ -64,7 +68,7 @@ pub enum DisconnectError {
     #[error("{}: forbidden by {}: {message} {ctx}", ctx.target, ctx.vendor)]
     Forbidden {
         /// Context.
-        ctx: ErrorContext,
+        ctx: Box<ErrorContext>,
         /// The vendor's message.
         message: String,
     },
@@ -72,7 +76,7 @@ pub enum DisconnectError {
     #[error("{}: not found at {}: {message} {ctx}", ctx.target, ctx.vendor)]
     NotFound {
         /// Context.
-        ctx: ErrorContext,
+        ctx: Box<ErrorContext>,
         /// The vendor's message.
         message: String,
     },
@@ -81,7 +85,7 @@ pub enum DisconnectError {
     #[error("{}: {} is busy: {message} {ctx}", ctx.target, ctx.vendor)]
     Busy {
         /// Context.
-        ctx: ErrorContext,
+        ctx: Box<ErrorContext>,
         /// The vendor's message.
         message: String,
     },
@@ -89,7 +93,7 @@ pub enum DisconnectError {
     #[error("{}: {} refused the request as invalid: {} {ctx}", ctx.target, ctx.vendor, problems.join("; "))]
     Invalid {
         /// Context.
-        ctx: ErrorContext,
+        ctx: Box<ErrorContext>,
         /// The vendor's titles and details (Persona) or `loc: msg` lines (Leen).
         problems: Vec<String>,
     },
@@ -97,7 +101,7 @@ pub enum DisconnectError {
     #[error("{}: rate limited by {}{} {ctx}", ctx.target, ctx.vendor, retry_after.map(|d| format!("; retry after {}s", d.as_secs_f64().ceil())).unwrap_or_default())]
     RateLimited {
         /// Context.
-        ctx: ErrorContext,
+        ctx: Box<ErrorContext>,
         /// How long the vendor asked to wait, when it said.
         retry_after: Option<Duration>,
     },
@@ -105,7 +109,7 @@ pub enum DisconnectError {
     #[error("{}: {} server error: {message} {ctx}", ctx.target, ctx.vendor)]
     Server {
         /// Context.
-        ctx: ErrorContext,
+        ctx: Box<ErrorContext>,
         /// The vendor's message, or the start of the body.
         message: String,
     },
@@ -113,7 +117,7 @@ pub enum DisconnectError {
     #[error("{}: unexpected answer from {}: {body} {ctx}", ctx.target, ctx.vendor)]
     Unexpected {
         /// Context.
-        ctx: ErrorContext,
+        ctx: Box<ErrorContext>,
         /// The first KiB of the body (lossy UTF-8).
         body: String,
     },
@@ -121,7 +125,7 @@ pub enum DisconnectError {
     #[error("{}: {} answered with a redirect to {} that was not followed {ctx}", ctx.target, ctx.vendor, location.as_deref().unwrap_or("nowhere"))]
     Redirected {
         /// Context.
-        ctx: ErrorContext,
+        ctx: Box<ErrorContext>,
         /// The `Location` header.
         location: Option<String>,
     },
@@ -129,7 +133,7 @@ pub enum DisconnectError {
     #[error("{}: could not reach {}: {message} {ctx}", ctx.target, ctx.vendor)]
     Transport {
         /// Context.
-        ctx: ErrorContext,
+        ctx: Box<ErrorContext>,
         /// What went wrong.
         message: String,
     },
@@ -137,7 +141,7 @@ pub enum DisconnectError {
     #[error("{}: {} did not answer in time ({}) {ctx}", ctx.target, ctx.vendor, if *deadline { "the call's deadline passed" } else { "attempt timeout" })]
     Timeout {
         /// Context.
-        ctx: ErrorContext,
+        ctx: Box<ErrorContext>,
         /// `true` when the call's deadline passed, `false` for one attempt's timeout.
         deadline: bool,
     },
@@ -146,7 +150,7 @@ pub enum DisconnectError {
     #[error("{}: unreadable answer from {}: {message} {ctx}", ctx.target, ctx.vendor)]
     InvalidResponse {
         /// Context.
-        ctx: ErrorContext,
+        ctx: Box<ErrorContext>,
         /// What was wrong.
         message: String,
     },
@@ -217,16 +221,21 @@ impl DisconnectError {
     }
 
     /// Whether the same call may succeed later without any change: transport errors, timeouts,
-    /// rate limits, Tartan's busy answer and the 500/502/503/504 server errors.
+    /// rate limits, Tartan's busy answer and the statuses of
+    /// [`disconnect_client_runtime::RETRYABLE_STATUSES`] (408, 429, 500, 502, 503, 504), the
+    /// list the retries themselves follow.
     pub fn is_retryable(&self) -> bool {
         match self {
             Self::Transport { .. }
             | Self::Timeout { .. }
             | Self::RateLimited { .. }
             | Self::Busy { .. } => true,
-            Self::Server { ctx, .. } => {
-                matches!(ctx.http_status, Some(500 | 502 | 503 | 504) | None)
-            }
+            Self::Server { ctx, .. } => ctx
+                .http_status
+                .is_none_or(disconnect_client_runtime::is_retryable_status),
+            Self::Unexpected { ctx, .. } => ctx
+                .http_status
+                .is_some_and(disconnect_client_runtime::is_retryable_status),
             _ => false,
         }
     }

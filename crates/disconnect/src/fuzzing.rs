@@ -2,14 +2,15 @@
 //!
 //! [`decode`] reads arbitrary bytes as `vendor byte, status (2 bytes), header lines, blank line,
 //! body` and runs that response through the vendor's decoding and classification, the code an
-//! answer from the network goes through: the generated client's status dispatch (mirrored here
-//! for each spec's documented statuses) and the facade's mapping. It must never panic.
+//! answer from the network goes through: the generated client's own status dispatch
+//! (`<client>::responses::<operation>`, generated from the spec) and the facade's mapping. It
+//! must never panic.
 
 use std::cell::RefCell;
 
 use crate::Vendor;
 #[allow(unused_imports)]
-use crate::adapter::{Answer, classify, untyped};
+use crate::adapter::{Answer, untyped};
 
 thread_local! {
     static RUNTIME: RefCell<Option<tokio::runtime::Runtime>> = const { RefCell::new(None) };
@@ -72,47 +73,22 @@ pub fn decode(data: &[u8]) -> Option<String> {
 
 /// The generated clients' status dispatch for each vendor, then the facade's classification.
 async fn dispatch(vendor: Vendor, response: reqwest::Response) -> Answer {
-    #[allow(unused_imports)]
-    use progenitor_client::{Error, ResponseValue};
-    #[allow(unused_variables)]
-    let status = response.status().as_u16();
     match vendor {
         #[cfg(feature = "tartan")]
-        Vendor::Tartan => match status {
-            200 => match ResponseValue::<tartan_client::types::TerminateConnectionResponse>::from_response::<()>(response).await {
-                Ok(v) => crate::vendors::tartan::success(v),
-                Err(e) => classify(e, tartan_client::MAX_RESPONSE_BYTES, |_| unreachable!()).await,
-            },
-            400 | 401 | 404 | 409 | 500 => match ResponseValue::<tartan_client::types::TerminateConnectionError>::from_response::<()>(response).await {
-                Ok(v) => classify(Error::ErrorResponse(v), tartan_client::MAX_RESPONSE_BYTES, crate::vendors::tartan::typed).await,
-                Err(e) => classify(e, tartan_client::MAX_RESPONSE_BYTES, |_| unreachable!()).await,
-            },
-            _ => untyped(response).await,
-        },
+        Vendor::Tartan => {
+            let result = tartan_client::responses::terminate_connection(response).await;
+            crate::vendors::tartan::answer(result).await
+        }
         #[cfg(feature = "persona")]
-        Vendor::Persona => match status {
-            200 => match ResponseValue::<persona_client::types::ConnectionEnvelope>::from_response::<()>(response).await {
-                Ok(v) => crate::vendors::persona::success(v),
-                Err(e) => classify(e, persona_client::MAX_RESPONSE_BYTES, |_| unreachable!()).await,
-            },
-            400 | 401 | 403 | 404 | 409 | 422 | 429 => match ResponseValue::<persona_client::types::ErrorResponse>::from_response::<()>(response).await {
-                Ok(v) => classify(Error::ErrorResponse(v), persona_client::MAX_RESPONSE_BYTES, crate::vendors::persona::typed).await,
-                Err(e) => classify(e, persona_client::MAX_RESPONSE_BYTES, |_| unreachable!()).await,
-            },
-            _ => untyped(response).await,
-        },
+        Vendor::Persona => {
+            let result = persona_client::responses::deactivate_a_connect_connection(response).await;
+            crate::vendors::persona::answer(result).await
+        }
         #[cfg(feature = "leen")]
-        Vendor::Leen => match status {
-            200 => match ResponseValue::<leen_client::types::ConnectionRespModel>::from_response::<()>(response).await {
-                Ok(v) => crate::vendors::leen::success(v),
-                Err(e) => classify(e, leen_client::MAX_RESPONSE_BYTES, |_| unreachable!()).await,
-            },
-            422 => match ResponseValue::<leen_client::types::HttpValidationError>::from_response::<()>(response).await {
-                Ok(v) => classify(Error::ErrorResponse(v), leen_client::MAX_RESPONSE_BYTES, crate::vendors::leen::typed).await,
-                Err(e) => classify(e, leen_client::MAX_RESPONSE_BYTES, |_| unreachable!()).await,
-            },
-            _ => untyped(response).await,
-        },
+        Vendor::Leen => {
+            let result = leen_client::responses::delete_connection_by_id(response).await;
+            crate::vendors::leen::answer(result).await
+        }
         #[allow(unreachable_patterns)]
         _ => untyped(response).await,
     }

@@ -53,24 +53,31 @@
 //! | Leen | 422 | `Invalid` (`loc: msg` kept) |
 //! | any | 401 / 403 / 404 / 429 not in the spec | `Unauthorized` / `Forbidden` / `NotFound` / `RateLimited` |
 //! | any | 500, 502, 503, 504 | `Server` (retried); other 5xx: `Server` |
+//! | any | 408 | `Unexpected` (retried) |
+//! | any | documented 4xx/5xx whose body does not decode (a proxy's HTML page, an empty body) | by its status, as above: a 429 still honours `RateLimit-Reset`, a 500 is still retried |
 //! | any | 3xx | `Redirected` (never followed: the key stays with the vendor's host) |
 //! | any | other status | `Unexpected { body: first 1 KiB }` |
 //! | any | connection refused / reset | `Transport` (retried) |
 //! | any | no answer within [`Settings::attempt_timeout`] | `Timeout` (retried) |
-//! | any | body not JSON, wrong shape, or over 1 MiB | `InvalidResponse` (not retried: the vendor may have acted) |
+//! | any | 2xx whose body is not JSON, of the wrong shape, or over 1 MiB | `InvalidResponse` with the 2xx status (not retried: the vendor may have acted) |
+//! | any | a value, field or status the spec did not list (a new Leen `state`) | decoded: values added later are kept as sent (`Unknown`), new fields ignored, new statuses mapped by status |
 //!
 //! With [`Settings::not_found_is_gone`], `NotFound` becomes `AlreadyDisconnected`.
 //!
 //! # Retries
 //!
-//! Connect errors, timeouts, 429 and 500/502/503/504 are retried, up to
-//! [`Settings::max_attempts`] requests, waiting a random time up to
+//! Connect errors, timeouts and the statuses of
+//! [`disconnect_client_runtime::RETRYABLE_STATUSES`] (408, 429, 500, 502, 503, 504) are retried,
+//! up to [`Settings::max_attempts`] requests, waiting a random time up to
 //! `min(max_backoff, initial_backoff * 2^n)` (full jitter), or the vendor's `RateLimit-Reset` /
 //! `Retry-After` (seconds or HTTP date) when it gives one. A wait that would pass the call's
 //! [`Settings::deadline`] is not taken: the call returns at once (`RateLimited` with the reset
-//! time). No other 4xx is ever retried. Every Persona request carries an `Idempotency-Key`,
-//! the same on every retry and on every run for the same connection
-//! ([`Disconnector::idempotency_key`]), so a retry can never act twice.
+//! time). No other 4xx is ever retried. Every Persona request carries an `Idempotency-Key`
+//! derived from the connection ([`Disconnector::idempotency_key`]), the same on every retry and
+//! every run, so a retry can never act twice; Persona stores a 5xx under its key and replays it
+//! for 24 h, so after a 5xx the next attempt uses a fresh key derived from the first (`-r1`,
+//! `-r2`: deactivating again is safe, an inactive connection answers 409), and a rerun continues
+//! that chain from what the earlier run recorded ([`Disconnector::disconnect_resuming`]).
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 // With some vendors compiled out, parts of the shared classification go unused.
@@ -158,6 +165,55 @@ impl Default for BulkOptions {
     }
 }
 
+/// What an earlier run recorded of a target's last request (its report line), so that a rerun
+/// continues from it: see [`Disconnector::disconnect_resuming`].
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Previous {
+    /// The `Idempotency-Key` the earlier run sent last ([`Disconnected::idempotency_key`],
+    /// [`ErrorContext::idempotency_key`]).
+    pub idempotency_key: Option<String>,
+    /// The HTTP status of the earlier run's last answer.
+    pub http_status: Option<u16>,
+}
+
+impl Previous {
+    /// What a run recorded: its last key and last status.
+    pub fn new(idempotency_key: Option<String>, http_status: Option<u16>) -> Self {
+        Self {
+            idempotency_key,
+            http_status,
+        }
+    }
+}
+
+/// One item of [`Disconnector::disconnect_all`]: a target, and what an earlier run recorded of
+/// it (nothing for a first run). A [`Target`] converts into a job with no history.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Job {
+    /// The connection to cut.
+    pub target: Target,
+    /// What an earlier run recorded.
+    pub previous: Previous,
+}
+
+impl Job {
+    /// A target with what an earlier run recorded of it.
+    pub fn new(target: Target, previous: Previous) -> Self {
+        Self { target, previous }
+    }
+}
+
+impl From<Target> for Job {
+    fn from(target: Target) -> Self {
+        Self {
+            target,
+            previous: Previous::default(),
+        }
+    }
+}
+
 impl Disconnector {
     /// Start building one.
     pub fn builder() -> DisconnectorBuilder {
@@ -241,13 +297,14 @@ impl Disconnector {
             .get(&vendor)
             .map(|a| a.as_ref())
             .ok_or_else(|| DisconnectError::NotConfigured {
-                ctx: ErrorContext {
+                ctx: Box::new(ErrorContext {
                     vendor,
                     target: target.clone(),
                     http_status: None,
                     request_id: None,
                     attempts: 0,
-                },
+                    idempotency_key: None,
+                }),
                 variable: vendor.api_key_var(),
             })
     }
@@ -261,10 +318,28 @@ impl Disconnector {
 
     /// Cut one connection: retries, waits and the deadline as in [`Settings`].
     pub async fn disconnect(&self, target: &Target) -> Result<Disconnected, DisconnectError> {
+        self.disconnect_resuming(target, &Previous::default()).await
+    }
+
+    /// Cut one connection that an earlier run already tried, continuing where it ended: with
+    /// Persona, a run that ended on a 5xx left that answer stored under its `Idempotency-Key`
+    /// (Persona replays it for 24 h), so this call starts with the next key of the chain instead
+    /// of meeting the replay; after any other answer it reuses the recorded key, whose stored
+    /// answer (a completed deactivation, say) is the one to read.
+    pub async fn disconnect_resuming(
+        &self,
+        target: &Target,
+        previous: &Previous,
+    ) -> Result<Disconnected, DisconnectError> {
         let adapter = self.adapter(target)?;
-        let key = self.idempotency_key(target);
+        let keys =
+            self.idempotency_key(target)
+                .map(|first| match previous.idempotency_key.as_deref() {
+                    Some(last) => engine::Keys::resume(first, last, previous.http_status),
+                    None => engine::Keys::new(first),
+                });
         let lane = &self.inner.lanes[&target.vendor()];
-        engine::run(adapter, lane, &self.inner.settings, target, key.as_deref()).await
+        engine::run(adapter, lane, &self.inner.settings, target, keys).await
     }
 
     /// Cut many connections, yielding one result per target in completion order.
@@ -272,13 +347,17 @@ impl Disconnector {
     /// Targets are pulled from `targets` only as calls start, so memory grows with
     /// `options.concurrency`, not with the number of targets. When a vendor answers 429 with a
     /// reset time, its lane pauses until then instead of sending more.
+    ///
+    /// Items are [`Target`]s, or [`Job`]s that carry what an earlier run recorded
+    /// (see [`Disconnector::disconnect_resuming`]).
     pub fn disconnect_all<I>(
         &self,
         targets: I,
         options: BulkOptions,
     ) -> impl Stream<Item = Result<Disconnected, DisconnectError>> + Send + 'static
     where
-        I: IntoIterator<Item = Target>,
+        I: IntoIterator,
+        I::Item: Into<Job>,
         I::IntoIter: Send + 'static,
     {
         let limits: Arc<BTreeMap<Vendor, Arc<Semaphore>>> = Arc::new(
@@ -290,7 +369,8 @@ impl Disconnector {
         );
         let this = self.clone();
         futures_util::stream::iter(targets)
-            .map(move |target| {
+            .map(move |job| {
+                let Job { target, previous } = job.into();
                 let (this, limits) = (this.clone(), limits.clone());
                 async move {
                     let _permit = match limits.get(&target.vendor()) {
@@ -303,7 +383,7 @@ impl Disconnector {
                         ),
                         None => None,
                     };
-                    this.disconnect(&target).await
+                    this.disconnect_resuming(&target, &previous).await
                 }
             })
             .buffer_unordered(options.concurrency.max(1))

@@ -55,4 +55,6 @@ pub struct Disconnected {
     pub elapsed: Duration,
     /// The vendor's record.
     pub record: VendorRecord,
+    /// The `Idempotency-Key` of the last request (Persona); not a secret.
+    pub idempotency_key: Option<String>,
 }

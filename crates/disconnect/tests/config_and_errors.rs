@@ -153,12 +153,15 @@ fn debug_of_the_disconnector_and_builder_hides_keys() {
 /// Every variant's `Display`, with and without status and request id.
 #[test]
 fn error_display() {
-    let ctx = |status: Option<u16>, id: Option<&str>, attempts: u32| ErrorContext {
-        vendor: Vendor::Persona,
-        target: "persona:cxn_ABC123".parse().unwrap(),
-        http_status: status,
-        request_id: id.map(str::to_string),
-        attempts,
+    let ctx = |status: Option<u16>, id: Option<&str>, attempts: u32| {
+        Box::new(ErrorContext {
+            vendor: Vendor::Persona,
+            target: "persona:cxn_ABC123".parse().unwrap(),
+            http_status: status,
+            request_id: id.map(str::to_string),
+            attempts,
+            idempotency_key: None,
+        })
     };
     let errors = vec![
         DisconnectError::NotConfigured {

@@ -7,7 +7,9 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
 
 use common::{CONN, ORG, fake};
-use disconnect::{BulkOptions, DisconnectError, DisconnectStatus, Disconnector, Target, Vendor};
+use disconnect::{
+    BulkOptions, DisconnectError, DisconnectStatus, Disconnector, Previous, Target, Vendor,
+};
 use disconnect_fakes::{FakeConfig, FakeServer, Fault, Vendor as FakeVendor};
 use futures_util::StreamExt;
 use serde_json::json;
@@ -108,6 +110,7 @@ async fn the_mapping_table() {
             status: 500,
             body: json!({"requestId": "r-500", "message": "Internal Server Error", "data": null}),
             headers: Default::default(),
+            raw: None,
         },
     );
     let server = row("tartan 500", d.disconnect(&t("tartan:nobody")).await).unwrap_err();
@@ -140,20 +143,15 @@ async fn the_mapping_table() {
     row("persona 404", d.disconnect(&t("persona:cxn_nope")).await).unwrap_err();
     fakes.push_fault(
         FakeVendor::Persona,
-        Fault::Status {
-            status: 403,
-            body: json!({"errors": [{"title": "Forbidden"}]}),
-            headers: Default::default(),
-        },
+        Fault::status(403, json!({"errors": [{"title": "Forbidden"}]})),
     );
     row("persona 403", d.disconnect(&t("persona:cxn_2")).await).unwrap_err();
     fakes.push_fault(
         FakeVendor::Persona,
-        Fault::Status {
-            status: 400,
-            body: json!({"errors": [{"title": "Bad request", "details": "why"}]}),
-            headers: Default::default(),
-        },
+        Fault::status(
+            400,
+            json!({"errors": [{"title": "Bad request", "details": "why"}]}),
+        ),
     );
     let invalid = row("persona 400", d.disconnect(&t("persona:cxn_2")).await).unwrap_err();
     assert!(
@@ -161,11 +159,7 @@ async fn the_mapping_table() {
     );
     fakes.push_fault(
         FakeVendor::Persona,
-        Fault::Status {
-            status: 422,
-            body: json!({"errors": [{"title": "Invalid"}]}),
-            headers: Default::default(),
-        },
+        Fault::status(422, json!({"errors": [{"title": "Invalid"}]})),
     );
     row("persona 422", d.disconnect(&t("persona:cxn_2")).await).unwrap_err();
     for _ in 0..3 {
@@ -187,7 +181,7 @@ async fn the_mapping_table() {
     assert!(matches!(&done.record, disconnect::VendorRecord::Leen(c) if !c.is_active));
     row("leen 404 second delete", d.disconnect(&leen()).await).unwrap_err();
     row("leen 401", wrong_key.disconnect(&leen()).await).unwrap_err();
-    fakes.push_fault(FakeVendor::Leen, Fault::Status { status: 422, body: json!({"detail": [{"loc": ["path", "connection_id"], "msg": "Input should be a valid UUID", "type": "uuid_parsing"}]}), headers: Default::default() });
+    fakes.push_fault(FakeVendor::Leen, Fault::status(422, json!({"detail": [{"loc": ["path", "connection_id"], "msg": "Input should be a valid UUID", "type": "uuid_parsing"}]})));
     let invalid = row("leen 422", d.disconnect(&leen()).await).unwrap_err();
     assert!(
         matches!(&invalid, DisconnectError::Invalid { problems, .. } if problems == &["path.connection_id: Input should be a valid UUID"])
@@ -198,6 +192,7 @@ async fn the_mapping_table() {
             status: 418,
             body: json!({"why": "x".repeat(5000)}),
             headers: Default::default(),
+            raw: None,
         },
     );
     let odd = row("leen 418 (not in the spec)", d.disconnect(&leen()).await).unwrap_err();
@@ -226,6 +221,7 @@ async fn each_fault_retried_or_not_with_exact_attempts() {
         status: s,
         body: json!({"message": "x"}),
         headers: Default::default(),
+        raw: None,
     };
     // (fault queued before each call, expected summary). Each case uses a fresh Persona id.
     let cases: Vec<(&str, Vec<Fault>, &str)> = vec![
@@ -258,11 +254,10 @@ async fn each_fault_retried_or_not_with_exact_attempts() {
         ("501 is not retried", vec![status(501)], "server 501 x1"),
         (
             "429 without reset, then ok",
-            vec![Fault::Status {
-                status: 429,
-                body: json!({"errors": [{"title": "Rate limit exceeded"}]}),
-                headers: Default::default(),
-            }],
+            vec![Fault::status(
+                429,
+                json!({"errors": [{"title": "Rate limit exceeded"}]}),
+            )],
             "Disconnected 200 x2",
         ),
         (
@@ -273,22 +268,22 @@ async fn each_fault_retried_or_not_with_exact_attempts() {
         (
             "malformed JSON is not retried",
             vec![Fault::MalformedJson],
-            "invalid_response - x1",
+            "invalid_response 200 x1",
         ),
         (
             "truncated JSON is not retried",
             vec![Fault::TruncatedJson],
-            "invalid_response - x1",
+            "invalid_response 200 x1",
         ),
         (
             "wrong content type",
             vec![Fault::WrongContentType],
-            "invalid_response - x1",
+            "invalid_response 200 x1",
         ),
         (
             "oversized body",
             vec![Fault::Oversized { bytes: 2 << 20 }],
-            "invalid_response - x1",
+            "invalid_response 200 x1",
         ),
         (
             "redirect is not followed",
@@ -323,14 +318,7 @@ async fn the_idempotency_key_is_the_same_on_every_retry_and_every_run() {
     let fakes = fakes().await;
     let d = builder(&fakes).build().unwrap();
     fakes.push_fault(FakeVendor::Persona, Fault::CloseBeforeResponse);
-    fakes.push_fault(
-        FakeVendor::Persona,
-        Fault::Status {
-            status: 503,
-            body: json!(null),
-            headers: Default::default(),
-        },
-    );
+    fakes.push_fault(FakeVendor::Persona, Fault::CloseBeforeResponse);
     let target = t("persona:cxn_1");
     let done = d.disconnect(&target).await.unwrap();
     assert_eq!(done.attempts, 3);
@@ -369,6 +357,67 @@ async fn the_idempotency_key_is_the_same_on_every_retry_and_every_run() {
         );
     }
     assert_eq!(d.idempotency_key(&t("tartan:acme")), None);
+}
+
+/// Persona stores a 5xx under its idempotency key and replays it: the retry asks under a fresh
+/// key derived from the first, and a rerun continues the chain instead of meeting the replay.
+#[tokio::test]
+async fn after_a_persona_5xx_the_retry_and_the_rerun_use_a_fresh_key() {
+    let fakes = fakes().await;
+    let target = t("persona:cxn_1");
+    let sent_keys = || -> Vec<String> {
+        fakes
+            .requests_to(FakeVendor::Persona)
+            .iter()
+            .map(|r| r.header("idempotency-key").unwrap().to_string())
+            .collect()
+    };
+    // Within a call: 500, then success under another key.
+    let d = builder(&fakes).build().unwrap();
+    let first = d.idempotency_key(&target).unwrap();
+    fakes.push_fault(
+        FakeVendor::Persona,
+        Fault::status(500, json!({"errors": [{"title": "Internal error"}]})),
+    );
+    let done = d.disconnect(&target).await.unwrap();
+    assert_eq!(
+        (done.status, done.attempts),
+        (DisconnectStatus::Disconnected, 2)
+    );
+    assert_eq!(sent_keys(), [first.clone(), format!("{first}-r1")]);
+    assert_eq!(done.idempotency_key, Some(format!("{first}-r1")));
+
+    // Across runs: a run that ends on a stored 500 ...
+    let target = t("persona:cxn_2");
+    let once = builder(&fakes).max_attempts(1).build().unwrap();
+    let first = once.idempotency_key(&target).unwrap();
+    fakes.push_fault(
+        FakeVendor::Persona,
+        Fault::status(500, json!({"errors": [{"title": "Internal error"}]})),
+    );
+    let failed = once.disconnect(&target).await.unwrap_err();
+    assert_eq!(failed.http_status(), Some(500));
+    assert_eq!(
+        failed.ctx().idempotency_key.as_deref(),
+        Some(first.as_str())
+    );
+    // ... is replayed to a rerun that starts from scratch (the trap) ...
+    let replayed = once.disconnect(&target).await.unwrap_err();
+    assert_eq!(replayed.http_status(), Some(500), "Persona replays the 500");
+    // ... but not to one that continues from what the run recorded.
+    let previous = Previous::new(failed.ctx().idempotency_key.clone(), failed.http_status());
+    let resumed = once.disconnect_resuming(&target, &previous).await.unwrap();
+    assert_eq!(
+        (resumed.status, resumed.attempts),
+        (DisconnectStatus::Disconnected, 1)
+    );
+    let keys = sent_keys();
+    assert_eq!(keys[keys.len() - 1], format!("{first}-r1"));
+    assert_eq!(
+        keys.iter().filter(|k| **k == first).count(),
+        2,
+        "only the failed run and the plain rerun sent the stored key: {keys:?}"
+    );
 }
 
 #[tokio::test]
@@ -630,4 +679,90 @@ async fn a_rate_limited_lane_pauses_in_bulk_instead_of_hammering() {
         7,
         "six cuts and the one 429: nothing sent into the pause"
     );
+}
+
+/// The vendor changed, or a proxy answered: each row of the clients issue's table, through the
+/// facade against the fakes.
+#[tokio::test]
+async fn vendor_changes_and_proxy_pages_are_classified_by_status() {
+    let fakes = fakes().await;
+    let d = builder(&fakes)
+        .deadline(Duration::from_secs(10))
+        .build()
+        .unwrap();
+
+    // Leen 200 with a state and a health name added after the spec was taken: a success, and
+    // the record shows the values as sent.
+    let mut body = json!({
+        "id": CONN, "vendor": "crowdstrike", "is_active": false, "refresh_interval_secs": 3600,
+        "timeout_secs": 600, "organization_id": ORG, "state": "ARCHIVED",
+        "created_at": "2026-01-01T00:00:00Z", "updated_at": "2026-11-23T00:00:00Z",
+        "health": {"name": "SOME_NEW_HEALTH", "status": "HEALTHY", "description": "archived",
+                   "resolution_owner": "LEEN",
+                   "details": [{"data_export_type": "a_new_data_type", "endpoint": "/x"}]},
+        "added_later": true
+    });
+    fakes.push_fault(FakeVendor::Leen, Fault::status(200, body.take()));
+    let done = d.disconnect(&leen()).await.unwrap();
+    assert_eq!(
+        (done.status, done.http_status, done.attempts),
+        (DisconnectStatus::Disconnected, 200, 1)
+    );
+    let disconnect::VendorRecord::Leen(record) = &done.record else {
+        panic!("{:?}", done.record)
+    };
+    assert_eq!(record.state.to_string(), "ARCHIVED");
+    assert_eq!(record.health.name.as_str(), "SOME_NEW_HEALTH");
+
+    // Tartan 500 with an HTML page, every time: a server error with its status, retried.
+    for _ in 0..3 {
+        fakes.push_fault(
+            FakeVendor::Tartan,
+            Fault::raw_status(500, "text/html", "<html>oops</html>"),
+        );
+    }
+    let err = d.disconnect(&t("tartan:acme")).await.unwrap_err();
+    assert!(matches!(err, DisconnectError::Server { .. }), "{err:?}");
+    assert_eq!((err.http_status(), err.attempts()), (Some(500), 3));
+    assert!(err.is_retryable());
+
+    // Persona 429 with a proxy's page and a reset past the deadline: rate limited, the reset
+    // read from the header, no retry that cannot fit.
+    let Fault::Status {
+        status, body, raw, ..
+    } = Fault::raw_status(429, "text/html", "<html>slow down</html>")
+    else {
+        unreachable!()
+    };
+    fakes.push_fault(
+        FakeVendor::Persona,
+        Fault::Status {
+            status,
+            body,
+            raw,
+            headers: [("ratelimit-reset".to_string(), "120".to_string())].into(),
+        },
+    );
+    let err = d.disconnect(&t("persona:cxn_1")).await.unwrap_err();
+    match &err {
+        DisconnectError::RateLimited { retry_after, ctx } => {
+            assert_eq!(*retry_after, Some(Duration::from_secs(120)));
+            assert_eq!((ctx.http_status, ctx.attempts), (Some(429), 1));
+        }
+        other => panic!("{other:?}"),
+    }
+
+    // A 2xx whose body cannot be read: not retried (the vendor may have acted), status kept.
+    // (A new disconnector: the 429 above paused this one's Persona lane for 120 s.)
+    let d = builder(&fakes).build().unwrap();
+    fakes.push_fault(
+        FakeVendor::Persona,
+        Fault::raw_status(200, "text/html", "<html>maintenance</html>"),
+    );
+    let err = d.disconnect(&t("persona:cxn_2")).await.unwrap_err();
+    assert!(
+        matches!(&err, DisconnectError::InvalidResponse { message, .. } if message.contains("could not be decoded")),
+        "{err:?}"
+    );
+    assert_eq!((err.http_status(), err.attempts()), (Some(200), 1));
 }

@@ -32,10 +32,25 @@ fn summary(result: &Result<Disconnected, DisconnectError>) -> String {
 }
 
 fn status(code: u16, body: serde_json::Value) -> Fault {
+    Fault::status(code, body)
+}
+
+/// A status with a proxy's HTML page (or nothing) instead of the vendor's JSON.
+fn page(code: u16, html: &str, headers: &[(&str, &str)]) -> Fault {
+    let Fault::Status {
+        status, body, raw, ..
+    } = Fault::raw_status(code, "text/html", html)
+    else {
+        unreachable!("raw_status builds a status fault")
+    };
     Fault::Status {
-        status: code,
+        status,
         body,
-        headers: Default::default(),
+        raw,
+        headers: headers
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect(),
     }
 }
 
@@ -67,6 +82,16 @@ fn rows() -> Vec<(&'static str, Vec<Fault>, [&'static str; 3])> {
         (
             "500, then ok",
             vec![status(500, json!({"message": "boom"}))],
+            ok2,
+        ),
+        (
+            "500 with an HTML page, then ok",
+            vec![page(500, "<html>Internal Server Error</html>", &[])],
+            ok2,
+        ),
+        (
+            "500 with an empty body, then ok",
+            vec![page(500, "", &[])],
             ok2,
         ),
         ("502, then ok", vec![status(502, json!(null))], ok2),
@@ -106,6 +131,16 @@ fn rows() -> Vec<(&'static str, Vec<Fault>, [&'static str; 3])> {
             ok2,
         ),
         (
+            "429 with an HTML page and RateLimit-Reset: 1",
+            vec![page(
+                429,
+                "<html>Too Many Requests</html>",
+                &[("ratelimit-reset", "1")],
+            )],
+            ok2,
+        ),
+        ("408, then ok", vec![page(408, "", &[])], ok2),
+        (
             "429 every time",
             vec![status(429, json!({"errors": [{"title": "Rate limit exceeded"}]})); 3],
             once("rate_limited 429 x3"),
@@ -118,27 +153,27 @@ fn rows() -> Vec<(&'static str, Vec<Fault>, [&'static str; 3])> {
         (
             "malformed JSON",
             vec![Fault::MalformedJson],
-            once("invalid_response - x1"),
+            once("invalid_response 200 x1"),
         ),
         (
             "truncated JSON",
             vec![Fault::TruncatedJson],
-            once("invalid_response - x1"),
+            once("invalid_response 200 x1"),
         ),
         (
             "wrong content type (HTML)",
             vec![Fault::WrongContentType],
-            once("invalid_response - x1"),
+            once("invalid_response 200 x1"),
         ),
         (
             "empty 200 body",
             vec![status(200, json!(null))],
-            once("invalid_response - x1"),
+            once("invalid_response 200 x1"),
         ),
         (
             "body over the 1 MiB cap",
             vec![Fault::Oversized { bytes: 2 << 20 }],
-            once("invalid_response - x1"),
+            once("invalid_response 200 x1"),
         ),
         (
             "3xx redirect",

@@ -18,144 +18,42 @@ pub mod types {
         pub status: ConnectionHealthStatusEnum,
     }
     /// `ConnectionHealthStatusEnum`
-    #[derive(
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Copy,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd,
-        schemars::JsonSchema,
-    )]
+    #[derive(Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+    #[non_exhaustive]
     pub enum ConnectionHealthStatusEnum {
-        #[serde(rename = "HEALTHY")]
+        /// `HEALTHY`
         Healthy,
-        #[serde(rename = "UNHEALTHY")]
+        /// `UNHEALTHY`
         Unhealthy,
-        #[serde(rename = "INITIALIZING")]
+        /// `INITIALIZING`
         Initializing,
-    }
-    impl ::std::fmt::Display for ConnectionHealthStatusEnum {
-        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-            match *self {
-                Self::Healthy => f.write_str("HEALTHY"),
-                Self::Unhealthy => f.write_str("UNHEALTHY"),
-                Self::Initializing => f.write_str("INITIALIZING"),
-            }
-        }
-    }
-    impl ::std::str::FromStr for ConnectionHealthStatusEnum {
-        type Err = self::error::ConversionError;
-        fn from_str(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
-            match value {
-                "HEALTHY" => Ok(Self::Healthy),
-                "UNHEALTHY" => Ok(Self::Unhealthy),
-                "INITIALIZING" => Ok(Self::Initializing),
-                _ => Err("invalid value".into()),
-            }
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for ConnectionHealthStatusEnum {
-        type Error = self::error::ConversionError;
-        fn try_from(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for ConnectionHealthStatusEnum {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
+        /// A value the spec does not list (added by the vendor after this client was generated); `as_str()` and `Display` give it as sent.
+        Unknown(::disconnect_client_runtime::UnknownValue),
     }
     /// `ConnectionHealthStatusName`
-    #[derive(
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Copy,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd,
-        schemars::JsonSchema,
-    )]
+    #[derive(Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+    #[non_exhaustive]
     pub enum ConnectionHealthStatusName {
-        #[serde(rename = "HEALTHY")]
+        /// `HEALTHY`
         Healthy,
-        #[serde(rename = "INITIALIZING")]
+        /// `INITIALIZING`
         Initializing,
-        #[serde(rename = "UNAUTHORIZED")]
+        /// `UNAUTHORIZED`
         Unauthorized,
-        #[serde(rename = "CONNECTION_RECONFIGURATION_REQUIRED")]
+        /// `CONNECTION_RECONFIGURATION_REQUIRED`
         ConnectionReconfigurationRequired,
-        #[serde(rename = "VENDOR_CLIENT_ERROR")]
+        /// `VENDOR_CLIENT_ERROR`
         VendorClientError,
-        #[serde(rename = "VENDOR_SERVER_ERROR")]
+        /// `VENDOR_SERVER_ERROR`
         VendorServerError,
-        #[serde(rename = "EXECUTION_TIMEOUT")]
+        /// `EXECUTION_TIMEOUT`
         ExecutionTimeout,
-        #[serde(rename = "RATE_LIMIT_EXCEEDED")]
+        /// `RATE_LIMIT_EXCEEDED`
         RateLimitExceeded,
-        #[serde(rename = "INTERNAL_ERROR")]
+        /// `INTERNAL_ERROR`
         InternalError,
-    }
-    impl ::std::fmt::Display for ConnectionHealthStatusName {
-        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-            match *self {
-                Self::Healthy => f.write_str("HEALTHY"),
-                Self::Initializing => f.write_str("INITIALIZING"),
-                Self::Unauthorized => f.write_str("UNAUTHORIZED"),
-                Self::ConnectionReconfigurationRequired => {
-                    f.write_str("CONNECTION_RECONFIGURATION_REQUIRED")
-                }
-                Self::VendorClientError => f.write_str("VENDOR_CLIENT_ERROR"),
-                Self::VendorServerError => f.write_str("VENDOR_SERVER_ERROR"),
-                Self::ExecutionTimeout => f.write_str("EXECUTION_TIMEOUT"),
-                Self::RateLimitExceeded => f.write_str("RATE_LIMIT_EXCEEDED"),
-                Self::InternalError => f.write_str("INTERNAL_ERROR"),
-            }
-        }
-    }
-    impl ::std::str::FromStr for ConnectionHealthStatusName {
-        type Err = self::error::ConversionError;
-        fn from_str(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
-            match value {
-                "HEALTHY" => Ok(Self::Healthy),
-                "INITIALIZING" => Ok(Self::Initializing),
-                "UNAUTHORIZED" => Ok(Self::Unauthorized),
-                "CONNECTION_RECONFIGURATION_REQUIRED" => {
-                    Ok(Self::ConnectionReconfigurationRequired)
-                }
-                "VENDOR_CLIENT_ERROR" => Ok(Self::VendorClientError),
-                "VENDOR_SERVER_ERROR" => Ok(Self::VendorServerError),
-                "EXECUTION_TIMEOUT" => Ok(Self::ExecutionTimeout),
-                "RATE_LIMIT_EXCEEDED" => Ok(Self::RateLimitExceeded),
-                "INTERNAL_ERROR" => Ok(Self::InternalError),
-                _ => Err("invalid value".into()),
-            }
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for ConnectionHealthStatusName {
-        type Error = self::error::ConversionError;
-        fn try_from(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for ConnectionHealthStatusName {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
+        /// A value the spec does not list (added by the vendor after this client was generated); `as_str()` and `Display` give it as sent.
+        Unknown(::disconnect_client_runtime::UnknownValue),
     }
     /// `ConnectionHealthUnauthorizedDetail`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
@@ -183,244 +81,94 @@ pub mod types {
         pub vendor: ::std::string::String,
     }
     /// `ConnectionStateEnum`
-    #[derive(
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Copy,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd,
-        schemars::JsonSchema,
-    )]
+    #[derive(Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+    #[non_exhaustive]
     pub enum ConnectionStateEnum {
-        #[serde(rename = "PENDING")]
+        /// `PENDING`
         Pending,
-        #[serde(rename = "ACTIVE")]
+        /// `ACTIVE`
         Active,
-        #[serde(rename = "PAUSED")]
+        /// `PAUSED`
         Paused,
-        #[serde(rename = "DELETED")]
+        /// `DELETED`
         Deleted,
-    }
-    impl ::std::fmt::Display for ConnectionStateEnum {
-        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-            match *self {
-                Self::Pending => f.write_str("PENDING"),
-                Self::Active => f.write_str("ACTIVE"),
-                Self::Paused => f.write_str("PAUSED"),
-                Self::Deleted => f.write_str("DELETED"),
-            }
-        }
-    }
-    impl ::std::str::FromStr for ConnectionStateEnum {
-        type Err = self::error::ConversionError;
-        fn from_str(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
-            match value {
-                "PENDING" => Ok(Self::Pending),
-                "ACTIVE" => Ok(Self::Active),
-                "PAUSED" => Ok(Self::Paused),
-                "DELETED" => Ok(Self::Deleted),
-                _ => Err("invalid value".into()),
-            }
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for ConnectionStateEnum {
-        type Error = self::error::ConversionError;
-        fn try_from(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for ConnectionStateEnum {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
+        /// A value the spec does not list (added by the vendor after this client was generated); `as_str()` and `Display` give it as sent.
+        Unknown(::disconnect_client_runtime::UnknownValue),
     }
     /// `DataExportTypesEnum`
-    #[derive(
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Copy,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd,
-        schemars::JsonSchema,
-    )]
+    #[derive(Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+    #[non_exhaustive]
     pub enum DataExportTypesEnum {
-        #[serde(rename = "alerts")]
+        /// `alerts`
         Alerts,
-        #[serde(rename = "compliances")]
+        /// `compliances`
         Compliances,
-        #[serde(rename = "compliance_findings")]
+        /// `compliance_findings`
         ComplianceFindings,
-        #[serde(rename = "config_users")]
+        /// `config_users`
         ConfigUsers,
-        #[serde(rename = "cspm_alerts")]
+        /// `cspm_alerts`
         CspmAlerts,
-        #[serde(rename = "device_groups")]
+        /// `device_groups`
         DeviceGroups,
-        #[serde(rename = "device_policies")]
+        /// `device_policies`
         DevicePolicies,
-        #[serde(rename = "devices")]
+        /// `devices`
         Devices,
-        #[serde(rename = "idp")]
+        /// `idp`
         Idp,
-        #[serde(rename = "idp_alerts")]
+        /// `idp_alerts`
         IdpAlerts,
-        #[serde(rename = "idp_audit_logs")]
+        /// `idp_audit_logs`
         IdpAuditLogs,
-        #[serde(rename = "idp_policies")]
+        /// `idp_policies`
         IdpPolicies,
-        #[serde(rename = "issues")]
+        /// `issues`
         Issues,
-        #[serde(rename = "organization_identities")]
+        /// `organization_identities`
         OrganizationIdentities,
-        #[serde(rename = "sast_issues")]
+        /// `sast_issues`
         SastIssues,
-        #[serde(rename = "sca_issues")]
+        /// `sca_issues`
         ScaIssues,
-        #[serde(rename = "vms_scan_configs")]
+        /// `vms_scan_configs`
         VmsScanConfigs,
-        #[serde(rename = "vulnerabilities")]
+        /// `vulnerabilities`
         Vulnerabilities,
-        #[serde(rename = "resources")]
+        /// `resources`
         Resources,
-        #[serde(rename = "vulnerability_findings_v2")]
+        /// `vulnerability_findings_v2`
         VulnerabilityFindingsV2,
-        #[serde(rename = "grc_entity")]
+        /// `grc_entity`
         GrcEntity,
-        #[serde(rename = "grc_control")]
+        /// `grc_control`
         GrcControl,
-        #[serde(rename = "grc_evidence")]
+        /// `grc_evidence`
         GrcEvidence,
-        #[serde(rename = "grc_assessment_question")]
+        /// `grc_assessment_question`
         GrcAssessmentQuestion,
-        #[serde(rename = "grc_assessment")]
+        /// `grc_assessment`
         GrcAssessment,
-        #[serde(rename = "tprm_company")]
+        /// `tprm_company`
         TprmCompany,
-        #[serde(rename = "tprm_finding")]
+        /// `tprm_finding`
         TprmFinding,
-        #[serde(rename = "findings")]
+        /// `findings`
         Findings,
-        #[serde(rename = "itsm_users")]
+        /// `itsm_users`
         ItsmUsers,
-        #[serde(rename = "itsm_groups")]
+        /// `itsm_groups`
         ItsmGroups,
-        #[serde(rename = "itsm_projects")]
+        /// `itsm_projects`
         ItsmProjects,
-        #[serde(rename = "itsm_tickets")]
+        /// `itsm_tickets`
         ItsmTickets,
-        #[serde(rename = "itsm_attachments")]
+        /// `itsm_attachments`
         ItsmAttachments,
-        #[serde(rename = "itsm_comments")]
+        /// `itsm_comments`
         ItsmComments,
-    }
-    impl ::std::fmt::Display for DataExportTypesEnum {
-        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-            match *self {
-                Self::Alerts => f.write_str("alerts"),
-                Self::Compliances => f.write_str("compliances"),
-                Self::ComplianceFindings => f.write_str("compliance_findings"),
-                Self::ConfigUsers => f.write_str("config_users"),
-                Self::CspmAlerts => f.write_str("cspm_alerts"),
-                Self::DeviceGroups => f.write_str("device_groups"),
-                Self::DevicePolicies => f.write_str("device_policies"),
-                Self::Devices => f.write_str("devices"),
-                Self::Idp => f.write_str("idp"),
-                Self::IdpAlerts => f.write_str("idp_alerts"),
-                Self::IdpAuditLogs => f.write_str("idp_audit_logs"),
-                Self::IdpPolicies => f.write_str("idp_policies"),
-                Self::Issues => f.write_str("issues"),
-                Self::OrganizationIdentities => f.write_str("organization_identities"),
-                Self::SastIssues => f.write_str("sast_issues"),
-                Self::ScaIssues => f.write_str("sca_issues"),
-                Self::VmsScanConfigs => f.write_str("vms_scan_configs"),
-                Self::Vulnerabilities => f.write_str("vulnerabilities"),
-                Self::Resources => f.write_str("resources"),
-                Self::VulnerabilityFindingsV2 => f.write_str("vulnerability_findings_v2"),
-                Self::GrcEntity => f.write_str("grc_entity"),
-                Self::GrcControl => f.write_str("grc_control"),
-                Self::GrcEvidence => f.write_str("grc_evidence"),
-                Self::GrcAssessmentQuestion => f.write_str("grc_assessment_question"),
-                Self::GrcAssessment => f.write_str("grc_assessment"),
-                Self::TprmCompany => f.write_str("tprm_company"),
-                Self::TprmFinding => f.write_str("tprm_finding"),
-                Self::Findings => f.write_str("findings"),
-                Self::ItsmUsers => f.write_str("itsm_users"),
-                Self::ItsmGroups => f.write_str("itsm_groups"),
-                Self::ItsmProjects => f.write_str("itsm_projects"),
-                Self::ItsmTickets => f.write_str("itsm_tickets"),
-                Self::ItsmAttachments => f.write_str("itsm_attachments"),
-                Self::ItsmComments => f.write_str("itsm_comments"),
-            }
-        }
-    }
-    impl ::std::str::FromStr for DataExportTypesEnum {
-        type Err = self::error::ConversionError;
-        fn from_str(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
-            match value {
-                "alerts" => Ok(Self::Alerts),
-                "compliances" => Ok(Self::Compliances),
-                "compliance_findings" => Ok(Self::ComplianceFindings),
-                "config_users" => Ok(Self::ConfigUsers),
-                "cspm_alerts" => Ok(Self::CspmAlerts),
-                "device_groups" => Ok(Self::DeviceGroups),
-                "device_policies" => Ok(Self::DevicePolicies),
-                "devices" => Ok(Self::Devices),
-                "idp" => Ok(Self::Idp),
-                "idp_alerts" => Ok(Self::IdpAlerts),
-                "idp_audit_logs" => Ok(Self::IdpAuditLogs),
-                "idp_policies" => Ok(Self::IdpPolicies),
-                "issues" => Ok(Self::Issues),
-                "organization_identities" => Ok(Self::OrganizationIdentities),
-                "sast_issues" => Ok(Self::SastIssues),
-                "sca_issues" => Ok(Self::ScaIssues),
-                "vms_scan_configs" => Ok(Self::VmsScanConfigs),
-                "vulnerabilities" => Ok(Self::Vulnerabilities),
-                "resources" => Ok(Self::Resources),
-                "vulnerability_findings_v2" => Ok(Self::VulnerabilityFindingsV2),
-                "grc_entity" => Ok(Self::GrcEntity),
-                "grc_control" => Ok(Self::GrcControl),
-                "grc_evidence" => Ok(Self::GrcEvidence),
-                "grc_assessment_question" => Ok(Self::GrcAssessmentQuestion),
-                "grc_assessment" => Ok(Self::GrcAssessment),
-                "tprm_company" => Ok(Self::TprmCompany),
-                "tprm_finding" => Ok(Self::TprmFinding),
-                "findings" => Ok(Self::Findings),
-                "itsm_users" => Ok(Self::ItsmUsers),
-                "itsm_groups" => Ok(Self::ItsmGroups),
-                "itsm_projects" => Ok(Self::ItsmProjects),
-                "itsm_tickets" => Ok(Self::ItsmTickets),
-                "itsm_attachments" => Ok(Self::ItsmAttachments),
-                "itsm_comments" => Ok(Self::ItsmComments),
-                _ => Err("invalid value".into()),
-            }
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for DataExportTypesEnum {
-        type Error = self::error::ConversionError;
-        fn try_from(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for DataExportTypesEnum {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
+        /// A value the spec does not list (added by the vendor after this client was generated); `as_str()` and `Display` give it as sent.
+        Unknown(::disconnect_client_runtime::UnknownValue),
     }
     /// `HttpValidationError`
     #[derive(
@@ -451,60 +199,17 @@ pub mod types {
         }
     }
     /// `ResolutionOwner`
-    #[derive(
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Copy,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd,
-        schemars::JsonSchema,
-    )]
+    #[derive(Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+    #[non_exhaustive]
     pub enum ResolutionOwner {
-        #[serde(rename = "LEEN")]
+        /// `LEEN`
         Leen,
-        #[serde(rename = "CUSTOMER")]
+        /// `CUSTOMER`
         Customer,
-        #[serde(rename = "VENDOR")]
+        /// `VENDOR`
         Vendor,
-    }
-    impl ::std::fmt::Display for ResolutionOwner {
-        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-            match *self {
-                Self::Leen => f.write_str("LEEN"),
-                Self::Customer => f.write_str("CUSTOMER"),
-                Self::Vendor => f.write_str("VENDOR"),
-            }
-        }
-    }
-    impl ::std::str::FromStr for ResolutionOwner {
-        type Err = self::error::ConversionError;
-        fn from_str(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
-            match value {
-                "LEEN" => Ok(Self::Leen),
-                "CUSTOMER" => Ok(Self::Customer),
-                "VENDOR" => Ok(Self::Vendor),
-                _ => Err("invalid value".into()),
-            }
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for ResolutionOwner {
-        type Error = self::error::ConversionError;
-        fn try_from(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for ResolutionOwner {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
+        /// A value the spec does not list (added by the vendor after this client was generated); `as_str()` and `Display` give it as sent.
+        Unknown(::disconnect_client_runtime::UnknownValue),
     }
     /// `ValidationError`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
@@ -540,6 +245,68 @@ pub mod types {
             }
         }
     }
+    /// The documented error answers of `delete_connection_by_id` (`DELETE /provisioning/organizations/{organization_id}/connections/{connection_id}`): one variant per status (422), held by `Error::ErrorResponse` beside the answer's status and headers. `Undecodable` holds an answer with a documented status, success or error, whose body did not decode (an HTML page from a proxy, an empty body); a status the spec does not document arrives as `Error::UnexpectedResponse`. Non-exhaustive: a status the vendor documents later becomes a new variant.
+    #[derive(Clone, Debug)]
+    #[non_exhaustive]
+    pub enum DeleteConnectionByIdError {
+        /// `422`: Validation Error
+        UnprocessableEntity(HttpValidationError),
+        /// A documented status whose body did not decode as the spec says; the status and
+        /// headers are in the `ResponseValue` that holds this.
+        Undecodable(::disconnect_client_runtime::UndecodableBody),
+    }
+    impl ::std::convert::From<::disconnect_client_runtime::UndecodableBody>
+        for DeleteConnectionByIdError
+    {
+        fn from(body: ::disconnect_client_runtime::UndecodableBody) -> Self {
+            Self::Undecodable(body)
+        }
+    }
+    impl DeleteConnectionByIdError {
+        /// The status this variant stands for; `None` for `Undecodable`.
+        pub fn documented_status(&self) -> Option<u16> {
+            match self {
+                Self::UnprocessableEntity(_) => Some(422u16),
+                Self::Undecodable(_) => None,
+            }
+        }
+    }
+    ::disconnect_client_runtime::open_enum!(
+        ConnectionHealthStatusEnum { Healthy => "HEALTHY", Unhealthy => "UNHEALTHY",
+        Initializing => "INITIALIZING" }
+    );
+    ::disconnect_client_runtime::open_enum!(
+        ConnectionHealthStatusName { Healthy => "HEALTHY", Initializing =>
+        "INITIALIZING", Unauthorized => "UNAUTHORIZED", ConnectionReconfigurationRequired
+        => "CONNECTION_RECONFIGURATION_REQUIRED", VendorClientError =>
+        "VENDOR_CLIENT_ERROR", VendorServerError => "VENDOR_SERVER_ERROR",
+        ExecutionTimeout => "EXECUTION_TIMEOUT", RateLimitExceeded =>
+        "RATE_LIMIT_EXCEEDED", InternalError => "INTERNAL_ERROR" }
+    );
+    ::disconnect_client_runtime::open_enum!(
+        ConnectionStateEnum { Pending => "PENDING", Active => "ACTIVE", Paused =>
+        "PAUSED", Deleted => "DELETED" }
+    );
+    ::disconnect_client_runtime::open_enum!(
+        DataExportTypesEnum { Alerts => "alerts", Compliances => "compliances",
+        ComplianceFindings => "compliance_findings", ConfigUsers => "config_users",
+        CspmAlerts => "cspm_alerts", DeviceGroups => "device_groups", DevicePolicies =>
+        "device_policies", Devices => "devices", Idp => "idp", IdpAlerts => "idp_alerts",
+        IdpAuditLogs => "idp_audit_logs", IdpPolicies => "idp_policies", Issues =>
+        "issues", OrganizationIdentities => "organization_identities", SastIssues =>
+        "sast_issues", ScaIssues => "sca_issues", VmsScanConfigs => "vms_scan_configs",
+        Vulnerabilities => "vulnerabilities", Resources => "resources",
+        VulnerabilityFindingsV2 => "vulnerability_findings_v2", GrcEntity =>
+        "grc_entity", GrcControl => "grc_control", GrcEvidence => "grc_evidence",
+        GrcAssessmentQuestion => "grc_assessment_question", GrcAssessment =>
+        "grc_assessment", TprmCompany => "tprm_company", TprmFinding => "tprm_finding",
+        Findings => "findings", ItsmUsers => "itsm_users", ItsmGroups => "itsm_groups",
+        ItsmProjects => "itsm_projects", ItsmTickets => "itsm_tickets", ItsmAttachments
+        => "itsm_attachments", ItsmComments => "itsm_comments" }
+    );
+    ::disconnect_client_runtime::open_enum!(
+        ResolutionOwner { Leen => "LEEN", Customer => "CUSTOMER", Vendor => "VENDOR" }
+    );
 }
 #[derive(Clone, Debug)]
 /// Client for Leen Security API
@@ -604,7 +371,8 @@ impl Client {
         &'a self,
         organization_id: &'a ::uuid::Uuid,
         connection_id: &'a ::uuid::Uuid,
-    ) -> Result<ResponseValue<types::ConnectionRespModel>, Error<types::HttpValidationError>> {
+    ) -> Result<ResponseValue<types::ConnectionRespModel>, Error<types::DeleteConnectionByIdError>>
+    {
         let url = format!(
             "{}/provisioning/organizations/{}/connections/{}",
             self.baseurl,
@@ -629,13 +397,7 @@ impl Client {
         let result = self.exec(request, &info).await;
         self.post(&result, &info).await?;
         let response = result?;
-        match response.status().as_u16() {
-            200u16 => ResponseValue::from_response(response).await,
-            422u16 => Err(Error::ErrorResponse(
-                ResponseValue::from_response(response).await?,
-            )),
-            _ => Err(Error::UnexpectedResponse(response)),
-        }
+        responses::delete_connection_by_id(response).await
     }
 }
 /// Items consumers will typically use such as the Client.
@@ -643,6 +405,27 @@ pub mod prelude {
     #[allow(unused_imports)]
     pub use super::Client;
 }
+/// Status dispatch and decoding of each operation's answers, one function per operation.
+pub mod responses {
+    #[allow(unused_imports)]
+    use super::{Error, ResponseValue, types};
+    /// Decode an answer to `delete_connection_by_id` (`DELETE /provisioning/organizations/{organization_id}/connections/{connection_id}`) as [`Client::delete_connection_by_id`](super::Client::delete_connection_by_id) does: documented successes into their type, documented error statuses into [`types::DeleteConnectionByIdError`] (a body that does not decode into its `Undecodable` variant, status and headers kept), any other status as `Error::UnexpectedResponse`. For tests, replays and custom transports.
+    pub async fn delete_connection_by_id(
+        response: reqwest::Response,
+    ) -> Result<ResponseValue<types::ConnectionRespModel>, Error<types::DeleteConnectionByIdError>>
+    {
+        match response.status().as_u16() {
+            200u16 => ::disconnect_client_runtime::decode_success(response).await,
+            422u16 => Err(::disconnect_client_runtime::decode_error(
+                response,
+                types::DeleteConnectionByIdError::UnprocessableEntity,
+            )
+            .await),
+            _ => Err(Error::UnexpectedResponse(response)),
+        }
+    }
+}
+pub use ::disconnect_client_runtime::{ConfigError, Operation, UndecodableBody, UnknownValue};
 /// Base URLs from the spec's `servers`, named in `specs/vendors.toml`.
 pub mod servers {
     #[allow(unused_imports)]
@@ -655,54 +438,6 @@ pub mod servers {
     pub const APAC: &str = "https://api.ap-se2.leen.dev/v1";
     /// The spec's first server, with its variables at their defaults.
     pub const DEFAULT: &str = "https://api.leen.dev/v1";
-}
-/// Why a client could not be configured. Never contains the API key.
-#[derive(Debug)]
-#[non_exhaustive]
-pub enum ConfigError {
-    /// The API key is empty or holds something other than visible ASCII (spaces,
-    /// control characters, non-ASCII). The key itself is not shown.
-    InvalidApiKey,
-    /// The base URL is not usable.
-    InvalidBaseUrl {
-        /// The URL as given.
-        url: String,
-        /// What is wrong with it.
-        reason: String,
-    },
-    /// A server URL variable holds a value that could change the host.
-    InvalidServerVariable {
-        /// The variable's name in the spec.
-        name: &'static str,
-        /// The value given.
-        value: String,
-    },
-    /// reqwest could not build its HTTP client.
-    Http(reqwest::Error),
-}
-impl ::std::fmt::Display for ConfigError {
-    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-        match self {
-            Self::InvalidApiKey => f.write_str(
-                "invalid API key: it is empty or holds characters other than visible ASCII",
-            ),
-            Self::InvalidBaseUrl { url, reason } => {
-                write!(f, "invalid base URL `{url}`: {reason}")
-            }
-            Self::InvalidServerVariable { name, value } => {
-                write!(f, "invalid value `{value}` for server variable `{name}`")
-            }
-            Self::Http(e) => write!(f, "cannot build the HTTP client: {e}"),
-        }
-    }
-}
-impl ::std::error::Error for ConfigError {
-    fn source(&self) -> Option<&(dyn ::std::error::Error + 'static)> {
-        match self {
-            Self::Http(e) => Some(e),
-            _ => None,
-        }
-    }
 }
 impl Client {
     /// The header that carries the API key (security scheme `API-Key`).
@@ -727,13 +462,13 @@ impl Client {
         api_key: impl Into<secrecy::SecretString>,
         builder: reqwest::ClientBuilder,
     ) -> Result<Self, ConfigError> {
-        let baseurl = checked_baseurl(baseurl)?;
-        let headers = Self::auth_headers(&api_key.into())?;
-        let client = builder
-            .default_headers(headers)
-            .redirect(reqwest::redirect::Policy::none())
-            .build()
-            .map_err(ConfigError::Http)?;
+        let (baseurl, client) = ::disconnect_client_runtime::api_key_client(
+            baseurl,
+            Self::API_KEY_HEADER,
+            "",
+            &api_key.into(),
+            builder,
+        )?;
         Ok(Self::new_with_client(&baseurl, client))
     }
     /// The header map that authenticates a request with `api_key`, the value marked
@@ -741,45 +476,8 @@ impl Client {
     pub fn auth_headers(
         api_key: &secrecy::SecretString,
     ) -> Result<::reqwest::header::HeaderMap, ConfigError> {
-        use secrecy::ExposeSecret;
-        let key = api_key.expose_secret();
-        if key.is_empty() || !key.bytes().all(|b| b.is_ascii_graphic()) {
-            return Err(ConfigError::InvalidApiKey);
-        }
-        let mut value = ::reqwest::header::HeaderValue::from_str(&format!("{}{}", "", key))
-            .map_err(|_| ConfigError::InvalidApiKey)?;
-        value.set_sensitive(true);
-        let mut headers = ::reqwest::header::HeaderMap::with_capacity(1);
-        headers.insert(
-            ::reqwest::header::HeaderName::from_static("x-api-key"),
-            value,
-        );
-        Ok(headers)
+        ::disconnect_client_runtime::auth_headers(Self::API_KEY_HEADER, "", api_key)
     }
-}
-/// `baseurl` without a trailing `/`, if it is an absolute `http`/`https` URL with a host
-/// and no query or fragment.
-fn checked_baseurl(baseurl: &str) -> Result<String, ConfigError> {
-    let invalid = |reason: &str| ConfigError::InvalidBaseUrl {
-        url: baseurl.to_string(),
-        reason: reason.to_string(),
-    };
-    let url = reqwest::Url::parse(baseurl).map_err(|e| invalid(&e.to_string()))?;
-    if !matches!(url.scheme(), "http" | "https") {
-        return Err(invalid("the scheme must be http or https"));
-    }
-    if url.host_str().is_none_or(str::is_empty) {
-        return Err(invalid("there is no host"));
-    }
-    if url.query().is_some() || url.fragment().is_some() {
-        return Err(invalid("a base URL takes no query or fragment"));
-    }
-    if !url.username().is_empty() || url.password().is_some() {
-        return Err(invalid(
-            "credentials in the URL are not accepted; use the API key",
-        ));
-    }
-    Ok(baseurl.trim_end_matches('/').to_string())
 }
 /// The most bytes of a response body the client reads (1048576). A longer body is cut after `MAX_RESPONSE_BYTES + 1` bytes and so fails to decode (`Error::InvalidResponsePayload` holding more than `MAX_RESPONSE_BYTES` bytes).
 pub const MAX_RESPONSE_BYTES: usize = 1048576usize;
@@ -790,38 +488,20 @@ impl ClientHooks<()> for Client {
         _info: &OperationInfo,
     ) -> reqwest::Result<reqwest::Response> {
         let response = self.client.execute(request).await?;
-        read_capped(response, MAX_RESPONSE_BYTES).await
+        ::disconnect_client_runtime::read_capped(response, MAX_RESPONSE_BYTES).await
     }
 }
-/// Read at most `max + 1` bytes of the body and hand back an equivalent response. A
-/// response that declares a `Content-Length` within the cap is passed on untouched
-/// (hyper never yields more than the declared length).
-async fn read_capped(
-    mut response: reqwest::Response,
-    max: usize,
-) -> reqwest::Result<reqwest::Response> {
-    if response
-        .content_length()
-        .is_some_and(|len| len <= max as u64)
-    {
-        return Ok(response);
-    }
-    let mut builder = ::http::Response::builder()
-        .status(response.status())
-        .version(response.version());
-    if let Some(headers) = builder.headers_mut() {
-        *headers = response.headers().clone();
-    }
-    let mut body = Vec::new();
-    while let Some(chunk) = response.chunk().await? {
-        let room = (max + 1).saturating_sub(body.len());
-        body.extend_from_slice(&chunk[..chunk.len().min(room)]);
-        if body.len() > max {
-            break;
-        }
-    }
-    let rebuilt = builder
-        .body(body)
-        .expect("status, version and headers come from a valid response");
-    Ok(reqwest::Response::from(rebuilt))
+/// What the spec documents about each operation: method, path and statuses.
+pub mod operations {
+    use ::disconnect_client_runtime::Operation;
+    /// `DELETE /provisioning/organizations/{organization_id}/connections/{connection_id}` (`delete_connection_by_id`)
+    pub const DELETE_CONNECTION_BY_ID: Operation = Operation::new(
+        "delete_connection_by_id",
+        "DELETE",
+        "/provisioning/organizations/{organization_id}/connections/{connection_id}",
+        &[200u16],
+        &[422u16],
+    );
+    /// Every operation of the spec.
+    pub const ALL: &[Operation] = &[DELETE_CONNECTION_BY_ID];
 }

@@ -5,6 +5,7 @@
 //! public surface is listed in `API.md`. Authentication is the `X-API-KEY` header.
 //!
 //! ```no_run
+//! use leen_client::types::DeleteConnectionByIdError;
 //! use leen_client::{Client, Error, servers};
 //!
 //! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
@@ -12,8 +13,15 @@
 //! let org: leen_client::uuid::Uuid = "0b9c2f4e-8a43-4d3a-9a1e-2f7a5b6c7d8e".parse()?;
 //! let connection: leen_client::uuid::Uuid = "6f1d2c3b-4a59-4e7f-8d6c-5b4a39281706".parse()?;
 //! match client.delete_connection_by_id(&org, &connection).await {
+//!     // A state Leen adds after this client was generated decodes too, and prints as sent.
 //!     Ok(deleted) => println!("{} is now {}", deleted.id, deleted.state),
-//!     Err(Error::ErrorResponse(invalid)) => println!("422: {:?}", invalid.detail),
+//!     Err(Error::ErrorResponse(answer)) => match answer.as_ref() {
+//!         DeleteConnectionByIdError::UnprocessableEntity(invalid) => {
+//!             println!("422: {:?}", invalid.detail)
+//!         }
+//!         // A documented status whose body did not decode (say, a proxy's HTML page).
+//!         other => println!("{}: {other:?}", answer.status()),
+//!     },
 //!     // 404 is not in Leen's spec: it arrives as an unexpected response.
 //!     Err(Error::UnexpectedResponse(r)) => println!("status {}", r.status()),
 //!     Err(other) => return Err(other.into()),
@@ -21,12 +29,19 @@
 //! # Ok(())
 //! # }
 //! ```
+//!
+//! Response enums (`ConnectionStateEnum`, `ConnectionHealthStatusName`, `DataExportTypesEnum`,
+//! ...) are open: a value Leen adds later decodes into their `Unknown` variant, keeping its text.
+//! Errors are [`types::DeleteConnectionByIdError`], one variant per documented status. The
+//! shared runtime is [`disconnect_client_runtime`].
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
 #[allow(unused_mut, missing_docs, clippy::all)]
 mod generated;
 
+/// The runtime the generated code calls (configuration, decoding, open enums).
+pub use disconnect_client_runtime;
 pub use generated::*;
 /// The secret-holding string type taken by [`Client::with_api_key`].
 pub use secrecy::SecretString;

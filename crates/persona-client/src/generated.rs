@@ -256,6 +256,50 @@ pub mod types {
             }
         }
     }
+    /// The documented error answers of `deactivate-a-connect-connection` (`POST /connect/connections/{connection-id}/deactivate`): one variant per status (400, 401, 403, 404, 409, 422, 429), held by `Error::ErrorResponse` beside the answer's status and headers. `Undecodable` holds an answer with a documented status, success or error, whose body did not decode (an HTML page from a proxy, an empty body); a status the spec does not document arrives as `Error::UnexpectedResponse`. Non-exhaustive: a status the vendor documents later becomes a new variant.
+    #[derive(Clone, Debug)]
+    #[non_exhaustive]
+    pub enum DeactivateAConnectConnectionError {
+        /// `400`: Bad Request
+        BadRequest(ErrorResponse),
+        /// `401`: Unauthorized (no rate limit or request headers are sent with it)
+        Unauthorized(ErrorResponse),
+        /// `403`: Forbidden
+        Forbidden(ErrorResponse),
+        /// `404`: Not Found
+        NotFound(ErrorResponse),
+        /// `409`: Conflict (the connection is already inactive)
+        Conflict(ErrorResponse),
+        /// `422`: Unprocessable Entity
+        UnprocessableEntity(ErrorResponse),
+        /// `429`: Too Many Requests (title "Rate limit exceeded"); wait `RateLimit-Reset` seconds.
+        TooManyRequests(ErrorResponse),
+        /// A documented status whose body did not decode as the spec says; the status and
+        /// headers are in the `ResponseValue` that holds this.
+        Undecodable(::disconnect_client_runtime::UndecodableBody),
+    }
+    impl ::std::convert::From<::disconnect_client_runtime::UndecodableBody>
+        for DeactivateAConnectConnectionError
+    {
+        fn from(body: ::disconnect_client_runtime::UndecodableBody) -> Self {
+            Self::Undecodable(body)
+        }
+    }
+    impl DeactivateAConnectConnectionError {
+        /// The status this variant stands for; `None` for `Undecodable`.
+        pub fn documented_status(&self) -> Option<u16> {
+            match self {
+                Self::BadRequest(_) => Some(400u16),
+                Self::Unauthorized(_) => Some(401u16),
+                Self::Forbidden(_) => Some(403u16),
+                Self::NotFound(_) => Some(404u16),
+                Self::Conflict(_) => Some(409u16),
+                Self::UnprocessableEntity(_) => Some(422u16),
+                Self::TooManyRequests(_) => Some(429u16),
+                Self::Undecodable(_) => None,
+            }
+        }
+    }
 }
 #[derive(Clone, Debug)]
 /// Client for Persona Connect API
@@ -330,7 +374,10 @@ impl Client {
         idempotency_key: Option<&'a str>,
         key_inflection: Option<types::KeyInflection>,
         persona_version: Option<types::PersonaVersion>,
-    ) -> Result<ResponseValue<types::ConnectionEnvelope>, Error<types::ErrorResponse>> {
+    ) -> Result<
+        ResponseValue<types::ConnectionEnvelope>,
+        Error<types::DeactivateAConnectConnectionError>,
+    > {
         let url = format!(
             "{}/connect/connections/{}/deactivate",
             self.baseurl,
@@ -363,31 +410,7 @@ impl Client {
         let result = self.exec(request, &info).await;
         self.post(&result, &info).await?;
         let response = result?;
-        match response.status().as_u16() {
-            200u16 => ResponseValue::from_response(response).await,
-            400u16 => Err(Error::ErrorResponse(
-                ResponseValue::from_response(response).await?,
-            )),
-            401u16 => Err(Error::ErrorResponse(
-                ResponseValue::from_response(response).await?,
-            )),
-            403u16 => Err(Error::ErrorResponse(
-                ResponseValue::from_response(response).await?,
-            )),
-            404u16 => Err(Error::ErrorResponse(
-                ResponseValue::from_response(response).await?,
-            )),
-            409u16 => Err(Error::ErrorResponse(
-                ResponseValue::from_response(response).await?,
-            )),
-            422u16 => Err(Error::ErrorResponse(
-                ResponseValue::from_response(response).await?,
-            )),
-            429u16 => Err(Error::ErrorResponse(
-                ResponseValue::from_response(response).await?,
-            )),
-            _ => Err(Error::UnexpectedResponse(response)),
-        }
+        responses::deactivate_a_connect_connection(response).await
     }
 }
 /// Items consumers will typically use such as the Client.
@@ -395,6 +418,59 @@ pub mod prelude {
     #[allow(unused_imports)]
     pub use super::Client;
 }
+/// Status dispatch and decoding of each operation's answers, one function per operation.
+pub mod responses {
+    #[allow(unused_imports)]
+    use super::{Error, ResponseValue, types};
+    /// Decode an answer to `deactivate-a-connect-connection` (`POST /connect/connections/{connection-id}/deactivate`) as [`Client::deactivate_a_connect_connection`](super::Client::deactivate_a_connect_connection) does: documented successes into their type, documented error statuses into [`types::DeactivateAConnectConnectionError`] (a body that does not decode into its `Undecodable` variant, status and headers kept), any other status as `Error::UnexpectedResponse`. For tests, replays and custom transports.
+    pub async fn deactivate_a_connect_connection(
+        response: reqwest::Response,
+    ) -> Result<
+        ResponseValue<types::ConnectionEnvelope>,
+        Error<types::DeactivateAConnectConnectionError>,
+    > {
+        match response.status().as_u16() {
+            200u16 => ::disconnect_client_runtime::decode_success(response).await,
+            400u16 => Err(::disconnect_client_runtime::decode_error(
+                response,
+                types::DeactivateAConnectConnectionError::BadRequest,
+            )
+            .await),
+            401u16 => Err(::disconnect_client_runtime::decode_error(
+                response,
+                types::DeactivateAConnectConnectionError::Unauthorized,
+            )
+            .await),
+            403u16 => Err(::disconnect_client_runtime::decode_error(
+                response,
+                types::DeactivateAConnectConnectionError::Forbidden,
+            )
+            .await),
+            404u16 => Err(::disconnect_client_runtime::decode_error(
+                response,
+                types::DeactivateAConnectConnectionError::NotFound,
+            )
+            .await),
+            409u16 => Err(::disconnect_client_runtime::decode_error(
+                response,
+                types::DeactivateAConnectConnectionError::Conflict,
+            )
+            .await),
+            422u16 => Err(::disconnect_client_runtime::decode_error(
+                response,
+                types::DeactivateAConnectConnectionError::UnprocessableEntity,
+            )
+            .await),
+            429u16 => Err(::disconnect_client_runtime::decode_error(
+                response,
+                types::DeactivateAConnectConnectionError::TooManyRequests,
+            )
+            .await),
+            _ => Err(Error::UnexpectedResponse(response)),
+        }
+    }
+}
+pub use ::disconnect_client_runtime::{ConfigError, Operation, UndecodableBody, UnknownValue};
 /// Base URLs from the spec's `servers`, named in `specs/vendors.toml`.
 pub mod servers {
     #[allow(unused_imports)]
@@ -403,54 +479,6 @@ pub mod servers {
     pub const PRODUCTION: &str = "https://api.withpersona.com/api/v1";
     /// The spec's first server, with its variables at their defaults.
     pub const DEFAULT: &str = "https://api.withpersona.com/api/v1";
-}
-/// Why a client could not be configured. Never contains the API key.
-#[derive(Debug)]
-#[non_exhaustive]
-pub enum ConfigError {
-    /// The API key is empty or holds something other than visible ASCII (spaces,
-    /// control characters, non-ASCII). The key itself is not shown.
-    InvalidApiKey,
-    /// The base URL is not usable.
-    InvalidBaseUrl {
-        /// The URL as given.
-        url: String,
-        /// What is wrong with it.
-        reason: String,
-    },
-    /// A server URL variable holds a value that could change the host.
-    InvalidServerVariable {
-        /// The variable's name in the spec.
-        name: &'static str,
-        /// The value given.
-        value: String,
-    },
-    /// reqwest could not build its HTTP client.
-    Http(reqwest::Error),
-}
-impl ::std::fmt::Display for ConfigError {
-    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-        match self {
-            Self::InvalidApiKey => f.write_str(
-                "invalid API key: it is empty or holds characters other than visible ASCII",
-            ),
-            Self::InvalidBaseUrl { url, reason } => {
-                write!(f, "invalid base URL `{url}`: {reason}")
-            }
-            Self::InvalidServerVariable { name, value } => {
-                write!(f, "invalid value `{value}` for server variable `{name}`")
-            }
-            Self::Http(e) => write!(f, "cannot build the HTTP client: {e}"),
-        }
-    }
-}
-impl ::std::error::Error for ConfigError {
-    fn source(&self) -> Option<&(dyn ::std::error::Error + 'static)> {
-        match self {
-            Self::Http(e) => Some(e),
-            _ => None,
-        }
-    }
 }
 impl Client {
     /// The header that carries the API key (security scheme `BearerAuth`).
@@ -475,13 +503,13 @@ impl Client {
         api_key: impl Into<secrecy::SecretString>,
         builder: reqwest::ClientBuilder,
     ) -> Result<Self, ConfigError> {
-        let baseurl = checked_baseurl(baseurl)?;
-        let headers = Self::auth_headers(&api_key.into())?;
-        let client = builder
-            .default_headers(headers)
-            .redirect(reqwest::redirect::Policy::none())
-            .build()
-            .map_err(ConfigError::Http)?;
+        let (baseurl, client) = ::disconnect_client_runtime::api_key_client(
+            baseurl,
+            Self::API_KEY_HEADER,
+            "Bearer ",
+            &api_key.into(),
+            builder,
+        )?;
         Ok(Self::new_with_client(&baseurl, client))
     }
     /// The header map that authenticates a request with `api_key`, the value marked
@@ -489,45 +517,8 @@ impl Client {
     pub fn auth_headers(
         api_key: &secrecy::SecretString,
     ) -> Result<::reqwest::header::HeaderMap, ConfigError> {
-        use secrecy::ExposeSecret;
-        let key = api_key.expose_secret();
-        if key.is_empty() || !key.bytes().all(|b| b.is_ascii_graphic()) {
-            return Err(ConfigError::InvalidApiKey);
-        }
-        let mut value = ::reqwest::header::HeaderValue::from_str(&format!("{}{}", "Bearer ", key))
-            .map_err(|_| ConfigError::InvalidApiKey)?;
-        value.set_sensitive(true);
-        let mut headers = ::reqwest::header::HeaderMap::with_capacity(1);
-        headers.insert(
-            ::reqwest::header::HeaderName::from_static("authorization"),
-            value,
-        );
-        Ok(headers)
+        ::disconnect_client_runtime::auth_headers(Self::API_KEY_HEADER, "Bearer ", api_key)
     }
-}
-/// `baseurl` without a trailing `/`, if it is an absolute `http`/`https` URL with a host
-/// and no query or fragment.
-fn checked_baseurl(baseurl: &str) -> Result<String, ConfigError> {
-    let invalid = |reason: &str| ConfigError::InvalidBaseUrl {
-        url: baseurl.to_string(),
-        reason: reason.to_string(),
-    };
-    let url = reqwest::Url::parse(baseurl).map_err(|e| invalid(&e.to_string()))?;
-    if !matches!(url.scheme(), "http" | "https") {
-        return Err(invalid("the scheme must be http or https"));
-    }
-    if url.host_str().is_none_or(str::is_empty) {
-        return Err(invalid("there is no host"));
-    }
-    if url.query().is_some() || url.fragment().is_some() {
-        return Err(invalid("a base URL takes no query or fragment"));
-    }
-    if !url.username().is_empty() || url.password().is_some() {
-        return Err(invalid(
-            "credentials in the URL are not accepted; use the API key",
-        ));
-    }
-    Ok(baseurl.trim_end_matches('/').to_string())
 }
 /// The most bytes of a response body the client reads (1048576). A longer body is cut after `MAX_RESPONSE_BYTES + 1` bytes and so fails to decode (`Error::InvalidResponsePayload` holding more than `MAX_RESPONSE_BYTES` bytes).
 pub const MAX_RESPONSE_BYTES: usize = 1048576usize;
@@ -538,38 +529,20 @@ impl ClientHooks<()> for Client {
         _info: &OperationInfo,
     ) -> reqwest::Result<reqwest::Response> {
         let response = self.client.execute(request).await?;
-        read_capped(response, MAX_RESPONSE_BYTES).await
+        ::disconnect_client_runtime::read_capped(response, MAX_RESPONSE_BYTES).await
     }
 }
-/// Read at most `max + 1` bytes of the body and hand back an equivalent response. A
-/// response that declares a `Content-Length` within the cap is passed on untouched
-/// (hyper never yields more than the declared length).
-async fn read_capped(
-    mut response: reqwest::Response,
-    max: usize,
-) -> reqwest::Result<reqwest::Response> {
-    if response
-        .content_length()
-        .is_some_and(|len| len <= max as u64)
-    {
-        return Ok(response);
-    }
-    let mut builder = ::http::Response::builder()
-        .status(response.status())
-        .version(response.version());
-    if let Some(headers) = builder.headers_mut() {
-        *headers = response.headers().clone();
-    }
-    let mut body = Vec::new();
-    while let Some(chunk) = response.chunk().await? {
-        let room = (max + 1).saturating_sub(body.len());
-        body.extend_from_slice(&chunk[..chunk.len().min(room)]);
-        if body.len() > max {
-            break;
-        }
-    }
-    let rebuilt = builder
-        .body(body)
-        .expect("status, version and headers come from a valid response");
-    Ok(reqwest::Response::from(rebuilt))
+/// What the spec documents about each operation: method, path and statuses.
+pub mod operations {
+    use ::disconnect_client_runtime::Operation;
+    /// `POST /connect/connections/{connection-id}/deactivate` (`deactivate-a-connect-connection`)
+    pub const DEACTIVATE_A_CONNECT_CONNECTION: Operation = Operation::new(
+        "deactivate-a-connect-connection",
+        "POST",
+        "/connect/connections/{connection-id}/deactivate",
+        &[200u16],
+        &[400u16, 401u16, 403u16, 404u16, 409u16, 422u16, 429u16],
+    );
+    /// Every operation of the spec.
+    pub const ALL: &[Operation] = &[DEACTIVATE_A_CONNECT_CONNECTION];
 }

@@ -26,19 +26,32 @@
 //!     Ok(done) => println!("status now {}", done.data.attributes.status),
 //!     Err(Error::ErrorResponse(e)) => {
 //!         let request_id = e.headers().get("request-id").cloned();
-//!         println!("{} {:?}: {:?}", e.status(), request_id, e.errors.first().map(|x| &x.title));
+//!         match e.as_ref() {
+//!             types::DeactivateAConnectConnectionError::Conflict(_) => println!("already inactive"),
+//!             types::DeactivateAConnectConnectionError::TooManyRequests(_) => {
+//!                 println!("wait {:?} s", e.headers().get("ratelimit-reset"))
+//!             }
+//!             // The other statuses share Persona's JSON:API error body; `Undecodable` holds a
+//!             // documented status whose body was not JSON (a proxy's page).
+//!             other => println!("{} {request_id:?}: {other:?}", e.status()),
+//!         }
 //!     }
 //!     Err(other) => return Err(other.into()),
 //! }
 //! # Ok(())
 //! # }
 //! ```
+//!
+//! Errors are [`types::DeactivateAConnectConnectionError`], one variant per documented status;
+//! the shared runtime is [`disconnect_client_runtime`].
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
 #[allow(unused_mut, missing_docs, clippy::all)]
 mod generated;
 
+/// The runtime the generated code calls (configuration, decoding, open enums).
+pub use disconnect_client_runtime;
 pub use generated::*;
 /// The secret-holding string type taken by [`Client::with_api_key`].
 pub use secrecy::SecretString;

@@ -7,19 +7,39 @@ use progenitor_client::{ClientHooks, OperationInfo, RequestBuilderExt, encode_pa
 /// Types used as operation parameters and responses.
 #[allow(clippy::all)]
 pub mod types {
+    /// Connection termination blocked due to sync in progress
+    #[derive(
+        ::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, schemars::JsonSchema,
+    )]
+    pub struct TerminateConnectionBadRequest {
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub data: ::std::option::Option<::std::string::String>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub message: ::std::option::Option<::std::string::String>,
+    }
     /// `TerminateConnectionBody`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
     pub struct TerminateConnectionBody {
         /// The client organization's identifier to disconnect.
         pub client_org: ::std::string::String,
     }
-    /// Error body of `terminate_connection` (statuses 400, 401, 404, 409, 500): the union of the fields each status sends, every one optional.
+    /// Conflict - Connection already terminated
     #[derive(
         ::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, schemars::JsonSchema,
     )]
-    pub struct TerminateConnectionError {
+    pub struct TerminateConnectionConflict {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub code: ::std::option::Option<i64>,
+        pub data: ::std::option::Option<::std::string::String>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub message: ::std::option::Option<::std::string::String>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub status: ::std::option::Option<i64>,
+    }
+    /// Internal Server Error
+    #[derive(
+        ::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, schemars::JsonSchema,
+    )]
+    pub struct TerminateConnectionInternalServerError {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub data: ::std::option::Option<::std::string::String>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -29,8 +49,18 @@ pub mod types {
             skip_serializing_if = "::std::option::Option::is_none"
         )]
         pub request_id: ::std::option::Option<::std::string::String>,
+    }
+    /// Not Found - No organisation found with the given client_org
+    #[derive(
+        ::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, schemars::JsonSchema,
+    )]
+    pub struct TerminateConnectionNotFound {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub status: ::std::option::Option<i64>,
+        pub code: ::std::option::Option<i64>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub data: ::std::option::Option<::std::string::String>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub message: ::std::option::Option<::std::string::String>,
     }
     /// `TerminateConnectionResponse`
     #[derive(
@@ -41,6 +71,21 @@ pub mod types {
         pub data: ::std::option::Option<::std::string::String>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub message: ::std::option::Option<::std::string::String>,
+    }
+    /// Unauthorized - Authentication credentials were not provided
+    #[derive(
+        ::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, schemars::JsonSchema,
+    )]
+    pub struct TerminateConnectionUnauthorized {
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub data: ::std::option::Option<::std::string::String>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub message: ::std::option::Option<::std::string::String>,
+        #[serde(
+            rename = "requestId",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub request_id: ::std::option::Option<::std::string::String>,
     }
     /// Error types.
     pub mod error {
@@ -65,6 +110,44 @@ pub mod types {
         impl From<String> for ConversionError {
             fn from(value: String) -> Self {
                 Self(value.into())
+            }
+        }
+    }
+    /// The documented error answers of `terminate_connection` (`POST /api/terminate_connection/`): one variant per status (400, 401, 404, 409, 500), held by `Error::ErrorResponse` beside the answer's status and headers. `Undecodable` holds an answer with a documented status, success or error, whose body did not decode (an HTML page from a proxy, an empty body); a status the spec does not document arrives as `Error::UnexpectedResponse`. Non-exhaustive: a status the vendor documents later becomes a new variant.
+    #[derive(Clone, Debug)]
+    #[non_exhaustive]
+    pub enum TerminateConnectionError {
+        /// `400`: Connection termination blocked due to sync in progress
+        BadRequest(TerminateConnectionBadRequest),
+        /// `401`: Unauthorized - Authentication credentials were not provided
+        Unauthorized(TerminateConnectionUnauthorized),
+        /// `404`: Not Found - No organisation found with the given client_org
+        NotFound(TerminateConnectionNotFound),
+        /// `409`: Conflict - Connection already terminated
+        Conflict(TerminateConnectionConflict),
+        /// `500`: Internal Server Error
+        InternalServerError(TerminateConnectionInternalServerError),
+        /// A documented status whose body did not decode as the spec says; the status and
+        /// headers are in the `ResponseValue` that holds this.
+        Undecodable(::disconnect_client_runtime::UndecodableBody),
+    }
+    impl ::std::convert::From<::disconnect_client_runtime::UndecodableBody>
+        for TerminateConnectionError
+    {
+        fn from(body: ::disconnect_client_runtime::UndecodableBody) -> Self {
+            Self::Undecodable(body)
+        }
+    }
+    impl TerminateConnectionError {
+        /// The status this variant stands for; `None` for `Undecodable`.
+        pub fn documented_status(&self) -> Option<u16> {
+            match self {
+                Self::BadRequest(_) => Some(400u16),
+                Self::Unauthorized(_) => Some(401u16),
+                Self::NotFound(_) => Some(404u16),
+                Self::Conflict(_) => Some(409u16),
+                Self::InternalServerError(_) => Some(500u16),
+                Self::Undecodable(_) => None,
             }
         }
     }
@@ -147,7 +230,7 @@ impl Client {
                 ::reqwest::header::ACCEPT,
                 ::reqwest::header::HeaderValue::from_static("application/json"),
             )
-            .multipart(multipart_form(&body)?)
+            .multipart(::disconnect_client_runtime::multipart_form(&body)?)
             .headers(header_map)
             .build()?;
         let info = OperationInfo {
@@ -157,25 +240,7 @@ impl Client {
         let result = self.exec(request, &info).await;
         self.post(&result, &info).await?;
         let response = result?;
-        match response.status().as_u16() {
-            200u16 => ResponseValue::from_response(response).await,
-            400u16 => Err(Error::ErrorResponse(
-                ResponseValue::from_response(response).await?,
-            )),
-            401u16 => Err(Error::ErrorResponse(
-                ResponseValue::from_response(response).await?,
-            )),
-            404u16 => Err(Error::ErrorResponse(
-                ResponseValue::from_response(response).await?,
-            )),
-            409u16 => Err(Error::ErrorResponse(
-                ResponseValue::from_response(response).await?,
-            )),
-            500u16 => Err(Error::ErrorResponse(
-                ResponseValue::from_response(response).await?,
-            )),
-            _ => Err(Error::UnexpectedResponse(response)),
-        }
+        responses::terminate_connection(response).await
     }
 }
 /// Items consumers will typically use such as the Client.
@@ -183,6 +248,49 @@ pub mod prelude {
     #[allow(unused_imports)]
     pub use super::Client;
 }
+/// Status dispatch and decoding of each operation's answers, one function per operation.
+pub mod responses {
+    #[allow(unused_imports)]
+    use super::{Error, ResponseValue, types};
+    /// Decode an answer to `terminate_connection` (`POST /api/terminate_connection/`) as [`Client::terminate_connection`](super::Client::terminate_connection) does: documented successes into their type, documented error statuses into [`types::TerminateConnectionError`] (a body that does not decode into its `Undecodable` variant, status and headers kept), any other status as `Error::UnexpectedResponse`. For tests, replays and custom transports.
+    pub async fn terminate_connection(
+        response: reqwest::Response,
+    ) -> Result<
+        ResponseValue<types::TerminateConnectionResponse>,
+        Error<types::TerminateConnectionError>,
+    > {
+        match response.status().as_u16() {
+            200u16 => ::disconnect_client_runtime::decode_success(response).await,
+            400u16 => Err(::disconnect_client_runtime::decode_error(
+                response,
+                types::TerminateConnectionError::BadRequest,
+            )
+            .await),
+            401u16 => Err(::disconnect_client_runtime::decode_error(
+                response,
+                types::TerminateConnectionError::Unauthorized,
+            )
+            .await),
+            404u16 => Err(::disconnect_client_runtime::decode_error(
+                response,
+                types::TerminateConnectionError::NotFound,
+            )
+            .await),
+            409u16 => Err(::disconnect_client_runtime::decode_error(
+                response,
+                types::TerminateConnectionError::Conflict,
+            )
+            .await),
+            500u16 => Err(::disconnect_client_runtime::decode_error(
+                response,
+                types::TerminateConnectionError::InternalServerError,
+            )
+            .await),
+            _ => Err(Error::UnexpectedResponse(response)),
+        }
+    }
+}
+pub use ::disconnect_client_runtime::{ConfigError, Operation, UndecodableBody, UnknownValue};
 /// Base URLs from the spec's `servers`, named in `specs/vendors.toml`.
 pub mod servers {
     #[allow(unused_imports)]
@@ -193,12 +301,7 @@ pub mod servers {
     /// - `env` (default `dev`)
     pub fn environment(env: &str) -> Result<String, ConfigError> {
         let mut url = String::from("https://{env}.tartanhq.com");
-        if env.is_empty() || !env.chars().all(|c| c.is_ascii_alphanumeric() || c == '-') {
-            return Err(ConfigError::InvalidServerVariable {
-                name: "env",
-                value: env.to_string(),
-            });
-        }
+        ::disconnect_client_runtime::server_variable("env", env, &[])?;
         url = url.replace(concat!("{", "env", "}"), env);
         Ok(url)
     }
@@ -206,54 +309,6 @@ pub mod servers {
     pub const ENVIRONMENT_DEFAULT: &str = "https://dev.tartanhq.com";
     /// The spec's first server, with its variables at their defaults.
     pub const DEFAULT: &str = "https://dev.tartanhq.com";
-}
-/// Why a client could not be configured. Never contains the API key.
-#[derive(Debug)]
-#[non_exhaustive]
-pub enum ConfigError {
-    /// The API key is empty or holds something other than visible ASCII (spaces,
-    /// control characters, non-ASCII). The key itself is not shown.
-    InvalidApiKey,
-    /// The base URL is not usable.
-    InvalidBaseUrl {
-        /// The URL as given.
-        url: String,
-        /// What is wrong with it.
-        reason: String,
-    },
-    /// A server URL variable holds a value that could change the host.
-    InvalidServerVariable {
-        /// The variable's name in the spec.
-        name: &'static str,
-        /// The value given.
-        value: String,
-    },
-    /// reqwest could not build its HTTP client.
-    Http(reqwest::Error),
-}
-impl ::std::fmt::Display for ConfigError {
-    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-        match self {
-            Self::InvalidApiKey => f.write_str(
-                "invalid API key: it is empty or holds characters other than visible ASCII",
-            ),
-            Self::InvalidBaseUrl { url, reason } => {
-                write!(f, "invalid base URL `{url}`: {reason}")
-            }
-            Self::InvalidServerVariable { name, value } => {
-                write!(f, "invalid value `{value}` for server variable `{name}`")
-            }
-            Self::Http(e) => write!(f, "cannot build the HTTP client: {e}"),
-        }
-    }
-}
-impl ::std::error::Error for ConfigError {
-    fn source(&self) -> Option<&(dyn ::std::error::Error + 'static)> {
-        match self {
-            Self::Http(e) => Some(e),
-            _ => None,
-        }
-    }
 }
 impl Client {
     /// The header that carries the API key (security scheme `TokenAuth`).
@@ -278,13 +333,13 @@ impl Client {
         api_key: impl Into<secrecy::SecretString>,
         builder: reqwest::ClientBuilder,
     ) -> Result<Self, ConfigError> {
-        let baseurl = checked_baseurl(baseurl)?;
-        let headers = Self::auth_headers(&api_key.into())?;
-        let client = builder
-            .default_headers(headers)
-            .redirect(reqwest::redirect::Policy::none())
-            .build()
-            .map_err(ConfigError::Http)?;
+        let (baseurl, client) = ::disconnect_client_runtime::api_key_client(
+            baseurl,
+            Self::API_KEY_HEADER,
+            "",
+            &api_key.into(),
+            builder,
+        )?;
         Ok(Self::new_with_client(&baseurl, client))
     }
     /// The header map that authenticates a request with `api_key`, the value marked
@@ -292,73 +347,8 @@ impl Client {
     pub fn auth_headers(
         api_key: &secrecy::SecretString,
     ) -> Result<::reqwest::header::HeaderMap, ConfigError> {
-        use secrecy::ExposeSecret;
-        let key = api_key.expose_secret();
-        if key.is_empty() || !key.bytes().all(|b| b.is_ascii_graphic()) {
-            return Err(ConfigError::InvalidApiKey);
-        }
-        let mut value = ::reqwest::header::HeaderValue::from_str(&format!("{}{}", "", key))
-            .map_err(|_| ConfigError::InvalidApiKey)?;
-        value.set_sensitive(true);
-        let mut headers = ::reqwest::header::HeaderMap::with_capacity(1);
-        headers.insert(
-            ::reqwest::header::HeaderName::from_static("authorization"),
-            value,
-        );
-        Ok(headers)
+        ::disconnect_client_runtime::auth_headers(Self::API_KEY_HEADER, "", api_key)
     }
-}
-/// `baseurl` without a trailing `/`, if it is an absolute `http`/`https` URL with a host
-/// and no query or fragment.
-fn checked_baseurl(baseurl: &str) -> Result<String, ConfigError> {
-    let invalid = |reason: &str| ConfigError::InvalidBaseUrl {
-        url: baseurl.to_string(),
-        reason: reason.to_string(),
-    };
-    let url = reqwest::Url::parse(baseurl).map_err(|e| invalid(&e.to_string()))?;
-    if !matches!(url.scheme(), "http" | "https") {
-        return Err(invalid("the scheme must be http or https"));
-    }
-    if url.host_str().is_none_or(str::is_empty) {
-        return Err(invalid("there is no host"));
-    }
-    if url.query().is_some() || url.fragment().is_some() {
-        return Err(invalid("a base URL takes no query or fragment"));
-    }
-    if !url.username().is_empty() || url.password().is_some() {
-        return Err(invalid(
-            "credentials in the URL are not accepted; use the API key",
-        ));
-    }
-    Ok(baseurl.trim_end_matches('/').to_string())
-}
-/// Build a `multipart/form-data` body from a request type of scalar fields: one text
-/// part per field that is set, named as in the spec.
-fn multipart_form<T: serde::Serialize + ?Sized, E>(
-    body: &T,
-) -> Result<reqwest::multipart::Form, Error<E>> {
-    let value = serde_json::to_value(body)
-        .map_err(|e| Error::InvalidRequest(format!("cannot serialize the multipart body: {e}")))?;
-    let serde_json::Value::Object(fields) = value else {
-        return Err(Error::InvalidRequest(
-            "the multipart body is not an object".to_string(),
-        ));
-    };
-    let mut form = reqwest::multipart::Form::new();
-    for (name, value) in fields {
-        let text = match value {
-            serde_json::Value::Null => continue,
-            serde_json::Value::String(text) => text,
-            serde_json::Value::Bool(_) | serde_json::Value::Number(_) => value.to_string(),
-            _ => {
-                return Err(Error::InvalidRequest(format!(
-                    "multipart field `{name}` is not a scalar"
-                )));
-            }
-        };
-        form = form.text(name, text);
-    }
-    Ok(form)
 }
 /// The most bytes of a response body the client reads (1048576). A longer body is cut after `MAX_RESPONSE_BYTES + 1` bytes and so fails to decode (`Error::InvalidResponsePayload` holding more than `MAX_RESPONSE_BYTES` bytes).
 pub const MAX_RESPONSE_BYTES: usize = 1048576usize;
@@ -369,38 +359,20 @@ impl ClientHooks<()> for Client {
         _info: &OperationInfo,
     ) -> reqwest::Result<reqwest::Response> {
         let response = self.client.execute(request).await?;
-        read_capped(response, MAX_RESPONSE_BYTES).await
+        ::disconnect_client_runtime::read_capped(response, MAX_RESPONSE_BYTES).await
     }
 }
-/// Read at most `max + 1` bytes of the body and hand back an equivalent response. A
-/// response that declares a `Content-Length` within the cap is passed on untouched
-/// (hyper never yields more than the declared length).
-async fn read_capped(
-    mut response: reqwest::Response,
-    max: usize,
-) -> reqwest::Result<reqwest::Response> {
-    if response
-        .content_length()
-        .is_some_and(|len| len <= max as u64)
-    {
-        return Ok(response);
-    }
-    let mut builder = ::http::Response::builder()
-        .status(response.status())
-        .version(response.version());
-    if let Some(headers) = builder.headers_mut() {
-        *headers = response.headers().clone();
-    }
-    let mut body = Vec::new();
-    while let Some(chunk) = response.chunk().await? {
-        let room = (max + 1).saturating_sub(body.len());
-        body.extend_from_slice(&chunk[..chunk.len().min(room)]);
-        if body.len() > max {
-            break;
-        }
-    }
-    let rebuilt = builder
-        .body(body)
-        .expect("status, version and headers come from a valid response");
-    Ok(reqwest::Response::from(rebuilt))
+/// What the spec documents about each operation: method, path and statuses.
+pub mod operations {
+    use ::disconnect_client_runtime::Operation;
+    /// `POST /api/terminate_connection/` (`terminate_connection`)
+    pub const TERMINATE_CONNECTION: Operation = Operation::new(
+        "terminate_connection",
+        "POST",
+        "/api/terminate_connection/",
+        &[200u16],
+        &[400u16, 401u16, 404u16, 409u16, 500u16],
+    );
+    /// Every operation of the spec.
+    pub const ALL: &[Operation] = &[TERMINATE_CONNECTION];
 }

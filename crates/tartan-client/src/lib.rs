@@ -6,6 +6,7 @@
 //! the client organisation as a `multipart/form-data` field: both are handled here.
 //!
 //! ```no_run
+//! use tartan_client::types::TerminateConnectionError as Failed;
 //! use tartan_client::{Client, Error, servers, types};
 //!
 //! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
@@ -14,23 +15,32 @@
 //! let body = types::TerminateConnectionBody { client_org: "acme".into() };
 //! match client.terminate_connection(&body).await {
 //!     Ok(done) => println!("terminated: {:?}", done.message),
-//!     // 409: already terminated; 400: a data sync is in progress, try again after it ends.
-//!     Err(Error::ErrorResponse(e)) => println!("{}: {:?}", e.status(), e.message),
+//!     Err(Error::ErrorResponse(answer)) => match answer.as_ref() {
+//!         Failed::Conflict(_) => println!("already terminated"),
+//!         Failed::BadRequest(busy) => println!("a data sync is running: {:?}", busy.message),
+//!         Failed::Unauthorized(e) => println!("key refused (request {:?})", e.request_id),
+//!         // 404, 500, or a documented status whose body did not decode (a proxy's page).
+//!         other => println!("{}: {other:?}", answer.status()),
+//!     },
 //!     Err(other) => return Err(other.into()),
 //! }
 //! # Ok(())
 //! # }
 //! ```
 //!
-//! Every documented status decodes: 200 into [`types::TerminateConnectionResponse`]; 400, 401,
-//! 404, 409 and 500 into [`types::TerminateConnectionError`], whose fields are the union of what
-//! each status sends (`requestId`, `code`, `status`, `message`, `data`), each optional.
+//! Every documented status decodes into its own type: 200 into
+//! [`types::TerminateConnectionResponse`]; 400, 401, 404, 409 and 500 into the variants of
+//! [`types::TerminateConnectionError`], each with the body that status sends (`requestId` on
+//! 401 and 500, `code` on 404, `status` on 409). The shared runtime is
+//! [`disconnect_client_runtime`].
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
 #[allow(unused_mut, missing_docs, clippy::all)]
 mod generated;
 
+/// The runtime the generated code calls (configuration, decoding, open enums).
+pub use disconnect_client_runtime;
 pub use generated::*;
 /// The secret-holding string type taken by [`Client::with_api_key`].
 pub use secrecy::SecretString;

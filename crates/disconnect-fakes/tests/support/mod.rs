@@ -30,11 +30,10 @@ pub fn contract() -> &'static Contract {
         let docs = Vendor::ALL
             .into_iter()
             .map(|vendor| {
-                let mut config = file.vendors[vendor.name()].clone();
-                config.transforms.retain(|t| t != "merge_error_responses");
+                let config = &file.vendors[vendor.name()];
                 let text = std::fs::read_to_string(layout.specs_dir.join(&config.spec)).unwrap();
-                let doc = xtask::codegen::normalize(
-                    &config,
+                let doc = xtask::codegen::vendor_transforms(
+                    config,
                     xtask::codegen::parse_spec(&config.spec, &text).unwrap(),
                 )
                 .unwrap();

@@ -1,9 +1,11 @@
 //! Leen: `DELETE /provisioning/organizations/{org}/connections/{conn}`, `X-API-KEY`.
 
-use leen_client::types::{ConnectionRespModel, HttpValidationError};
-use leen_client::{Client, MAX_RESPONSE_BYTES};
+use leen_client::types::{ConnectionRespModel, DeleteConnectionByIdError};
+use leen_client::{Client, Error, MAX_RESPONSE_BYTES, ResponseValue};
 
-use crate::adapter::{Adapter, Answer, BoxFuture, Failure, classify, header_request_id};
+use crate::adapter::{
+    Adapter, Answer, BoxFuture, Failure, by_status, classify, header_request_id, undecodable,
+};
 use crate::outcome::{DisconnectStatus, VendorRecord};
 use crate::plan::{PlannedRequest, REDACTED};
 use crate::{Target, Vendor};
@@ -50,22 +52,28 @@ impl Adapter for Leen {
             else {
                 unreachable!("routed by vendor")
             };
-            match self
+            let result = self
                 .client
                 .delete_connection_by_id(organization_id, connection_id)
-                .await
-            {
-                Ok(done) => success(done),
-                // 404 (also a second delete, see disconnect-fakes), 401, 429 and 5xx are not in
-                // Leen's spec: they arrive untyped and are classified by status.
-                Err(e) => classify(e, MAX_RESPONSE_BYTES, typed).await,
-            }
+                .await;
+            answer(result).await
         })
     }
 }
 
+/// Classify the generated client's result. 404 (also a second delete, see disconnect-fakes),
+/// 401, 429 and 5xx are not in Leen's spec: they arrive untyped and are classified by status.
+pub(crate) async fn answer(
+    result: Result<ResponseValue<ConnectionRespModel>, Error<DeleteConnectionByIdError>>,
+) -> Answer {
+    match result {
+        Ok(done) => success(done),
+        Err(e) => classify(e, MAX_RESPONSE_BYTES, typed).await,
+    }
+}
+
 /// Leen's 200.
-pub(crate) fn success(done: progenitor_client::ResponseValue<ConnectionRespModel>) -> Answer {
+fn success(done: ResponseValue<ConnectionRespModel>) -> Answer {
     Answer {
         http_status: Some(done.status().as_u16()),
         request_id: header_request_id(done.headers()),
@@ -76,17 +84,28 @@ pub(crate) fn success(done: progenitor_client::ResponseValue<ConnectionRespModel
     }
 }
 
-/// Leen's one documented error: 422 with FastAPI's `detail`.
-pub(crate) fn typed(value: progenitor_client::ResponseValue<HttpValidationError>) -> Answer {
+/// Leen's documented error statuses (422 with FastAPI's `detail`), or a documented status whose
+/// body did not decode.
+fn typed(value: ResponseValue<DeleteConnectionByIdError>) -> Answer {
     let status = value.status().as_u16();
     let request_id = header_request_id(value.headers());
-    let problems = value
-        .detail
-        .iter()
-        .map(|d| {
-            let loc: Vec<String> = d.loc.iter().map(ToString::to_string).collect();
-            format!("{}: {}", loc.join("."), d.msg)
-        })
-        .collect();
-    Answer::failed(Some(status), request_id, Failure::Invalid(problems))
+    let headers = value.headers().clone();
+    let failure = match value.into_inner() {
+        DeleteConnectionByIdError::UnprocessableEntity(invalid) => Failure::Invalid(
+            invalid
+                .detail
+                .iter()
+                .map(|d| {
+                    let loc: Vec<String> = d.loc.iter().map(ToString::to_string).collect();
+                    format!("{}: {}", loc.join("."), d.msg)
+                })
+                .collect(),
+        ),
+        DeleteConnectionByIdError::Undecodable(body) => {
+            return undecodable(status, &headers, &body, MAX_RESPONSE_BYTES);
+        }
+        // A status documented after this adapter was written: what its status means.
+        other => by_status(status, &headers, format!("{other:?}")),
+    };
+    Answer::failed(Some(status), request_id, failure)
 }

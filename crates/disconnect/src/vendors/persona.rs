@@ -3,11 +3,15 @@
 
 use std::time::SystemTime;
 
-use persona_client::types::{ConnectionEnvelope, ErrorResponse, KeyInflection, PersonaVersion};
-use persona_client::{Client, MAX_RESPONSE_BYTES};
+use persona_client::types::{
+    ConnectionEnvelope, DeactivateAConnectConnectionError as Documented, ErrorResponse,
+    KeyInflection, PersonaVersion,
+};
+use persona_client::{Client, Error, MAX_RESPONSE_BYTES, ResponseValue};
 
 use crate::adapter::{
-    Adapter, Answer, BoxFuture, Failure, classify, header_request_id, retry_after,
+    Adapter, Answer, BoxFuture, Failure, already_disconnected, by_status, classify,
+    header_request_id, retry_after, undecodable,
 };
 use crate::outcome::{DisconnectStatus, VendorRecord};
 use crate::plan::{PlannedRequest, REDACTED};
@@ -68,16 +72,23 @@ impl Adapter for Persona {
                     Some(self.version),
                 )
                 .await;
-            match result {
-                Ok(done) => success(done),
-                Err(e) => classify(e, MAX_RESPONSE_BYTES, typed).await,
-            }
+            answer(result).await
         })
     }
 }
 
+/// Classify the generated client's result.
+pub(crate) async fn answer(
+    result: Result<ResponseValue<ConnectionEnvelope>, Error<Documented>>,
+) -> Answer {
+    match result {
+        Ok(done) => success(done),
+        Err(e) => classify(e, MAX_RESPONSE_BYTES, typed).await,
+    }
+}
+
 /// Persona's 200.
-pub(crate) fn success(done: progenitor_client::ResponseValue<ConnectionEnvelope>) -> Answer {
+fn success(done: ResponseValue<ConnectionEnvelope>) -> Answer {
     Answer {
         http_status: Some(done.status().as_u16()),
         request_id: header_request_id(done.headers()),
@@ -88,34 +99,44 @@ pub(crate) fn success(done: progenitor_client::ResponseValue<ConnectionEnvelope>
     }
 }
 
-/// Persona's documented error statuses (one JSON:API error document for all).
-pub(crate) fn typed(value: progenitor_client::ResponseValue<ErrorResponse>) -> Answer {
+/// Persona's documented error statuses (one JSON:API error document for all), or a documented
+/// status whose body did not decode (a proxy's page on a 429 still honours `RateLimit-Reset`).
+fn typed(value: ResponseValue<Documented>) -> Answer {
     let status = value.status().as_u16();
     let request_id = header_request_id(value.headers());
-    let wait = retry_after(value.headers(), SystemTime::now());
-    let problems: Vec<String> = value
-        .errors
+    let headers = value.headers().clone();
+    let failure = match value.into_inner() {
+        Documented::Conflict(_) => {
+            return already_disconnected(status, request_id, VendorRecord::None);
+        }
+        Documented::BadRequest(e) | Documented::UnprocessableEntity(e) => {
+            Failure::Invalid(problems(&e))
+        }
+        Documented::Unauthorized(e) => Failure::Unauthorized(problems(&e).join("; ")),
+        Documented::Forbidden(e) => Failure::Forbidden(problems(&e).join("; ")),
+        Documented::NotFound(e) => Failure::NotFound(problems(&e).join("; ")),
+        Documented::TooManyRequests(_) => {
+            Failure::RateLimited(retry_after(&headers, SystemTime::now()))
+        }
+        Documented::Undecodable(_) if status == 409 => {
+            return already_disconnected(status, request_id, VendorRecord::None);
+        }
+        Documented::Undecodable(body) => {
+            return undecodable(status, &headers, &body, MAX_RESPONSE_BYTES);
+        }
+        // A status documented after this adapter was written: what its status means.
+        other => by_status(status, &headers, format!("{other:?}")),
+    };
+    Answer::failed(Some(status), request_id, failure)
+}
+
+/// Titles with their details.
+fn problems(body: &ErrorResponse) -> Vec<String> {
+    body.errors
         .iter()
         .map(|e| match &e.details {
             Some(details) => format!("{}: {details}", e.title),
             None => e.title.clone(),
         })
-        .collect();
-    let message = problems.join("; ");
-    let failure = match status {
-        409 => {
-            return Answer {
-                http_status: Some(status),
-                request_id,
-                outcome: Ok((DisconnectStatus::AlreadyDisconnected, VendorRecord::None)),
-            };
-        }
-        400 | 422 => Failure::Invalid(problems),
-        401 => Failure::Unauthorized(message),
-        403 => Failure::Forbidden(message),
-        404 => Failure::NotFound(message),
-        429 => Failure::RateLimited(wait),
-        _ => Failure::Unexpected(format!("HTTP {status}: {message}")),
-    };
-    Answer::failed(Some(status), request_id, failure)
+        .collect()
 }

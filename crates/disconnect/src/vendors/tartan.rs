@@ -1,11 +1,13 @@
 //! Tartan HyperSync: `POST /api/terminate_connection/`, multipart `client_org`, raw key.
 
 use tartan_client::types::{
-    TerminateConnectionBody, TerminateConnectionError, TerminateConnectionResponse,
+    TerminateConnectionBody, TerminateConnectionError as Documented, TerminateConnectionResponse,
 };
-use tartan_client::{Client, MAX_RESPONSE_BYTES};
+use tartan_client::{Client, Error, MAX_RESPONSE_BYTES, ResponseValue};
 
-use crate::adapter::{Adapter, Answer, BoxFuture, Failure, classify};
+use crate::adapter::{
+    Adapter, Answer, BoxFuture, Failure, already_disconnected, by_status, classify, undecodable,
+};
 use crate::outcome::{DisconnectStatus, VendorRecord};
 use crate::plan::{PlannedRequest, REDACTED};
 use crate::{Target, Vendor};
@@ -48,18 +50,23 @@ impl Adapter for Tartan {
             let body = TerminateConnectionBody {
                 client_org: client_org.clone(),
             };
-            match self.client.terminate_connection(&body).await {
-                Ok(done) => success(done),
-                Err(e) => classify(e, MAX_RESPONSE_BYTES, typed).await,
-            }
+            answer(self.client.terminate_connection(&body).await).await
         })
     }
 }
 
-/// Tartan's 200.
-pub(crate) fn success(
-    done: progenitor_client::ResponseValue<TerminateConnectionResponse>,
+/// Classify the generated client's result.
+pub(crate) async fn answer(
+    result: Result<ResponseValue<TerminateConnectionResponse>, Error<Documented>>,
 ) -> Answer {
+    match result {
+        Ok(done) => success(done),
+        Err(e) => classify(e, MAX_RESPONSE_BYTES, typed).await,
+    }
+}
+
+/// Tartan's 200.
+fn success(done: ResponseValue<TerminateConnectionResponse>) -> Answer {
     Answer {
         http_status: Some(done.status().as_u16()),
         request_id: None,
@@ -72,30 +79,46 @@ pub(crate) fn success(
     }
 }
 
-/// Tartan's documented error statuses.
-pub(crate) fn typed(value: progenitor_client::ResponseValue<TerminateConnectionError>) -> Answer {
+/// Tartan's documented error statuses, each with its own body, or a documented status whose body
+/// did not decode (a 500 with an HTML page is still a 500, and retried).
+fn typed(value: ResponseValue<Documented>) -> Answer {
     let status = value.status().as_u16();
-    let body = value.into_inner();
-    let message = body.message.clone().unwrap_or_default();
-    let failure = match status {
-        409 => {
-            return Answer {
-                http_status: Some(status),
-                request_id: body.request_id,
-                outcome: Ok((
-                    DisconnectStatus::AlreadyDisconnected,
-                    VendorRecord::Tartan {
-                        message: body.message,
-                    },
-                )),
-            };
+    let headers = value.headers().clone();
+    let (failure, request_id) = match value.into_inner() {
+        Documented::Conflict(conflict) => {
+            return already_disconnected(
+                status,
+                None,
+                VendorRecord::Tartan {
+                    message: conflict.message,
+                },
+            );
         }
         // Tartan documents one 400: a data sync in progress. Another 400 is an invalid request.
-        400 if message.to_ascii_lowercase().contains("sync") => Failure::Busy(message),
-        400 => Failure::Invalid(vec![message]),
-        401 => Failure::Unauthorized(message),
-        404 => Failure::NotFound(message),
-        _ => Failure::Server(message),
+        Documented::BadRequest(bad) => {
+            let message = bad.message.unwrap_or_default();
+            if message.to_ascii_lowercase().contains("sync") {
+                (Failure::Busy(message), None)
+            } else {
+                (Failure::Invalid(vec![message]), None)
+            }
+        }
+        Documented::Unauthorized(e) => (
+            Failure::Unauthorized(e.message.unwrap_or_default()),
+            e.request_id,
+        ),
+        Documented::NotFound(e) => (Failure::NotFound(e.message.unwrap_or_default()), None),
+        Documented::InternalServerError(e) => {
+            (Failure::Server(e.message.unwrap_or_default()), e.request_id)
+        }
+        Documented::Undecodable(_) if status == 409 => {
+            return already_disconnected(status, None, VendorRecord::Tartan { message: None });
+        }
+        Documented::Undecodable(body) => {
+            return undecodable(status, &headers, &body, MAX_RESPONSE_BYTES);
+        }
+        // A status documented after this adapter was written: what its status means.
+        other => (by_status(status, &headers, format!("{other:?}")), None),
     };
-    Answer::failed(Some(status), body.request_id, failure)
+    Answer::failed(Some(status), request_id, failure)
 }
