@@ -13,7 +13,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand};
-use disconnect::{BulkOptions, Disconnector, DisconnectorBuilder, Target, Vendor};
+use disconnect::{BulkOptions, Disconnector, DisconnectorBuilder, Job, Target, Vendor};
 use futures_util::StreamExt;
 
 use crate::input::Item;
@@ -70,7 +70,8 @@ struct RunArgs {
     /// Append one JSON line per finished target to FILE, flushed as each finishes.
     #[arg(long, value_name = "FILE.jsonl")]
     report: Option<PathBuf>,
-    /// Skip targets the --report file already records as disconnected or already disconnected.
+    /// Skip targets the --report file already records as disconnected or already disconnected;
+    /// failed Persona targets continue from the idempotency key the report recorded.
     #[arg(long, requires = "report")]
     resume: bool,
     /// Calls in flight at once.
@@ -263,9 +264,9 @@ async fn run(args: RunArgs, fake: bool) -> u8 {
         }
     }
 
-    let (mut report, done) = match &args.report {
+    let (mut report, resume) = match &args.report {
         Some(path) => match ReportWriter::open(path, args.resume) {
-            Ok((w, done)) => (Some(w), done),
+            Ok((w, resume)) => (Some(w), resume),
             Err(e) => return usage_error(format!("cannot use --report {}: {e}", path.display())),
         },
         None => (None, Default::default()),
@@ -288,6 +289,7 @@ async fn run(args: RunArgs, fake: bool) -> u8 {
     let (side_in, stop) = (side.clone(), interrupted.clone());
     let skipped = Arc::new(std::sync::atomic::AtomicUsize::new(0));
     let skipped_in = skipped.clone();
+    let report::Resume { done, mut previous } = resume;
     let targets = items
         .take_while(move |_| !stop.load(Ordering::SeqCst))
         .filter_map(move |item| match item {
@@ -295,7 +297,11 @@ async fn run(args: RunArgs, fake: bool) -> u8 {
                 skipped_in.fetch_add(1, Ordering::Relaxed);
                 None
             }
-            Ok(Item::Target(t)) => Some(t),
+            Ok(Item::Target(t)) => {
+                // A target an earlier run left failed continues from its last request.
+                let before = previous.remove(&t.to_string()).unwrap_or_default();
+                Some(Job::new(t, before))
+            }
             Ok(Item::Invalid { raw, message }) => {
                 side_in
                     .lock()

@@ -1,12 +1,12 @@
 //! The report line: one JSON object per finished target, written by `--json` and `--report`,
 //! read by `--resume`, described by `disconnect report-schema`.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::fs::{File, OpenOptions};
 use std::io::{BufRead, BufReader, Seek, SeekFrom, Write};
 use std::path::Path;
 
-use disconnect::{DisconnectError, DisconnectStatus, Disconnected};
+use disconnect::{DisconnectError, DisconnectStatus, Disconnected, Previous};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
@@ -57,6 +57,11 @@ pub struct ReportLine {
     pub finished_at: String,
     /// For failures: what went wrong.
     pub error: Option<ErrorInfo>,
+    /// The `Idempotency-Key` of the last request (Persona), so that `--resume` continues from
+    /// it: after a 5xx, which Persona stores under the key, with the next key of the chain.
+    /// Not a secret.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub idempotency_key: Option<String>,
 }
 
 fn now() -> String {
@@ -80,6 +85,7 @@ impl ReportLine {
                 elapsed_ms: d.elapsed.as_millis() as u64,
                 finished_at: now(),
                 error: None,
+                idempotency_key: d.idempotency_key.clone(),
             },
             Err(e) => {
                 // Target, status, request id and attempts are fields of their own.
@@ -101,6 +107,7 @@ impl ReportLine {
                         message: text.strip_prefix(&prefix).unwrap_or(text).to_string(),
                         retryable: e.is_retryable(),
                     }),
+                    idempotency_key: e.ctx().idempotency_key.clone(),
                 }
             }
         }
@@ -122,6 +129,7 @@ impl ReportLine {
                 message,
                 retryable: false,
             }),
+            idempotency_key: None,
         }
     }
 
@@ -139,16 +147,26 @@ pub struct ReportWriter {
     file: File,
 }
 
+/// What `--resume` learns from an existing report.
+#[derive(Debug, Default)]
+pub struct Resume {
+    /// Targets recorded as disconnected or already disconnected: skipped.
+    pub done: HashSet<String>,
+    /// Targets whose last line is a failure after a request with an idempotency key: where
+    /// their rerun continues.
+    pub previous: HashMap<String, Previous>,
+}
+
 impl ReportWriter {
     /// Open for appending. With `resume`, first cut a torn last line (left by a killed run)
-    /// and return the targets already done.
-    pub fn open(path: &Path, resume: bool) -> std::io::Result<(Self, HashSet<String>)> {
+    /// and return what the report says of earlier runs.
+    pub fn open(path: &Path, resume: bool) -> std::io::Result<(Self, Resume)> {
         let mut file = OpenOptions::new()
             .create(true)
             .read(true)
             .append(true)
             .open(path)?;
-        let mut done = HashSet::new();
+        let mut state = Resume::default();
         if resume {
             let mut good_len = 0u64;
             let mut reader = BufReader::new(&file);
@@ -164,7 +182,11 @@ impl ReportWriter {
                 match serde_json::from_str::<ReportLine>(&line) {
                     Ok(entry) => {
                         if entry.is_done() {
-                            done.insert(entry.target);
+                            state.previous.remove(&entry.target);
+                            state.done.insert(entry.target);
+                        } else if entry.idempotency_key.is_some() {
+                            let previous = Previous::new(entry.idempotency_key, entry.http_status);
+                            state.previous.insert(entry.target, previous);
                         }
                     }
                     Err(_) if line.trim().is_empty() => {}
@@ -181,7 +203,7 @@ impl ReportWriter {
             file.set_len(good_len)?;
             file.seek(SeekFrom::End(0))?;
         }
-        Ok((Self { file }, done))
+        Ok((Self { file }, state))
     }
 
     /// Append one line and flush it to the OS.

@@ -483,3 +483,54 @@ async fn ctrl_c_finishes_in_flight_calls_and_starts_no_new_ones() {
         "every request sent finished and was recorded"
     );
 }
+
+/// Persona stores a 5xx under its idempotency key and replays it to every later request with
+/// that key. A run that ends on stored 500s records its last key; `--resume` continues the key
+/// chain from there instead of meeting the replays.
+#[tokio::test]
+async fn resume_after_stored_persona_500s_does_not_meet_the_replay() {
+    let fakes = fakes().await;
+    for _ in 0..3 {
+        fakes.push_fault(
+            Vendor::Persona,
+            Fault::status(500, json!({"errors": [{"title": "Internal error"}]})),
+        );
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let report = dir.path().join("report.jsonl");
+    let mut first = against(&fakes);
+    first.arg("--report").arg(&report).arg("persona:cxn_1");
+    let out = run(first).await;
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let line: Value =
+        serde_json::from_str(std::fs::read_to_string(&report).unwrap().trim()).unwrap();
+    assert_eq!(line["http_status"], 500);
+    assert_eq!(line["attempts"], 3);
+    let last_key = line["idempotency_key"].as_str().unwrap().to_string();
+    assert!(last_key.ends_with("-r2"), "{last_key}");
+
+    let mut again = against(&fakes);
+    again
+        .args(["--resume", "--report"])
+        .arg(&report)
+        .arg("persona:cxn_1");
+    let out = run(again).await;
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let text = std::fs::read_to_string(&report).unwrap();
+    let second: Value = serde_json::from_str(text.lines().nth(1).unwrap()).unwrap();
+    assert_eq!(
+        (&second["outcome"], &second["attempts"]),
+        (&json!("disconnected"), &json!(1))
+    );
+    let keys: Vec<String> = fakes
+        .requests_to(Vendor::Persona)
+        .iter()
+        .map(|r| r.header("idempotency-key").unwrap().to_string())
+        .collect();
+    let first_key = last_key.trim_end_matches("-r2");
+    assert_eq!(
+        keys,
+        ["", "-r1", "-r2", "-r3"].map(|suffix| format!("{first_key}{suffix}")),
+        "the rerun's one request used a key nothing was stored under"
+    );
+}
