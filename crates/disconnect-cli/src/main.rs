@@ -2,6 +2,7 @@
 
 mod demo;
 mod input;
+mod progress;
 mod report;
 
 use std::collections::BTreeMap;
@@ -13,7 +14,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand};
-use disconnect::{BulkOptions, Disconnector, DisconnectorBuilder, Job, Target, Vendor};
+use disconnect::{BulkOptions, Disconnector, DisconnectorBuilder, Job, Rate, Target, Vendor};
 use futures_util::StreamExt;
 
 use crate::input::Item;
@@ -74,12 +75,24 @@ struct RunArgs {
     /// failed Persona targets continue from the idempotency key the report recorded.
     #[arg(long, requires = "report")]
     resume: bool,
-    /// Calls in flight at once.
+    /// Calls in flight at once in each vendor's lane (each vendor runs independently).
     #[arg(long, default_value_t = 8, value_parser = clap::value_parser!(u16).range(1..))]
     concurrency: u16,
     /// Calls in flight at once for one vendor, e.g. --per-vendor persona=2 (repeatable).
     #[arg(long, value_name = "VENDOR=N", value_parser = parse_per_vendor)]
     per_vendor: Vec<(Vendor, usize)>,
+    /// A vendor's request rate, e.g. --rate persona=300/min or leen=50/10s (repeatable).
+    /// Persona's RateLimit headers pace its lane in any case.
+    #[arg(long, value_name = "VENDOR=N/PERIOD", value_parser = parse_rate)]
+    rate: Vec<(Vendor, Rate)>,
+    /// Stop a vendor's lane after this many consecutive 401/403 answers; its remaining targets
+    /// are skipped (never sent) and --resume picks them up (0: never stop).
+    #[arg(long, value_name = "N", default_value_t = 3)]
+    breaker: u32,
+    /// Show lane progress on stderr even when it is not a terminal (a line every 10 s) and the
+    /// summary at the end.
+    #[arg(long)]
+    progress: bool,
     /// Time limit for each target, retries included (e.g. 30s, 2m).
     #[arg(long, default_value = "30s", value_parser = humantime::parse_duration)]
     deadline: Duration,
@@ -101,6 +114,16 @@ struct RunArgs {
     /// Read the Leen API key from FILE.
     #[arg(long, value_name = "FILE")]
     leen_key_file: Option<PathBuf>,
+}
+
+fn parse_rate(text: &str) -> Result<(Vendor, Rate), String> {
+    let (vendor, rate) = text
+        .split_once('=')
+        .ok_or("expected VENDOR=N/PERIOD, e.g. persona=300/min")?;
+    let vendor = vendor
+        .parse::<Vendor>()
+        .map_err(|()| format!("unknown vendor `{vendor}` (tartan, persona, leen)"))?;
+    Ok((vendor, rate.parse()?))
 }
 
 fn parse_per_vendor(text: &str) -> Result<(Vendor, usize), String> {
@@ -272,74 +295,106 @@ async fn run(args: RunArgs, fake: bool) -> u8 {
         None => (None, Default::default()),
     };
 
+    // Lines that are not targets (and read errors) bypass the calls: they are reported as the
+    // stream pulls them.
+    let side: Arc<std::sync::Mutex<Vec<ReportLine>>> = Arc::default();
+    let side_in = side.clone();
+    let already = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let already_in = already.clone();
+    let report::Resume { done, mut previous } = resume;
+    let targets = items.filter_map(move |item| match item {
+        Ok(Item::Target(t)) if done.contains(&t.to_string()) => {
+            already_in.fetch_add(1, Ordering::Relaxed);
+            None
+        }
+        Ok(Item::Target(t)) => {
+            // A target an earlier run left failed continues from its last request.
+            let before = previous.remove(&t.to_string()).unwrap_or_default();
+            Some(Job::new(t, before))
+        }
+        Ok(Item::Invalid { raw, message }) => {
+            side_in
+                .lock()
+                .unwrap()
+                .push(ReportLine::invalid_target(&raw, message));
+            None
+        }
+        Err(e) => {
+            side_in.lock().unwrap().push(ReportLine::invalid_target(
+                "",
+                format!("cannot read the input: {e}"),
+            ));
+            None
+        }
+    });
+    let options = BulkOptions {
+        concurrency: usize::from(args.concurrency),
+        per_vendor: args.per_vendor.iter().copied().collect::<BTreeMap<_, _>>(),
+        rates: args.rate.iter().copied().collect(),
+        breaker: args.breaker,
+        ..BulkOptions::default()
+    };
+    let started = std::time::Instant::now();
+    let started_at = report::now();
+    let mut results = disconnector.disconnect_all(targets, options);
+    let handle = results.handle();
+
     let interrupted = Arc::new(AtomicBool::new(false));
     {
-        let flag = interrupted.clone();
+        let (flag, handle) = (interrupted.clone(), handle.clone());
         tokio::spawn(async move {
             if tokio::signal::ctrl_c().await.is_ok() {
                 flag.store(true, Ordering::SeqCst);
+                handle.stop();
                 eprintln!("\ninterrupted: finishing the calls in flight, starting no new ones");
             }
         });
     }
 
-    // Lines that are not targets (and read errors) bypass the calls: they are reported as the
-    // stream pulls them.
-    let side: Arc<std::sync::Mutex<Vec<ReportLine>>> = Arc::default();
-    let (side_in, stop) = (side.clone(), interrupted.clone());
-    let skipped = Arc::new(std::sync::atomic::AtomicUsize::new(0));
-    let skipped_in = skipped.clone();
-    let report::Resume { done, mut previous } = resume;
-    let targets = items
-        .take_while(move |_| !stop.load(Ordering::SeqCst))
-        .filter_map(move |item| match item {
-            Ok(Item::Target(t)) if done.contains(&t.to_string()) => {
-                skipped_in.fetch_add(1, Ordering::Relaxed);
-                None
+    // Progress on a terminal (or with --progress): per-vendor counts, lane states, ETA.
+    let show_progress = std::io::stderr().is_terminal() || args.progress;
+    let progress = progress_bar(show_progress && std::io::stderr().is_terminal());
+    let ticker = show_progress.then(|| {
+        let (handle, bar) = (handle.clone(), progress.clone());
+        let plain = !std::io::stderr().is_terminal();
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(if plain {
+                Duration::from_secs(10)
+            } else {
+                Duration::from_millis(250)
+            });
+            loop {
+                tick.tick().await;
+                let text = progress::describe(&handle.lanes());
+                if plain {
+                    if !text.is_empty() {
+                        eprintln!("{text}");
+                    }
+                } else {
+                    bar.set_message(text);
+                }
             }
-            Ok(Item::Target(t)) => {
-                // A target an earlier run left failed continues from its last request.
-                let before = previous.remove(&t.to_string()).unwrap_or_default();
-                Some(Job::new(t, before))
-            }
-            Ok(Item::Invalid { raw, message }) => {
-                side_in
-                    .lock()
-                    .unwrap()
-                    .push(ReportLine::invalid_target(&raw, message));
-                None
-            }
-            Err(e) => {
-                side_in.lock().unwrap().push(ReportLine::invalid_target(
-                    "",
-                    format!("cannot read the input: {e}"),
-                ));
-                None
-            }
-        });
-    let options = BulkOptions {
-        concurrency: usize::from(args.concurrency),
-        per_vendor: args.per_vendor.iter().copied().collect::<BTreeMap<_, _>>(),
-    };
-    let mut results = disconnector.disconnect_all(targets, options);
+        })
+    });
 
-    let known_total = if args.input.is_none() {
-        Some(args.targets.len() as u64)
-    } else {
-        None
-    };
-    let progress = progress_bar(known_total);
     let mut out = Output::new(args.json);
-    let mut failed = 0usize;
-    let mut count = 0usize;
+    let mut counts: BTreeMap<String, BTreeMap<String, u64>> = BTreeMap::new();
+    let (mut failed, mut skipped, mut count) = (0usize, 0usize, 0usize);
     let mut emit = |line: ReportLine,
                     out: &mut Output,
                     report: &mut Option<ReportWriter>|
      -> Result<(), String> {
-        if line.outcome == Outcome::Failed {
-            failed += 1;
+        match line.outcome {
+            Outcome::Failed => failed += 1,
+            Outcome::Skipped => skipped += 1,
+            _ => {}
         }
         count += 1;
+        *counts
+            .entry(line.vendor.clone().unwrap_or_else(|| "invalid".into()))
+            .or_default()
+            .entry(outcome_name(line.outcome).to_string())
+            .or_default() += 1;
         if let Some(w) = report {
             w.write(&line)
                 .map_err(|e| format!("cannot write the report: {e}"))?;
@@ -361,24 +416,70 @@ async fn run(args: RunArgs, fake: bool) -> u8 {
             return usage_error(e);
         }
     }
+    if let Some(ticker) = ticker {
+        ticker.abort();
+    }
     progress.finish_and_clear();
-    let skipped = skipped.load(Ordering::Relaxed);
-    if !args.json {
+    let stopped: BTreeMap<String, String> = handle
+        .lanes()
+        .into_iter()
+        .filter_map(|lane| match lane.state {
+            disconnect::LaneState::Stopped { reason } => {
+                Some((lane.vendor.id().to_string(), reason))
+            }
+            _ => None,
+        })
+        .collect();
+    if let Some(w) = &mut report {
+        let summary = report::SummaryLine {
+            summary: report::RunSummary {
+                started_at,
+                finished_at: report::now(),
+                duration_ms: started.elapsed().as_millis() as u64,
+                counts: counts.clone(),
+                interrupted: interrupted.load(Ordering::SeqCst),
+                stopped_lanes: stopped.clone(),
+            },
+        };
+        if let Err(e) = w.finish(&summary) {
+            return usage_error(format!("cannot write the report: {e}"));
+        }
+    }
+    // A stopped lane is an error to act on: always said.
+    for (vendor, reason) in &stopped {
+        eprintln!("error: {vendor}: {reason}");
+    }
+    let already = already.load(Ordering::Relaxed);
+    if show_progress && !args.json {
         let mut summary = format!(
-            "{count} target(s): {} done, {failed} failed",
-            count - failed
+            "{count} target(s) in {}: {} done, {failed} failed, {skipped} skipped",
+            progress::short(started.elapsed()),
+            count - failed - skipped
         );
-        if skipped > 0 {
-            summary.push_str(&format!(", {skipped} skipped (already done in the report)"));
+        if already > 0 {
+            summary.push_str(&format!(", {already} already done in the report"));
+        }
+        for (vendor, outcomes) in &counts {
+            let parts: Vec<String> = outcomes.iter().map(|(o, n)| format!("{n} {o}")).collect();
+            summary.push_str(&format!("\n  {vendor}: {}", parts.join(", ")));
         }
         eprintln!("{summary}");
     }
     if interrupted.load(Ordering::SeqCst) {
         INTERRUPTED
-    } else if failed > 0 {
+    } else if failed > 0 || skipped > 0 {
         1
     } else {
         0
+    }
+}
+
+fn outcome_name(outcome: Outcome) -> &'static str {
+    match outcome {
+        Outcome::Disconnected => "disconnected",
+        Outcome::AlreadyDisconnected => "already_disconnected",
+        Outcome::Failed => "failed",
+        Outcome::Skipped => "skipped",
     }
 }
 
@@ -434,15 +535,15 @@ fn dry_run(
     status
 }
 
-fn progress_bar(total: Option<u64>) -> indicatif::ProgressBar {
-    let show = std::io::stderr().is_terminal() && total.is_none_or(|n| n > 1);
+fn progress_bar(show: bool) -> indicatif::ProgressBar {
     if !show {
         return indicatif::ProgressBar::hidden();
     }
-    let bar = match total {
-        Some(n) => indicatif::ProgressBar::new(n),
-        None => indicatif::ProgressBar::new_spinner(),
-    };
+    let bar = indicatif::ProgressBar::new_spinner();
+    bar.set_style(
+        indicatif::ProgressStyle::with_template("{spinner} {pos} finished  {elapsed}\n{msg}")
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_spinner()),
+    );
     bar.set_draw_target(indicatif::ProgressDrawTarget::stderr());
     bar
 }
@@ -488,6 +589,7 @@ impl Output {
                 "failed: {}",
                 line.error.as_ref().map(|e| e.kind.as_str()).unwrap_or("?")
             ),
+            Outcome::Skipped => "skipped".to_string(),
         };
         let message = line
             .error

@@ -1,7 +1,7 @@
 //! The report line: one JSON object per finished target, written by `--json` and `--report`,
 //! read by `--resume`, described by `disconnect report-schema`.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::fs::{File, OpenOptions};
 use std::io::{BufRead, BufReader, Seek, SeekFrom, Write};
 use std::path::Path;
@@ -20,6 +20,9 @@ pub enum Outcome {
     AlreadyDisconnected,
     /// Not confirmed cut; see `error`.
     Failed,
+    /// Not sent: the vendor's lane was stopped (repeated 401/403); see `error`. `--resume`
+    /// picks it up.
+    Skipped,
 }
 
 /// Why a target failed.
@@ -37,7 +40,6 @@ pub struct ErrorInfo {
 
 /// One line of a report (and of `--json` output).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
-#[schemars(title = "disconnect report line")]
 pub struct ReportLine {
     /// The target as given (`vendor:id`).
     pub target: String,
@@ -64,7 +66,7 @@ pub struct ReportLine {
     pub idempotency_key: Option<String>,
 }
 
-fn now() -> String {
+pub fn now() -> String {
     chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
 }
 
@@ -88,6 +90,10 @@ impl ReportLine {
                 idempotency_key: d.idempotency_key.clone(),
             },
             Err(e) => {
+                let outcome = match e {
+                    DisconnectError::Skipped { .. } => Outcome::Skipped,
+                    _ => Outcome::Failed,
+                };
                 // Target, status, request id and attempts are fields of their own.
                 let prefix = format!("{}: ", e.target());
                 let suffix = format!(" {}", e.ctx());
@@ -96,7 +102,7 @@ impl ReportLine {
                 Self {
                     target: e.target().to_string(),
                     vendor: Some(e.vendor().id().to_string()),
-                    outcome: Outcome::Failed,
+                    outcome,
                     http_status: e.http_status(),
                     request_id: e.request_id().map(str::to_string),
                     attempts: e.attempts(),
@@ -142,10 +148,55 @@ impl ReportLine {
     }
 }
 
-/// Appends report lines, each flushed as it is written.
+/// The last line of a run: what it did, per vendor and outcome.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SummaryLine {
+    /// The run's summary.
+    pub summary: RunSummary,
+}
+
+/// See [`SummaryLine`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct RunSummary {
+    /// When the run started (RFC 3339, UTC).
+    pub started_at: String,
+    /// When it ended.
+    pub finished_at: String,
+    /// Its duration in milliseconds.
+    pub duration_ms: u64,
+    /// Target lines it wrote, per vendor (`invalid` for unparseable targets) and outcome.
+    pub counts: BTreeMap<String, BTreeMap<String, u64>>,
+    /// Whether it was interrupted (Ctrl-C) before every target was tried.
+    pub interrupted: bool,
+    /// Lanes stopped by their circuit breaker, with the reason.
+    pub stopped_lanes: BTreeMap<String, String>,
+}
+
+/// Any line of a report.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(untagged)]
+#[schemars(title = "disconnect report line")]
+pub enum ReportEntry {
+    /// A finished target.
+    Target(ReportLine),
+    /// The run's last line.
+    Summary(SummaryLine),
+}
+
+/// Appends report lines, each flushed to the OS as it is written and made durable (fsync) in
+/// small batches. Holds an exclusive lock on the file for the whole run, so a second run on the
+/// same report is refused instead of repeating every target.
 pub struct ReportWriter {
     file: File,
+    unsynced: usize,
+    last_sync: std::time::Instant,
 }
+
+/// Lines written between two fsyncs at most.
+const SYNC_EVERY_LINES: usize = 64;
+/// Time between two fsyncs at most, while lines are written.
+const SYNC_EVERY: std::time::Duration = std::time::Duration::from_secs(1);
 
 /// What `--resume` learns from an existing report.
 #[derive(Debug, Default)]
@@ -166,6 +217,16 @@ impl ReportWriter {
             .read(true)
             .append(true)
             .open(path)?;
+        if let Err(e) = file.try_lock() {
+            return Err(match e {
+                std::fs::TryLockError::WouldBlock => std::io::Error::new(
+                    std::io::ErrorKind::WouldBlock,
+                    "another disconnect run is using this report (it is locked); wait for it \
+                     to finish, or use another --report file",
+                ),
+                std::fs::TryLockError::Error(e) => e,
+            });
+        }
         let mut state = Resume::default();
         if resume {
             let mut good_len = 0u64;
@@ -179,8 +240,9 @@ impl ReportWriter {
                 if n == 0 || !line.ends_with('\n') {
                     break; // end, or a torn line without its newline
                 }
-                match serde_json::from_str::<ReportLine>(&line) {
-                    Ok(entry) => {
+                match serde_json::from_str::<ReportEntry>(&line) {
+                    Ok(ReportEntry::Summary(_)) => {}
+                    Ok(ReportEntry::Target(entry)) => {
                         if entry.is_done() {
                             state.previous.remove(&entry.target);
                             state.done.insert(entry.target);
@@ -203,19 +265,49 @@ impl ReportWriter {
             file.set_len(good_len)?;
             file.seek(SeekFrom::End(0))?;
         }
-        Ok((Self { file }, state))
+        Ok((
+            Self {
+                file,
+                unsynced: 0,
+                last_sync: std::time::Instant::now(),
+            },
+            state,
+        ))
     }
 
-    /// Append one line and flush it to the OS.
+    /// Append one line and flush it to the OS (it survives a `kill -9`); every
+    /// [`SYNC_EVERY_LINES`] lines or [`SYNC_EVERY`], fsync (it survives a power loss).
     pub fn write(&mut self, line: &ReportLine) -> std::io::Result<()> {
-        let mut text = serde_json::to_string(line).map_err(std::io::Error::other)?;
+        self.append(&serde_json::to_string(line).map_err(std::io::Error::other)?)?;
+        self.unsynced += 1;
+        if self.unsynced >= SYNC_EVERY_LINES || self.last_sync.elapsed() >= SYNC_EVERY {
+            self.sync()?;
+        }
+        Ok(())
+    }
+
+    /// Write the run's summary line and fsync.
+    pub fn finish(&mut self, summary: &SummaryLine) -> std::io::Result<()> {
+        self.append(&serde_json::to_string(summary).map_err(std::io::Error::other)?)?;
+        self.sync()
+    }
+
+    fn append(&mut self, json: &str) -> std::io::Result<()> {
+        let mut text = String::with_capacity(json.len() + 1);
+        text.push_str(json);
         text.push('\n');
         self.file.write_all(text.as_bytes())?;
         self.file.flush()
     }
+
+    fn sync(&mut self) -> std::io::Result<()> {
+        self.unsynced = 0;
+        self.last_sync = std::time::Instant::now();
+        self.file.sync_data()
+    }
 }
 
-/// The JSON Schema of a report line.
+/// The JSON Schema of a report line (a target line or the summary line).
 pub fn schema() -> String {
-    serde_json::to_string_pretty(&schemars::schema_for!(ReportLine)).expect("schema serializes")
+    serde_json::to_string_pretty(&schemars::schema_for!(ReportEntry)).expect("schema serializes")
 }

@@ -40,6 +40,21 @@ async fn fakes() -> FakeServer {
     fakes
 }
 
+/// The target lines of a report (every line must be whole JSON), without summary lines.
+fn target_lines(report: &std::path::Path) -> Vec<Value> {
+    std::fs::read_to_string(report)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str::<Value>(l).expect("every line is whole"))
+        .filter(|l| l.get("summary").is_none())
+        .collect()
+}
+
+fn last_line(report: &std::path::Path) -> Value {
+    let text = std::fs::read_to_string(report).unwrap();
+    serde_json::from_str(text.lines().last().unwrap()).unwrap()
+}
+
 fn stdout(output: &std::process::Output) -> String {
     String::from_utf8(output.stdout.clone()).unwrap()
 }
@@ -82,6 +97,7 @@ async fn table_output_and_exit_codes() {
     cmd.args([
         "--concurrency",
         "1",
+        "--progress",
         "tartan:acme",
         "tartan:globex",
         "persona:cxn_1",
@@ -89,8 +105,23 @@ async fn table_output_and_exit_codes() {
     ]);
     let out = run(cmd).await;
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
-    insta::assert_snapshot!(stdout(&out));
-    assert!(stderr(&out).contains("4 target(s): 4 done, 0 failed"));
+    // Lanes run side by side, so rows come in completion order: compare them sorted.
+    let table = stdout(&out);
+    // The fakes number request ids in arrival order, which varies between lanes too.
+    let mut lines: Vec<String> = table
+        .lines()
+        .map(|l| match l.find("req_fake") {
+            Some(at) => format!("{}req_fake<seq>{}", &l[..at], &l[at + 16..]),
+            None => l.to_string(),
+        })
+        .collect();
+    lines[1..].sort_unstable();
+    insta::assert_snapshot!(lines.join("\n"));
+    assert!(
+        stderr(&out).contains(": 4 done, 0 failed, 0 skipped"),
+        "{}",
+        stderr(&out)
+    );
 
     // Any failure: exit 1, with the vendor's message in the table.
     let mut cmd = against(&fakes);
@@ -292,7 +323,7 @@ fn the_demo_shows_every_outcome() {
     for outcome in ["disconnected", "already_disconnected", "failed: not_found"] {
         assert!(table.contains(outcome), "{table}");
     }
-    assert!(stderr(&out).contains("rate-limited Persona lane paused and resumed: yes"));
+    assert!(stderr(&out).contains("Persona lane paced by its RateLimit headers, no 429: yes"));
     assert!(stderr(&out).contains("Tartan sync waited out: yes"));
 }
 
@@ -368,11 +399,7 @@ async fn kill_9_then_resume_records_every_target_exactly_once() {
     let out = run(resume).await;
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
 
-    let lines: Vec<Value> = std::fs::read_to_string(&report)
-        .unwrap()
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect();
+    let lines = target_lines(&report);
     let mut targets: Vec<String> = lines
         .iter()
         .map(|l| l["target"].as_str().unwrap().to_string())
@@ -403,11 +430,7 @@ async fn resume_cuts_a_torn_last_line() {
         .args(["tartan:acme", "persona:cxn_1"]);
     let out = run(cmd).await;
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
-    let text = std::fs::read_to_string(&report).unwrap();
-    let lines: Vec<Value> = text
-        .lines()
-        .map(|l| serde_json::from_str(l).expect("every line is whole"))
-        .collect();
+    let lines = target_lines(&report);
     assert_eq!(lines.len(), 2);
     assert_eq!(lines[1]["target"], "persona:cxn_1");
     assert_eq!(
@@ -475,7 +498,9 @@ async fn ctrl_c_finishes_in_flight_calls_and_starts_no_new_ones() {
     assert_eq!(status.code(), Some(130));
     let printed = first.len() + rest.len();
     assert!(printed < ids.len(), "stopped early: {printed}");
-    let recorded = std::fs::read_to_string(&report).unwrap().lines().count();
+    let recorded = target_lines(&report).len();
+    let summary = last_line(&report);
+    assert_eq!(summary["summary"]["interrupted"], true, "{summary}");
     assert_eq!(recorded, printed, "the report has every finished target");
     assert_eq!(
         fakes.requests_to(Vendor::Persona).len(),
@@ -502,8 +527,7 @@ async fn resume_after_stored_persona_500s_does_not_meet_the_replay() {
     first.arg("--report").arg(&report).arg("persona:cxn_1");
     let out = run(first).await;
     assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
-    let line: Value =
-        serde_json::from_str(std::fs::read_to_string(&report).unwrap().trim()).unwrap();
+    let line = target_lines(&report).remove(0);
     assert_eq!(line["http_status"], 500);
     assert_eq!(line["attempts"], 3);
     let last_key = line["idempotency_key"].as_str().unwrap().to_string();
@@ -516,8 +540,7 @@ async fn resume_after_stored_persona_500s_does_not_meet_the_replay() {
         .arg("persona:cxn_1");
     let out = run(again).await;
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
-    let text = std::fs::read_to_string(&report).unwrap();
-    let second: Value = serde_json::from_str(text.lines().nth(1).unwrap()).unwrap();
+    let second = target_lines(&report).remove(1);
     assert_eq!(
         (&second["outcome"], &second["attempts"]),
         (&json!("disconnected"), &json!(1))
@@ -532,5 +555,109 @@ async fn resume_after_stored_persona_500s_does_not_meet_the_replay() {
         keys,
         ["", "-r1", "-r2", "-r3"].map(|suffix| format!("{first_key}{suffix}")),
         "the rerun's one request used a key nothing was stored under"
+    );
+}
+
+/// A revoked Persona key: after 3 consecutive 401s its lane stops, the rest of its targets are
+/// recorded `skipped` (never sent), Leen carries on, the run exits 1 naming the key to fix, and
+/// the summary line says so. With the key fixed, `--resume` finishes exactly the rest.
+#[tokio::test]
+async fn a_revoked_key_stops_its_lane_and_resume_finishes_the_skipped() {
+    let fakes = fakes().await;
+    let ids: Vec<String> = (0..8).map(|i| format!("cxn_key_{i}")).collect();
+    fakes.seed(
+        &serde_json::from_value(
+            json!({"persona": ids.iter().map(|id| json!({"id": id})).collect::<Vec<_>>()}),
+        )
+        .unwrap(),
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let report = dir.path().join("report.jsonl");
+    let mut targets: Vec<String> = ids.iter().map(|id| format!("persona:{id}")).collect();
+    targets.push(format!("leen:{ORG}/{CONN}"));
+
+    let mut first = against(&fakes);
+    first
+        .env("PERSONA_API_KEY", "revoked")
+        .args(["--concurrency", "1", "--report"])
+        .arg(&report)
+        .args(&targets);
+    let out = run(first).await;
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("error: persona: stopped after 3 consecutive 401 answers")
+            && stderr(&out).contains("check PERSONA_API_KEY"),
+        "{}",
+        stderr(&out)
+    );
+    let lines = target_lines(&report);
+    let outcome = |o: &str| lines.iter().filter(|l| l["outcome"] == o).count();
+    assert_eq!(
+        (
+            outcome("failed"),
+            outcome("skipped"),
+            outcome("disconnected")
+        ),
+        (3, 5, 1)
+    );
+    assert_eq!(fakes.requests_to(Vendor::Persona).len(), 3);
+    let summary = last_line(&report);
+    assert_eq!(summary["summary"]["counts"]["persona"]["skipped"], 5);
+    assert!(
+        summary["summary"]["stopped_lanes"]["persona"]
+            .as_str()
+            .unwrap()
+            .contains("PERSONA_API_KEY")
+    );
+
+    let mut again = against(&fakes);
+    again
+        .args(["--resume", "--report"])
+        .arg(&report)
+        .args(&targets);
+    let out = run(again).await;
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let lines = target_lines(&report);
+    let resumed: Vec<&Value> = lines[9..].iter().collect();
+    assert_eq!(
+        resumed.len(),
+        8,
+        "the 3 failed and 5 skipped, not Leen again"
+    );
+    assert!(
+        resumed.iter().all(|l| l["outcome"] == "disconnected"),
+        "{resumed:?}"
+    );
+}
+
+/// One run per report: a report locked by a running run is refused at start.
+#[tokio::test]
+async fn a_second_run_on_a_locked_report_is_refused() {
+    let fakes = fakes().await;
+    let dir = tempfile::tempdir().unwrap();
+    let report = dir.path().join("report.jsonl");
+    let held = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(&report)
+        .unwrap();
+    held.try_lock().unwrap(); // what a running `disconnect --report` holds
+    let mut cmd = against(&fakes);
+    cmd.arg("--report").arg(&report).arg("tartan:acme");
+    let out = run(cmd).await;
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("another disconnect run is using this report"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(fakes.journal().is_empty(), "nothing was sent");
+    drop(held);
+    let mut cmd = against(&fakes);
+    cmd.arg("--report").arg(&report).arg("tartan:acme");
+    assert_eq!(
+        run(cmd).await.status.code(),
+        Some(0),
+        "free again once released"
     );
 }

@@ -47,6 +47,7 @@ pub mod seed;
 mod server;
 pub mod tartan;
 
+use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
@@ -130,6 +131,44 @@ pub struct FakeConfig {
     /// Requests kept in the journal; the oldest are dropped beyond it (default 10,000), so a
     /// long-running fake uses bounded memory.
     pub journal_limit: usize,
+    /// Time each vendor takes before it answers (default none), to reproduce a real run's
+    /// timing, e.g. 120 ms.
+    pub latency: BTreeMap<Vendor, Duration>,
+    /// Rate limits of vendors that send no `RateLimit-*` headers (Tartan, Leen; default none):
+    /// a fixed window, past which a request gets a 429 without reset headers. Persona's limit,
+    /// with headers, is `persona_rate_limit` per `persona_rate_window`.
+    pub rate_limits: BTreeMap<Vendor, RateLimit>,
+}
+
+/// Requests allowed per fixed window.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RateLimit {
+    /// Requests allowed in one window.
+    pub requests: u32,
+    /// The window's length.
+    pub window: Duration,
+}
+
+impl std::str::FromStr for RateLimit {
+    type Err = String;
+
+    /// `N/DURATION`, e.g. `300/1m`, `100/10s`.
+    fn from_str(text: &str) -> Result<Self, String> {
+        let (n, window) = text
+            .split_once('/')
+            .ok_or_else(|| format!("`{text}`: expected N/DURATION, e.g. 300/1m"))?;
+        let requests = n
+            .trim()
+            .parse::<u32>()
+            .ok()
+            .filter(|n| *n > 0)
+            .ok_or_else(|| format!("`{n}` is not a positive number of requests"))?;
+        let window = humantime::parse_duration(window.trim())
+            .ok()
+            .filter(|w| !w.is_zero())
+            .ok_or_else(|| format!("`{window}` is not a duration such as 1m or 10s"))?;
+        Ok(Self { requests, window })
+    }
 }
 
 impl std::fmt::Debug for FakeConfig {
@@ -142,6 +181,8 @@ impl std::fmt::Debug for FakeConfig {
             .field("persona_rate_limit", &self.persona_rate_limit)
             .field("persona_rate_window", &self.persona_rate_window)
             .field("journal_limit", &self.journal_limit)
+            .field("latency", &self.latency)
+            .field("rate_limits", &self.rate_limits)
             .finish()
     }
 }
@@ -156,6 +197,8 @@ impl Default for FakeConfig {
             persona_rate_limit: 300,
             persona_rate_window: Duration::from_secs(60),
             journal_limit: 10_000,
+            latency: BTreeMap::new(),
+            rate_limits: BTreeMap::new(),
         }
     }
 }

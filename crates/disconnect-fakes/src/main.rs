@@ -6,7 +6,7 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use clap::{Parser, Subcommand};
-use disconnect_fakes::{FakeConfig, FakeServer, Seed, Vendor};
+use disconnect_fakes::{FakeConfig, FakeServer, RateLimit, Seed, Vendor};
 
 /// Fake Tartan, Persona and Leen servers for offline testing.
 #[derive(Parser)]
@@ -33,9 +33,17 @@ enum Command {
         /// JSON file with the connections to start with (see the crate README).
         #[arg(long)]
         seed: Option<PathBuf>,
-        /// Persona requests allowed per minute.
+        /// Persona requests allowed per minute (answered with `RateLimit-*` headers).
         #[arg(long, default_value_t = 300)]
         persona_rate_limit: u32,
+        /// A vendor's rate limit as a fixed window, e.g. `persona=300/1m`, `leen=100/10s`
+        /// (repeatable). Tartan and Leen answer 429 without reset headers past it; Persona's
+        /// replaces --persona-rate-limit.
+        #[arg(long, value_name = "VENDOR=N/DURATION", value_parser = parse_rate_limit)]
+        rate_limit: Vec<(Vendor, RateLimit)>,
+        /// Time a vendor takes to answer, e.g. `persona=120ms` (repeatable).
+        #[arg(long, value_name = "VENDOR=DURATION", value_parser = parse_latency)]
+        latency: Vec<(Vendor, Duration)>,
         /// Requests kept in the journal (the oldest are dropped).
         #[arg(long, default_value_t = 10_000)]
         journal_limit: usize,
@@ -56,6 +64,8 @@ async fn main() -> ExitCode {
         host,
         seed,
         persona_rate_limit,
+        rate_limit,
+        latency,
         journal_limit,
     } = Cli::parse().command;
     let seed = match seed.map(|path| read_seed(&path)).transpose() {
@@ -65,13 +75,22 @@ async fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let config = FakeConfig {
+    let mut config = FakeConfig {
         addr: SocketAddr::new(host, port),
         persona_rate_limit,
         persona_rate_window: Duration::from_secs(60),
         journal_limit: journal_limit.max(1),
+        latency: latency.into_iter().collect(),
         ..FakeConfig::default()
     };
+    for (vendor, limit) in rate_limit {
+        if vendor == Vendor::Persona {
+            config.persona_rate_limit = limit.requests;
+            config.persona_rate_window = limit.window;
+        } else {
+            config.rate_limits.insert(vendor, limit);
+        }
+    }
     let fakes = match FakeServer::start(config).await {
         Ok(f) => f,
         Err(e) => {
@@ -99,6 +118,30 @@ async fn main() -> ExitCode {
     println!("stopping");
     fakes.shutdown().await;
     ExitCode::SUCCESS
+}
+
+fn vendor_and<T>(
+    text: &str,
+    parse: impl FnOnce(&str) -> Result<T, String>,
+) -> Result<(Vendor, T), String> {
+    let (vendor, value) = text
+        .split_once('=')
+        .ok_or_else(|| format!("`{text}`: expected VENDOR=VALUE"))?;
+    let vendor = Vendor::ALL
+        .into_iter()
+        .find(|v| v.name() == vendor.trim())
+        .ok_or_else(|| format!("unknown vendor `{vendor}` (tartan, persona, leen)"))?;
+    Ok((vendor, parse(value.trim())?))
+}
+
+fn parse_rate_limit(text: &str) -> Result<(Vendor, RateLimit), String> {
+    vendor_and(text, str::parse)
+}
+
+fn parse_latency(text: &str) -> Result<(Vendor, Duration), String> {
+    vendor_and(text, |v| {
+        humantime::parse_duration(v).map_err(|e| format!("`{v}`: {e}"))
+    })
 }
 
 fn read_seed(path: &PathBuf) -> Result<Seed, String> {

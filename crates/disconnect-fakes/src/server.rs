@@ -40,6 +40,8 @@ pub(crate) struct Shared {
     pub(crate) persona: Mutex<PersonaState>,
     pub(crate) leen: Mutex<LeenState>,
     faults: Mutex<HashMap<Vendor, VecDeque<Fault>>>,
+    /// (window start, requests in it) per vendor with a header-less rate limit.
+    windows: Mutex<HashMap<Vendor, (Instant, u32)>>,
     journal: Mutex<VecDeque<RecordedRequest>>,
     seq: AtomicU64,
 }
@@ -59,6 +61,7 @@ impl Shared {
             persona: Mutex::new(persona),
             leen: Mutex::new(LeenState::default()),
             faults: Mutex::new(HashMap::new()),
+            windows: Mutex::new(HashMap::new()),
             journal: Mutex::new(VecDeque::new()),
             seq: AtomicU64::new(0),
         }
@@ -102,6 +105,20 @@ impl Shared {
             journal.pop_front();
         }
         journal.push_back(request);
+    }
+
+    /// Count a request against `vendor`'s header-less rate limit; `false` when it is over.
+    fn within_rate_limit(&self, vendor: Vendor, now: Instant) -> bool {
+        let Some(limit) = self.config.rate_limits.get(&vendor) else {
+            return true;
+        };
+        let mut windows = lock(&self.windows);
+        let (start, used) = windows.entry(vendor).or_insert((now, 0));
+        if now >= *start + limit.window {
+            (*start, *used) = (now, 0);
+        }
+        *used += 1;
+        *used <= limit.requests
     }
 
     pub(crate) fn clear_journal(&self) {
@@ -235,6 +252,16 @@ async fn dispatch(
         tracing::info!("{} {} {} -> {}", vendor.name(), parts.method, path, status);
     };
 
+    if let Some(latency) = shared.config.latency.get(&vendor) {
+        tokio::time::sleep(*latency).await;
+    }
+    if !shared.within_rate_limit(vendor, Instant::now()) {
+        log("429 (rate limit, no headers)");
+        return Ok(finish(Reply::json(
+            429,
+            serde_json::json!({"message": "Too many requests"}),
+        )));
+    }
     if let Some(fault) = &fault
         && !fault.reaches_vendor()
     {

@@ -6,8 +6,10 @@ use std::pin::Pin;
 use std::time::{Duration, SystemTime};
 
 use disconnect_client_runtime::UndecodableBody;
+use progenitor_client::ResponseValue;
 use reqwest::header::HeaderMap;
 
+use crate::lane::RateInfo;
 use crate::outcome::{DisconnectStatus, VendorRecord};
 use crate::plan::PlannedRequest;
 use crate::{Target, Vendor};
@@ -38,6 +40,8 @@ pub(crate) struct Answer {
     pub(crate) http_status: Option<u16>,
     pub(crate) request_id: Option<String>,
     pub(crate) outcome: Result<(DisconnectStatus, VendorRecord), Failure>,
+    /// What the answer's `RateLimit-*` headers said, for the lane's budget.
+    pub(crate) rate: Option<RateInfo>,
 }
 
 impl Answer {
@@ -50,6 +54,7 @@ impl Answer {
             http_status,
             request_id,
             outcome: Err(failure),
+            rate: None,
         }
     }
 }
@@ -171,7 +176,33 @@ pub(crate) fn already_disconnected(
         http_status: Some(status),
         request_id,
         outcome: Ok((DisconnectStatus::AlreadyDisconnected, record)),
+        rate: None,
     }
+}
+
+/// Classify a generated client's result: `success` for its documented success, `typed` for
+/// its documented error statuses, the rest by [`classify`]; the `RateLimit-*` headers of any
+/// answer are kept for the lane.
+pub(crate) async fn answer<T, E>(
+    result: Result<ResponseValue<T>, progenitor_client::Error<E>>,
+    max_body: usize,
+    success: fn(ResponseValue<T>) -> Answer,
+    typed: fn(ResponseValue<E>) -> Answer,
+) -> Answer {
+    use progenitor_client::Error;
+    let headers = match &result {
+        Ok(value) => Some(value.headers()),
+        Err(Error::ErrorResponse(value)) => Some(value.headers()),
+        Err(Error::UnexpectedResponse(response)) => Some(response.headers()),
+        Err(_) => None,
+    };
+    let rate = headers.and_then(RateInfo::from_headers);
+    let mut answer = match result {
+        Ok(done) => success(done),
+        Err(e) => classify(e, max_body, typed).await,
+    };
+    answer.rate = rate;
+    answer
 }
 
 /// Classify every progenitor error but the typed `ErrorResponse`, which `typed` handles.

@@ -40,6 +40,11 @@ pub struct Settings {
     pub persona_version: persona_client::types::PersonaVersion,
     /// Accept `http://` base URLs to hosts other than loopback. Default false.
     pub allow_insecure_http: bool,
+    /// The longest one wait at a vendor's lane may be: a 429's pause or a spent rate-limit
+    /// window. Waiting at the lane is not charged to the [`Settings::deadline`] (a call fails
+    /// for its own attempts, never because others were ahead of it); a pause longer than this
+    /// ends the call at once with `RateLimited` and the vendor's reset time. Default 10 min.
+    pub max_lane_wait: Duration,
 }
 
 impl Default for Settings {
@@ -57,6 +62,7 @@ impl Default for Settings {
             #[cfg(feature = "persona")]
             persona_version: persona_client::types::PersonaVersion::X20251208,
             allow_insecure_http: false,
+            max_lane_wait: Duration::from_secs(600),
         }
     }
 }
@@ -214,6 +220,12 @@ impl DisconnectorBuilder {
     /// See [`Settings::sync_poll_interval`].
     pub fn sync_poll_interval(mut self, d: Duration) -> Self {
         self.settings.sync_poll_interval = d;
+        self
+    }
+
+    /// See [`Settings::max_lane_wait`].
+    pub fn max_lane_wait(mut self, wait: Duration) -> Self {
+        self.settings.max_lane_wait = wait;
         self
     }
 

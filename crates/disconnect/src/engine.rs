@@ -1,7 +1,11 @@
 //! One call: attempts, retries with full-jitter backoff, the deadline, rate-limit lanes and
 //! waiting out Tartan syncs.
+//!
+//! Every attempt goes through its vendor's [`Lane`] first. The time spent waiting there (a
+//! 429's pause, a spent `RateLimit` budget, client-side pacing) is the lane's, not the call's:
+//! it is added to the call's deadline, so a call fails only for what happens to its own
+//! attempts, never because other calls were ahead of it.
 
-use std::sync::Mutex;
 use std::time::Duration;
 
 use tokio::time::Instant;
@@ -11,27 +15,9 @@ use disconnect_client_runtime::is_retryable_status;
 
 use crate::adapter::{Adapter, Answer, Failure};
 use crate::error::{DisconnectError, ErrorContext};
+use crate::lane::{Lane, Pace};
 use crate::outcome::{DisconnectStatus, Disconnected, VendorRecord};
 use crate::{Settings, Target};
-
-/// Per-vendor state shared by all calls: when a 429 says to wait, the whole lane waits.
-#[derive(Debug, Default)]
-pub(crate) struct Lane {
-    paused_until: Mutex<Option<Instant>>,
-}
-
-impl Lane {
-    fn paused_until(&self) -> Option<Instant> {
-        *self.paused_until.lock().unwrap_or_else(|p| p.into_inner())
-    }
-
-    fn pause_until(&self, until: Instant) {
-        let mut slot = self.paused_until.lock().unwrap_or_else(|p| p.into_inner());
-        if slot.is_none_or(|current| current < until) {
-            *slot = Some(until);
-        }
-    }
-}
 
 /// The wait before retry number `retry` (0-based): a random duration up to
 /// `min(max, initial * 2^retry)` ("full jitter").
@@ -101,6 +87,7 @@ impl Keys {
 pub(crate) async fn run(
     adapter: &dyn Adapter,
     lane: &Lane,
+    pace: Option<&Pace>,
     settings: &Settings,
     target: &Target,
     mut keys: Option<Keys>,
@@ -109,7 +96,7 @@ pub(crate) async fn run(
     let span = tracing::info_span!("disconnect", %vendor, %target, attempts = tracing::field::Empty, status = tracing::field::Empty, request_id = tracing::field::Empty);
     async move {
         let started = Instant::now();
-        let deadline = started + settings.deadline;
+        let mut deadline = started + settings.deadline;
         let mut attempts = 0u32;
         let mut transient_retries = 0u32;
         let mut busy_since: Option<Instant> = None;
@@ -127,23 +114,22 @@ pub(crate) async fn run(
         };
 
         loop {
-            // A lane paused by a 429 holds every call to that vendor until its reset.
-            if let Some(until) = lane.paused_until()
-                && until > Instant::now()
-            {
-                if until > deadline {
-                    let span = tracing::Span::current();
-                    span.record("attempts", attempts);
+            // The lane admits the attempt: a 429's pause, the vendor's announced budget and the
+            // client-side pace. Waiting there is not charged to this call.
+            let (waited, in_flight) = match lane.admit(pace, settings.max_lane_wait).await {
+                Ok(admitted) => admitted,
+                Err(wait) => {
+                    tracing::Span::current().record("attempts", attempts);
                     return Err(DisconnectError::RateLimited {
                         ctx: ctx(attempts, &last, &key),
-                        retry_after: Some(until - Instant::now()),
+                        // Vendors give resets in whole seconds.
+                        retry_after: Some(Duration::from_secs(wait.as_secs_f64().ceil() as u64)),
                     });
                 }
-                tracing::debug!(
-                    wait_ms = (until - Instant::now()).as_millis() as u64,
-                    "lane paused by a rate limit"
-                );
-                tokio::time::sleep_until(until).await;
+            };
+            if !waited.is_zero() {
+                tracing::debug!(wait_ms = waited.as_millis() as u64, "waited for the lane");
+                deadline += waited;
             }
             let now = Instant::now();
             if now >= deadline {
@@ -171,6 +157,10 @@ pub(crate) async fn run(
                 Ok(answer) => answer,
                 Err(_) => Answer::failed(None, None, Failure::Timeout),
             };
+            if let Some(info) = answer.rate {
+                lane.observe(info);
+            }
+            drop(in_flight);
             if let Some(status) = answer.http_status {
                 attempt_span.record("status", status);
             }
@@ -227,12 +217,16 @@ pub(crate) async fn run(
                     (transient_retries + 1 < settings.max_attempts)
                         .then(|| backoff(settings, transient_retries))
                 }
+                // With a reset the whole lane pauses and the retry waits for it at the lane (not
+                // charged); without one, a backoff of this call's own.
                 Failure::RateLimited(reset) => {
                     if let Some(reset) = reset {
                         lane.pause_until(Instant::now() + *reset);
                     }
-                    (transient_retries + 1 < settings.max_attempts)
-                        .then(|| reset.unwrap_or_else(|| backoff(settings, transient_retries)))
+                    (transient_retries + 1 < settings.max_attempts).then(|| match reset {
+                        Some(_) => Duration::ZERO,
+                        None => backoff(settings, transient_retries),
+                    })
                 }
                 Failure::Busy(_) => settings.wait_for_sync.and_then(|limit| {
                     let since = *busy_since.get_or_insert_with(Instant::now);
@@ -295,7 +289,7 @@ pub(crate) async fn run(
 #[cfg(test)]
 mod tests {
     use std::collections::VecDeque;
-    use std::sync::Arc;
+    use std::sync::{Arc, Mutex};
 
     use super::*;
     use crate::adapter::BoxFuture;
@@ -350,6 +344,7 @@ mod tests {
                         http_status: status,
                         request_id: Some("req_1".into()),
                         outcome: Ok((done, VendorRecord::None)),
+                        rate: None,
                     },
                     Step::Answer(status, Err(f)) => Answer::failed(status, Some("req_1".into()), f),
                 }
@@ -376,6 +371,7 @@ mod tests {
         run(
             adapter,
             &Lane::default(),
+            None,
             settings,
             &target(),
             Some(Keys::new("idem-1".into())),
@@ -524,22 +520,49 @@ mod tests {
         assert_eq!(starts[1] - starts[0], Duration::from_secs(5));
     }
 
+    /// Waiting is not failing: a reset longer than the call's deadline is waited out at the
+    /// lane (not charged), and the call fails `rate_limited` only when the vendor keeps refusing.
     #[tokio::test(start_paused = true)]
-    async fn a_rate_limit_reset_past_the_deadline_returns_at_once() {
-        let adapter = Scripted::new(vec![fail(
-            429,
-            Failure::RateLimited(Some(Duration::from_secs(120))),
-        )]);
+    async fn a_rate_limit_reset_past_the_deadline_is_waited_out_not_charged() {
+        let adapter = Scripted::new(vec![
+            fail(429, Failure::RateLimited(Some(Duration::from_secs(120)))),
+            ok(),
+        ]);
+        let settings = Settings::default();
+        assert!(settings.deadline < Duration::from_secs(120));
         let started = Instant::now();
-        let err = call(&adapter, &Settings::default()).await.unwrap_err();
-        assert_eq!(started.elapsed(), Duration::ZERO, "no waiting");
-        match err {
+        let done = call(&adapter, &settings).await.unwrap();
+        assert_eq!(done.attempts, 2);
+        assert_eq!(started.elapsed(), Duration::from_secs(120));
+
+        let refusing = Scripted::new(
+            (0..3)
+                .map(|_| fail(429, Failure::RateLimited(Some(Duration::from_secs(60)))))
+                .collect(),
+        );
+        match call(&refusing, &settings).await.unwrap_err() {
             DisconnectError::RateLimited { retry_after, ctx } => {
-                assert_eq!(retry_after, Some(Duration::from_secs(120)));
-                assert_eq!(ctx.attempts, 1);
+                assert_eq!(retry_after, Some(Duration::from_secs(60)));
+                assert_eq!(ctx.attempts, 3, "refused on every attempt");
             }
             other => panic!("{other:?}"),
         }
+    }
+
+    /// Time spent queued at the lane before the first attempt is not charged either.
+    #[tokio::test(start_paused = true)]
+    async fn time_queued_at_the_lane_is_not_charged() {
+        let lane = Lane::default();
+        lane.pause_until(Instant::now() + Duration::from_secs(600));
+        let adapter = Scripted::new(vec![
+            Step::Answer(None, Err(Failure::Transport("reset".into()))),
+            ok(),
+        ]);
+        let settings = Settings::default(); // 30 s deadline
+        let done = run(adapter.as_ref(), &lane, None, &settings, &target(), None)
+            .await
+            .unwrap();
+        assert_eq!(done.attempts, 2, "the retry still fits the call's own 30 s");
     }
 
     #[tokio::test(start_paused = true)]
@@ -629,12 +652,12 @@ mod tests {
         let second = Scripted::new(vec![ok()]);
         let settings = Settings::default();
         let t0 = Instant::now();
-        run(first.as_ref(), &lane, &settings, &target(), None)
+        run(first.as_ref(), &lane, None, &settings, &target(), None)
             .await
             .unwrap();
         // A call starting while the lane is paused (here: right after the pause ended) waits.
         lane.pause_until(Instant::now() + Duration::from_secs(3));
-        run(second.as_ref(), &lane, &settings, &target(), None)
+        run(second.as_ref(), &lane, None, &settings, &target(), None)
             .await
             .unwrap();
         assert_eq!(first.starts()[1] - t0, Duration::from_secs(7));

@@ -145,6 +145,15 @@ pub enum DisconnectError {
         /// `true` when the call's deadline passed, `false` for one attempt's timeout.
         deadline: bool,
     },
+    /// Not sent: the vendor's lane in a bulk run was stopped by its circuit breaker (repeated
+    /// 401/403). Run again after fixing the key (`--resume` picks these up).
+    #[error("{}: skipped, {reason} {ctx}", ctx.target)]
+    Skipped {
+        /// Context.
+        ctx: Box<ErrorContext>,
+        /// Why the lane stopped.
+        reason: String,
+    },
     /// An answer that could not be read: not JSON, wrong shape, or over the size cap. The vendor
     /// may have acted: call again to learn the connection's state.
     #[error("{}: unreadable answer from {}: {message} {ctx}", ctx.target, ctx.vendor)]
@@ -172,6 +181,7 @@ impl DisconnectError {
             | Self::Redirected { ctx, .. }
             | Self::Transport { ctx, .. }
             | Self::Timeout { ctx, .. }
+            | Self::Skipped { ctx, .. }
             | Self::InvalidResponse { ctx, .. } => ctx,
         }
     }
@@ -216,6 +226,7 @@ impl DisconnectError {
             Self::Redirected { .. } => "redirected",
             Self::Transport { .. } => "transport",
             Self::Timeout { .. } => "timeout",
+            Self::Skipped { .. } => "skipped",
             Self::InvalidResponse { .. } => "invalid_response",
         }
     }

@@ -87,11 +87,13 @@
 )]
 
 mod adapter;
+mod bulk;
 mod config;
 mod engine;
 mod error;
 #[doc(hidden)]
 pub mod fuzzing;
+mod lane;
 mod outcome;
 mod plan;
 mod target;
@@ -101,12 +103,12 @@ mod vendors;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use futures_util::{Stream, StreamExt};
 use sha2::{Digest, Sha256};
-use tokio::sync::Semaphore;
 
+pub use bulk::{BulkHandle, BulkOptions, BulkRun, Job, LaneState, LaneStatus};
 pub use config::{ConfigError, DisconnectorBuilder, Settings};
 pub use error::{DisconnectError, ErrorContext};
+pub use lane::Rate;
 pub use outcome::{DisconnectStatus, Disconnected, VendorRecord};
 pub use plan::{PlannedRequest, REDACTED};
 pub use target::{MAX_ID_BYTES, Target, TargetError};
@@ -123,7 +125,7 @@ pub use persona_client as persona;
 pub use tartan_client as tartan;
 
 use adapter::Adapter;
-use engine::Lane;
+use lane::Lane;
 
 /// Cuts connections at every configured vendor. Cheap to clone; share one per process.
 #[derive(Clone)]
@@ -146,25 +148,6 @@ impl std::fmt::Debug for Disconnector {
     }
 }
 
-/// Options of [`Disconnector::disconnect_all`].
-#[derive(Debug, Clone)]
-pub struct BulkOptions {
-    /// Calls in flight at once, all vendors together (at least 1). Default 16.
-    pub concurrency: usize,
-    /// Calls in flight at once per vendor; vendors not listed are limited only by
-    /// `concurrency`.
-    pub per_vendor: BTreeMap<Vendor, usize>,
-}
-
-impl Default for BulkOptions {
-    fn default() -> Self {
-        Self {
-            concurrency: 16,
-            per_vendor: BTreeMap::new(),
-        }
-    }
-}
-
 /// What an earlier run recorded of a target's last request (its report line), so that a rerun
 /// continues from it: see [`Disconnector::disconnect_resuming`].
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -183,33 +166,6 @@ impl Previous {
         Self {
             idempotency_key,
             http_status,
-        }
-    }
-}
-
-/// One item of [`Disconnector::disconnect_all`]: a target, and what an earlier run recorded of
-/// it (nothing for a first run). A [`Target`] converts into a job with no history.
-#[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
-pub struct Job {
-    /// The connection to cut.
-    pub target: Target,
-    /// What an earlier run recorded.
-    pub previous: Previous,
-}
-
-impl Job {
-    /// A target with what an earlier run recorded of it.
-    pub fn new(target: Target, previous: Previous) -> Self {
-        Self { target, previous }
-    }
-}
-
-impl From<Target> for Job {
-    fn from(target: Target) -> Self {
-        Self {
-            target,
-            previous: Previous::default(),
         }
     }
 }
@@ -331,6 +287,16 @@ impl Disconnector {
         target: &Target,
         previous: &Previous,
     ) -> Result<Disconnected, DisconnectError> {
+        self.call(target, previous, None).await
+    }
+
+    /// One call, paced by `pace` on top of the vendor's lane.
+    pub(crate) async fn call(
+        &self,
+        target: &Target,
+        previous: &Previous,
+        pace: Option<&lane::Pace>,
+    ) -> Result<Disconnected, DisconnectError> {
         let adapter = self.adapter(target)?;
         let keys =
             self.idempotency_key(target)
@@ -338,55 +304,32 @@ impl Disconnector {
                     Some(last) => engine::Keys::resume(first, last, previous.http_status),
                     None => engine::Keys::new(first),
                 });
-        let lane = &self.inner.lanes[&target.vendor()];
-        engine::run(adapter, lane, &self.inner.settings, target, keys).await
+        let lane = self.lane(target.vendor());
+        engine::run(adapter, lane, pace, &self.inner.settings, target, keys).await
+    }
+
+    pub(crate) fn lane(&self, vendor: Vendor) -> &Lane {
+        &self.inner.lanes[&vendor]
     }
 
     /// Cut many connections, yielding one result per target in completion order.
     ///
-    /// Targets are pulled from `targets` only as calls start, so memory grows with
-    /// `options.concurrency`, not with the number of targets. When a vendor answers 429 with a
-    /// reset time, its lane pauses until then instead of sending more.
-    ///
-    /// Items are [`Target`]s, or [`Job`]s that carry what an earlier run recorded
-    /// (see [`Disconnector::disconnect_resuming`]).
-    pub fn disconnect_all<I>(
-        &self,
-        targets: I,
-        options: BulkOptions,
-    ) -> impl Stream<Item = Result<Disconnected, DisconnectError>> + Send + 'static
+    /// Items are [`Target`]s, or [`Job`]s that carry what an earlier run recorded (see
+    /// [`Disconnector::disconnect_resuming`]). Each vendor has its own lane, with its own
+    /// concurrency, pacing and pause: a paused, slow or failing vendor never holds back another
+    /// vendor's targets. Time a target waits in its lane is not charged to its deadline. The
+    /// input is read once; what a lane cannot start yet waits in memory up to
+    /// [`BulkOptions::queue_in_memory`] targets and in a temporary file beyond, so memory stays
+    /// flat for any input size, stdin included. After [`BulkOptions::breaker`] consecutive
+    /// 401/403 answers a vendor's lane stops and its remaining targets come back as
+    /// [`DisconnectError::Skipped`], never sent. See [`BulkRun`] for lane status and stopping.
+    pub fn disconnect_all<I>(&self, jobs: I, options: BulkOptions) -> BulkRun
     where
         I: IntoIterator,
         I::Item: Into<Job>,
         I::IntoIter: Send + 'static,
     {
-        let limits: Arc<BTreeMap<Vendor, Arc<Semaphore>>> = Arc::new(
-            options
-                .per_vendor
-                .iter()
-                .map(|(vendor, n)| (*vendor, Arc::new(Semaphore::new((*n).max(1)))))
-                .collect(),
-        );
-        let this = self.clone();
-        futures_util::stream::iter(targets)
-            .map(move |job| {
-                let Job { target, previous } = job.into();
-                let (this, limits) = (this.clone(), limits.clone());
-                async move {
-                    let _permit = match limits.get(&target.vendor()) {
-                        Some(semaphore) => Some(
-                            semaphore
-                                .clone()
-                                .acquire_owned()
-                                .await
-                                .expect("semaphore never closed"),
-                        ),
-                        None => None,
-                    };
-                    this.disconnect_resuming(&target, &previous).await
-                }
-            })
-            .buffer_unordered(options.concurrency.max(1))
+        bulk::run(self, jobs, options)
     }
 }
 

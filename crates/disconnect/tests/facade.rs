@@ -162,9 +162,13 @@ async fn the_mapping_table() {
         Fault::status(422, json!({"errors": [{"title": "Invalid"}]})),
     );
     row("persona 422", d.disconnect(&t("persona:cxn_2")).await).unwrap_err();
-    for _ in 0..3 {
-        let _ = d.disconnect(&t("persona:cxn_nope")).await;
-    }
+    fakes.push_fault(
+        FakeVendor::Persona,
+        Fault::RateLimited {
+            reset_secs: Some(30),
+            retry_after: None,
+        },
+    );
     let limited = row("persona 429", d.disconnect(&t("persona:cxn_2")).await).unwrap_err();
     assert!(
         matches!(
@@ -443,9 +447,11 @@ async fn rate_limit_reset_is_honoured_and_pauses_the_lane() {
         },
     );
     assert_eq!(d.disconnect(&t("tartan:acme")).await.unwrap().attempts, 2);
-    // A reset beyond the deadline: RateLimited at once, with the reset time.
+    // A reset beyond the longest lane wait: RateLimited at once, with the reset time. (A
+    // reset beyond the deadline alone is waited out: lane time is not the call's.)
     let short = builder(&fakes)
         .deadline(Duration::from_secs(5))
+        .max_lane_wait(Duration::from_secs(60))
         .build()
         .unwrap();
     fakes.push_fault(
@@ -614,6 +620,7 @@ async fn bulk_yields_exactly_one_result_per_target() {
     let options = BulkOptions {
         concurrency: 8,
         per_vendor: BTreeMap::from([(Vendor::Persona, 2)]),
+        ..BulkOptions::default()
     };
     let results: Vec<_> = d.disconnect_all(targets.clone(), options).collect().await;
     assert_eq!(results.len(), targets.len());
@@ -688,6 +695,7 @@ async fn vendor_changes_and_proxy_pages_are_classified_by_status() {
     let fakes = fakes().await;
     let d = builder(&fakes)
         .deadline(Duration::from_secs(10))
+        .max_lane_wait(Duration::from_secs(60))
         .build()
         .unwrap();
 
@@ -726,8 +734,8 @@ async fn vendor_changes_and_proxy_pages_are_classified_by_status() {
     assert_eq!((err.http_status(), err.attempts()), (Some(500), 3));
     assert!(err.is_retryable());
 
-    // Persona 429 with a proxy's page and a reset past the deadline: rate limited, the reset
-    // read from the header, no retry that cannot fit.
+    // Persona 429 with a proxy's page and a reset longer than the caller waits at a lane:
+    // rate limited, the reset read from the header.
     let Fault::Status {
         status, body, raw, ..
     } = Fault::raw_status(429, "text/html", "<html>slow down</html>")

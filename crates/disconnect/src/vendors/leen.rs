@@ -4,7 +4,7 @@ use leen_client::types::{ConnectionRespModel, DeleteConnectionByIdError};
 use leen_client::{Client, Error, MAX_RESPONSE_BYTES, ResponseValue};
 
 use crate::adapter::{
-    Adapter, Answer, BoxFuture, Failure, by_status, classify, header_request_id, undecodable,
+    Adapter, Answer, BoxFuture, Failure, by_status, header_request_id, undecodable,
 };
 use crate::outcome::{DisconnectStatus, VendorRecord};
 use crate::plan::{PlannedRequest, REDACTED};
@@ -66,10 +66,7 @@ impl Adapter for Leen {
 pub(crate) async fn answer(
     result: Result<ResponseValue<ConnectionRespModel>, Error<DeleteConnectionByIdError>>,
 ) -> Answer {
-    match result {
-        Ok(done) => success(done),
-        Err(e) => classify(e, MAX_RESPONSE_BYTES, typed).await,
-    }
+    crate::adapter::answer(result, MAX_RESPONSE_BYTES, success, typed).await
 }
 
 /// Leen's 200.
@@ -81,6 +78,7 @@ fn success(done: ResponseValue<ConnectionRespModel>) -> Answer {
             DisconnectStatus::Disconnected,
             VendorRecord::Leen(Box::new(done.into_inner())),
         )),
+        rate: None,
     }
 }
 

@@ -10,8 +10,8 @@ use persona_client::types::{
 use persona_client::{Client, Error, MAX_RESPONSE_BYTES, ResponseValue};
 
 use crate::adapter::{
-    Adapter, Answer, BoxFuture, Failure, already_disconnected, by_status, classify,
-    header_request_id, retry_after, undecodable,
+    Adapter, Answer, BoxFuture, Failure, already_disconnected, by_status, header_request_id,
+    retry_after, undecodable,
 };
 use crate::outcome::{DisconnectStatus, VendorRecord};
 use crate::plan::{PlannedRequest, REDACTED};
@@ -81,10 +81,7 @@ impl Adapter for Persona {
 pub(crate) async fn answer(
     result: Result<ResponseValue<ConnectionEnvelope>, Error<Documented>>,
 ) -> Answer {
-    match result {
-        Ok(done) => success(done),
-        Err(e) => classify(e, MAX_RESPONSE_BYTES, typed).await,
-    }
+    crate::adapter::answer(result, MAX_RESPONSE_BYTES, success, typed).await
 }
 
 /// Persona's 200.
@@ -96,6 +93,7 @@ fn success(done: ResponseValue<ConnectionEnvelope>) -> Answer {
             DisconnectStatus::Disconnected,
             VendorRecord::Persona(Box::new(done.into_inner().data)),
         )),
+        rate: None,
     }
 }
 

@@ -6,7 +6,7 @@ use tartan_client::types::{
 use tartan_client::{Client, Error, MAX_RESPONSE_BYTES, ResponseValue};
 
 use crate::adapter::{
-    Adapter, Answer, BoxFuture, Failure, already_disconnected, by_status, classify, undecodable,
+    Adapter, Answer, BoxFuture, Failure, already_disconnected, by_status, undecodable,
 };
 use crate::outcome::{DisconnectStatus, VendorRecord};
 use crate::plan::{PlannedRequest, REDACTED};
@@ -59,10 +59,7 @@ impl Adapter for Tartan {
 pub(crate) async fn answer(
     result: Result<ResponseValue<TerminateConnectionResponse>, Error<Documented>>,
 ) -> Answer {
-    match result {
-        Ok(done) => success(done),
-        Err(e) => classify(e, MAX_RESPONSE_BYTES, typed).await,
-    }
+    crate::adapter::answer(result, MAX_RESPONSE_BYTES, success, typed).await
 }
 
 /// Tartan's 200.
@@ -76,6 +73,7 @@ fn success(done: ResponseValue<TerminateConnectionResponse>) -> Answer {
                 message: done.into_inner().message,
             },
         )),
+        rate: None,
     }
 }
 

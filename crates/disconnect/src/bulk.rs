@@ -1,0 +1,721 @@
+//! Bulk runs: one independent lane per vendor.
+//!
+//! A dispatcher reads the input once, as fast as it comes, and routes each job to its vendor's
+//! queue. Each queue keeps up to [`BulkOptions::queue_in_memory`] jobs in memory and spills the
+//! rest to an anonymous temporary file, so memory stays flat whatever the input's size or
+//! source (a file or stdin), and a vendor that is slow, paused or stopped never holds back the
+//! reading of another vendor's targets. Each lane has its own workers (its concurrency), its own
+//! pacing (a client-side [`Rate`], the vendor's `RateLimit-*` budget, a 429's pause) and its own
+//! circuit breaker: after [`BulkOptions::breaker`] consecutive 401/403 answers the lane stops
+//! and every remaining target of that vendor is reported as [`DisconnectError::Skipped`]
+//! without being sent.
+
+use std::collections::{BTreeMap, VecDeque};
+use std::fs::File;
+use std::io::{Read, Seek, SeekFrom, Write};
+use std::pin::Pin;
+use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::task::{Context, Poll};
+use std::time::{Duration, SystemTime};
+
+use futures_util::Stream;
+use tokio::sync::{Notify, mpsc};
+use tokio::time::Instant;
+
+use crate::lane::{Hold, Pace, Rate};
+use crate::{DisconnectError, Disconnected, Disconnector, ErrorContext, Previous, Target, Vendor};
+
+/// One item of [`Disconnector::disconnect_all`]: a target, and what an earlier run recorded of
+/// it (nothing for a first run). A [`Target`] converts into a job with no history.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Job {
+    /// The connection to cut.
+    pub target: Target,
+    /// What an earlier run recorded.
+    pub previous: Previous,
+}
+
+impl Job {
+    /// A target with what an earlier run recorded of it.
+    pub fn new(target: Target, previous: Previous) -> Self {
+        Self { target, previous }
+    }
+}
+
+impl From<Target> for Job {
+    fn from(target: Target) -> Self {
+        Self {
+            target,
+            previous: Previous::default(),
+        }
+    }
+}
+
+/// Options of [`Disconnector::disconnect_all`].
+#[derive(Debug, Clone)]
+pub struct BulkOptions {
+    /// Calls in flight at once in each vendor's lane (at least 1). Default 8.
+    pub concurrency: usize,
+    /// A vendor's own concurrency, instead of `concurrency`.
+    pub per_vendor: BTreeMap<Vendor, usize>,
+    /// A client-side request rate per vendor (e.g. Persona `300/min`): requests are spaced to
+    /// stay inside it. Vendors that send `RateLimit-*` headers (Persona) are also paced by
+    /// what those say, with or without a rate here.
+    pub rates: BTreeMap<Vendor, Rate>,
+    /// Consecutive 401/403 answers after which a vendor's lane stops and its remaining targets
+    /// are skipped (0: never). Default 3.
+    pub breaker: u32,
+    /// Jobs each lane keeps in memory before spilling to a temporary file. Default 1,024.
+    pub queue_in_memory: usize,
+}
+
+impl Default for BulkOptions {
+    fn default() -> Self {
+        Self {
+            concurrency: 8,
+            per_vendor: BTreeMap::new(),
+            rates: BTreeMap::new(),
+            breaker: 3,
+            queue_in_memory: 1024,
+        }
+    }
+}
+
+/// What a lane is doing.
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub enum LaneState {
+    /// Waiting for its first target, or sending as targets come.
+    Running,
+    /// Spacing requests at the configured rate.
+    Pacing(Rate),
+    /// Held by a 429 until then.
+    Paused {
+        /// When the pause ends.
+        until: SystemTime,
+    },
+    /// The vendor's announced budget for this window is spent; it resets then.
+    WaitingForWindow {
+        /// When the window resets.
+        until: SystemTime,
+    },
+    /// Stopped by its circuit breaker; the remaining targets are skipped.
+    Stopped {
+        /// Why, naming the variable to fix.
+        reason: String,
+    },
+    /// Every target is done.
+    Finished,
+}
+
+/// A snapshot of one vendor's lane.
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub struct LaneStatus {
+    /// The vendor.
+    pub vendor: Vendor,
+    /// What the lane is doing.
+    pub state: LaneState,
+    /// Targets read and not yet started.
+    pub queued: u64,
+    /// Calls running.
+    pub in_flight: u32,
+    /// Disconnected or already disconnected.
+    pub done: u64,
+    /// Failed (not skipped).
+    pub failed: u64,
+    /// Skipped without being sent (the lane was stopped).
+    pub skipped: u64,
+    /// The vendor's announced limit per window (`RateLimit-Limit`), once it said.
+    pub announced_limit: Option<u32>,
+    /// Finished results per second since the lane's first result.
+    pub per_second: f64,
+}
+
+impl LaneStatus {
+    /// Time to finish the queued and running targets at the lane's rate so far.
+    pub fn eta(&self) -> Option<Duration> {
+        let left = self.queued + u64::from(self.in_flight);
+        if left == 0 {
+            return Some(Duration::ZERO);
+        }
+        (self.per_second > 0.0).then(|| Duration::from_secs_f64(left as f64 / self.per_second))
+    }
+}
+
+// ------------------------------------------------------------------------------ the queue
+
+/// A FIFO that keeps `cap` jobs in memory and spills the rest to a temporary file.
+struct Queue {
+    inner: Mutex<QueueInner>,
+    notify: Notify,
+}
+
+struct QueueInner {
+    mem: VecDeque<Job>,
+    cap: usize,
+    spill: Option<Spill>,
+    closed: bool,
+    len: u64,
+}
+
+/// Spilled jobs, one `target \t idempotency key \t status` line each (targets hold no tabs or
+/// newlines: they are validated).
+struct Spill {
+    file: File,
+    read_at: u64,
+    write_at: u64,
+    error: Option<String>,
+}
+
+impl Spill {
+    fn is_empty(&self) -> bool {
+        self.read_at == self.write_at
+    }
+
+    fn write(&mut self, job: &Job) -> std::io::Result<()> {
+        let line = format!(
+            "{}\t{}\t{}\n",
+            job.target,
+            job.previous.idempotency_key.as_deref().unwrap_or(""),
+            job.previous
+                .http_status
+                .map(|s| s.to_string())
+                .unwrap_or_default()
+        );
+        self.file.seek(SeekFrom::Start(self.write_at))?;
+        self.file.write_all(line.as_bytes())?;
+        self.write_at += line.len() as u64;
+        Ok(())
+    }
+
+    /// Read up to `max` jobs back, in order.
+    fn read(&mut self, max: usize, into: &mut VecDeque<Job>) -> std::io::Result<()> {
+        let mut chunk = vec![0u8; 64 * 1024];
+        self.file.seek(SeekFrom::Start(self.read_at))?;
+        let want = usize::try_from(self.write_at - self.read_at)
+            .unwrap_or(usize::MAX)
+            .min(chunk.len());
+        let n = self.file.read(&mut chunk[..want])?;
+        let mut used = 0;
+        for line in chunk[..n].split_inclusive(|b| *b == b'\n') {
+            if !line.ends_with(b"\n") || into.len() >= max {
+                break;
+            }
+            used += line.len();
+            let text = String::from_utf8_lossy(&line[..line.len() - 1]);
+            let mut parts = text.split('\t');
+            let target = parts.next().unwrap_or_default().parse::<Target>();
+            let key = parts.next().filter(|k| !k.is_empty()).map(str::to_string);
+            let status = parts.next().and_then(|s| s.parse().ok());
+            match target {
+                Ok(target) => into.push_back(Job::new(target, Previous::new(key, status))),
+                Err(e) => {
+                    return Err(std::io::Error::other(format!(
+                        "spilled target unreadable: {e}"
+                    )));
+                }
+            }
+        }
+        if used == 0 && n > 0 {
+            return Err(std::io::Error::other("a spilled line longer than 64 KiB"));
+        }
+        self.read_at += used as u64;
+        if self.is_empty() {
+            // All read back: reuse the space.
+            self.read_at = 0;
+            self.write_at = 0;
+            self.file.set_len(0)?;
+        }
+        Ok(())
+    }
+}
+
+impl Queue {
+    fn new(cap: usize) -> Self {
+        Self {
+            inner: Mutex::new(QueueInner {
+                mem: VecDeque::new(),
+                cap: cap.max(1),
+                spill: None,
+                closed: false,
+                len: 0,
+            }),
+            notify: Notify::new(),
+        }
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, QueueInner> {
+        self.inner.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn len(&self) -> u64 {
+        self.lock().len
+    }
+
+    /// Add a job; spills when memory is full. An I/O error keeps the job in memory (the
+    /// memory bound gives way rather than the job being lost) and is reported by `pop`.
+    fn push(&self, job: Job) {
+        let mut q = self.lock();
+        q.len += 1;
+        let spilling = q.spill.as_ref().is_some_and(|s| !s.is_empty());
+        if !spilling && q.mem.len() < q.cap {
+            q.mem.push_back(job);
+        } else {
+            if q.spill.is_none() {
+                match tempfile::tempfile() {
+                    Ok(file) => {
+                        q.spill = Some(Spill {
+                            file,
+                            read_at: 0,
+                            write_at: 0,
+                            error: None,
+                        })
+                    }
+                    Err(e) => {
+                        tracing::warn!("cannot create a spill file, keeping jobs in memory: {e}");
+                    }
+                }
+            }
+            match q.spill.as_mut() {
+                Some(spill) => {
+                    if let Err(e) = spill.write(&job) {
+                        spill.error.get_or_insert_with(|| e.to_string());
+                        q.mem.push_back(job);
+                    }
+                }
+                None => q.mem.push_back(job),
+            }
+        }
+        drop(q);
+        self.notify.notify_waiters();
+    }
+
+    fn close(&self) {
+        self.lock().closed = true;
+        self.notify.notify_waiters();
+    }
+
+    /// The next job, waiting for one; `None` when closed and empty, or when `stop` is set.
+    async fn pop(&self, stop: &AtomicBool) -> Option<Job> {
+        loop {
+            let notified = self.notify.notified();
+            tokio::pin!(notified);
+            notified.as_mut().enable();
+            {
+                let mut q = self.lock();
+                if stop.load(Ordering::SeqCst) {
+                    return None;
+                }
+                if q.mem.is_empty() {
+                    let cap = q.cap;
+                    let QueueInner { mem, spill, .. } = &mut *q;
+                    if let Some(spill) = spill.as_mut().filter(|s| !s.is_empty())
+                        && let Err(e) = spill.read(cap, mem)
+                    {
+                        tracing::error!("cannot read spilled jobs back: {e}");
+                        spill.error.get_or_insert_with(|| e.to_string());
+                        // Unreadable: drop what is left rather than loop forever.
+                        spill.read_at = spill.write_at;
+                    }
+                }
+                if let Some(job) = q.mem.pop_front() {
+                    q.len = q.len.saturating_sub(1);
+                    return Some(job);
+                }
+                if q.closed && q.spill.as_ref().is_none_or(Spill::is_empty) {
+                    return None;
+                }
+            }
+            notified.await;
+        }
+    }
+}
+
+// ------------------------------------------------------------------------------ the lanes
+
+#[derive(Default)]
+struct Counters {
+    done: AtomicU64,
+    failed: AtomicU64,
+    skipped: AtomicU64,
+    in_flight: AtomicU32,
+    unauthorized_in_a_row: AtomicU32,
+}
+
+struct LaneRun {
+    vendor: Vendor,
+    queue: Queue,
+    pace: Option<Pace>,
+    counters: Counters,
+    stopped: Mutex<Option<String>>,
+    first_result: Mutex<Option<Instant>>,
+    finished: AtomicBool,
+}
+
+impl LaneRun {
+    fn stopped(&self) -> Option<String> {
+        self.stopped
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+    }
+
+    /// Count a result; trips the breaker after `breaker` consecutive 401/403.
+    fn record(&self, result: &Result<Disconnected, DisconnectError>, breaker: u32) {
+        let c = &self.counters;
+        self.first_result
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .get_or_insert_with(Instant::now);
+        match result {
+            Ok(_) => {
+                c.done.fetch_add(1, Ordering::Relaxed);
+                c.unauthorized_in_a_row.store(0, Ordering::Relaxed);
+            }
+            Err(DisconnectError::Skipped { .. }) => {
+                c.skipped.fetch_add(1, Ordering::Relaxed);
+            }
+            Err(e) => {
+                c.failed.fetch_add(1, Ordering::Relaxed);
+                if matches!(
+                    e,
+                    DisconnectError::Unauthorized { .. } | DisconnectError::Forbidden { .. }
+                ) {
+                    let n = c.unauthorized_in_a_row.fetch_add(1, Ordering::Relaxed) + 1;
+                    if breaker > 0 && n >= breaker {
+                        let mut stopped = self.stopped.lock().unwrap_or_else(|p| p.into_inner());
+                        if stopped.is_none() {
+                            let reason = format!(
+                                "stopped after {n} consecutive {} answers from {}: check {} (the remaining {} targets are skipped; rerun with --resume after fixing the key)",
+                                if matches!(e, DisconnectError::Forbidden { .. }) {
+                                    "403"
+                                } else {
+                                    "401"
+                                },
+                                self.vendor,
+                                self.vendor.api_key_var(),
+                                self.vendor
+                            );
+                            tracing::warn!(vendor = %self.vendor, "{reason}");
+                            *stopped = Some(reason);
+                        }
+                    }
+                } else {
+                    c.unauthorized_in_a_row.store(0, Ordering::Relaxed);
+                }
+            }
+        }
+    }
+
+    fn status(&self, lane: &crate::lane::Lane) -> LaneStatus {
+        let c = &self.counters;
+        let (done, failed, skipped) = (
+            c.done.load(Ordering::Relaxed),
+            c.failed.load(Ordering::Relaxed),
+            c.skipped.load(Ordering::Relaxed),
+        );
+        let state = if let Some(reason) = self.stopped() {
+            LaneState::Stopped { reason }
+        } else if self.finished.load(Ordering::SeqCst) {
+            LaneState::Finished
+        } else {
+            match lane.hold() {
+                Hold::Paused(until) => LaneState::Paused { until },
+                Hold::BudgetSpent(until) => LaneState::WaitingForWindow { until },
+                Hold::None => match &self.pace {
+                    Some(pace) => LaneState::Pacing(pace.rate()),
+                    None => LaneState::Running,
+                },
+            }
+        };
+        let per_second = self
+            .first_result
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .map(|first| {
+                let secs = first.elapsed().as_secs_f64().max(1.0);
+                (done + failed) as f64 / secs
+            })
+            .unwrap_or(0.0);
+        LaneStatus {
+            vendor: self.vendor,
+            state,
+            queued: self.queue.len(),
+            in_flight: c.in_flight.load(Ordering::Relaxed),
+            done,
+            failed,
+            skipped,
+            announced_limit: lane.announced_limit(),
+            per_second,
+        }
+    }
+}
+
+/// Where workers send their results.
+type Results = mpsc::Sender<Result<Disconnected, DisconnectError>>;
+
+struct Shared {
+    disconnector: Disconnector,
+    lanes: BTreeMap<Vendor, LaneRun>,
+    stop: AtomicBool,
+    breaker: u32,
+}
+
+/// A running [`Disconnector::disconnect_all`]: a stream of one result per target, in
+/// completion order, plus each lane's status and a way to stop starting new calls.
+///
+/// The work starts when the stream is first polled (inside a Tokio runtime). Dropping it stops
+/// starting new calls.
+#[must_use = "a bulk run does nothing until its stream is polled"]
+pub struct BulkRun {
+    shared: Arc<Shared>,
+    start: Option<Box<dyn FnOnce(Results) + Send>>,
+    rx: Option<mpsc::Receiver<Result<Disconnected, DisconnectError>>>,
+}
+
+impl std::fmt::Debug for BulkRun {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("BulkRun")
+            .field("lanes", &self.lanes())
+            .finish_non_exhaustive()
+    }
+}
+
+impl Shared {
+    fn lanes(&self) -> Vec<LaneStatus> {
+        self.lanes
+            .values()
+            .map(|l| l.status(self.disconnector.lane(l.vendor)))
+            .collect()
+    }
+
+    fn stop(&self) {
+        self.stop.store(true, Ordering::SeqCst);
+        for lane in self.lanes.values() {
+            lane.queue.notify.notify_waiters();
+        }
+    }
+}
+
+impl BulkRun {
+    /// Each vendor's lane, now.
+    pub fn lanes(&self) -> Vec<LaneStatus> {
+        self.shared.lanes()
+    }
+
+    /// Start no new calls: reading the input stops, queued targets are not started (and not
+    /// reported), calls in flight finish and are reported, then the stream ends.
+    pub fn stop(&self) {
+        self.shared.stop();
+    }
+
+    /// A handle for other tasks (a progress display, a Ctrl-C handler): lane status and stop.
+    pub fn handle(&self) -> BulkHandle {
+        BulkHandle {
+            shared: self.shared.clone(),
+        }
+    }
+}
+
+/// See [`BulkRun::handle`]. Cheap to clone.
+#[derive(Clone)]
+pub struct BulkHandle {
+    shared: Arc<Shared>,
+}
+
+impl std::fmt::Debug for BulkHandle {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("BulkHandle").finish_non_exhaustive()
+    }
+}
+
+impl BulkHandle {
+    /// Each vendor's lane, now.
+    pub fn lanes(&self) -> Vec<LaneStatus> {
+        self.shared.lanes()
+    }
+
+    /// See [`BulkRun::stop`].
+    pub fn stop(&self) {
+        self.shared.stop();
+    }
+}
+
+impl Drop for BulkRun {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+impl Stream for BulkRun {
+    type Item = Result<Disconnected, DisconnectError>;
+
+    fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        let this = self.get_mut();
+        if let Some(start) = this.start.take() {
+            let (tx, rx) = mpsc::channel(256);
+            this.rx = Some(rx);
+            start(tx);
+        }
+        match this.rx.as_mut() {
+            Some(rx) => rx.poll_recv(cx),
+            None => Poll::Ready(None),
+        }
+    }
+}
+
+pub(crate) fn run<I>(disconnector: &Disconnector, jobs: I, options: BulkOptions) -> BulkRun
+where
+    I: IntoIterator,
+    I::Item: Into<Job>,
+    I::IntoIter: Send + 'static,
+{
+    let lanes = Vendor::ALL
+        .into_iter()
+        .map(|vendor| {
+            (
+                vendor,
+                LaneRun {
+                    vendor,
+                    queue: Queue::new(options.queue_in_memory),
+                    pace: options.rates.get(&vendor).copied().map(Pace::new),
+                    counters: Counters::default(),
+                    stopped: Mutex::new(None),
+                    first_result: Mutex::new(None),
+                    finished: AtomicBool::new(false),
+                },
+            )
+        })
+        .collect();
+    let shared = Arc::new(Shared {
+        disconnector: disconnector.clone(),
+        lanes,
+        stop: AtomicBool::new(false),
+        breaker: options.breaker,
+    });
+    let jobs = jobs.into_iter();
+    let start_shared = shared.clone();
+    let start = move |tx: Results| {
+        let shared = start_shared;
+        // The dispatcher: reads the input (maybe blocking I/O) on a blocking thread and never
+        // waits for a lane.
+        let dispatch = shared.clone();
+        tokio::task::spawn_blocking(move || {
+            for job in jobs {
+                if dispatch.stop.load(Ordering::SeqCst) {
+                    break;
+                }
+                let job: Job = job.into();
+                dispatch.lanes[&job.target.vendor()].queue.push(job);
+            }
+            for lane in dispatch.lanes.values() {
+                lane.queue.close();
+            }
+        });
+        for (vendor, _) in shared.lanes.iter() {
+            let workers = options
+                .per_vendor
+                .get(vendor)
+                .copied()
+                .unwrap_or(options.concurrency)
+                .max(1);
+            let remaining = Arc::new(AtomicU32::new(workers as u32));
+            for _ in 0..workers {
+                let (shared, tx, vendor, remaining) =
+                    (shared.clone(), tx.clone(), *vendor, remaining.clone());
+                tokio::spawn(async move {
+                    worker(&shared, vendor, &tx).await;
+                    if remaining.fetch_sub(1, Ordering::SeqCst) == 1 {
+                        shared.lanes[&vendor].finished.store(true, Ordering::SeqCst);
+                    }
+                });
+            }
+        }
+    };
+    BulkRun {
+        shared,
+        start: Some(Box::new(start)),
+        rx: None,
+    }
+}
+
+async fn worker(shared: &Shared, vendor: Vendor, tx: &Results) {
+    let lane = &shared.lanes[&vendor];
+    while let Some(job) = lane.queue.pop(&shared.stop).await {
+        let result = match lane.stopped() {
+            Some(reason) => Err(DisconnectError::Skipped {
+                ctx: Box::new(ErrorContext {
+                    vendor,
+                    target: job.target,
+                    http_status: None,
+                    request_id: None,
+                    attempts: 0,
+                    idempotency_key: job.previous.idempotency_key,
+                }),
+                reason,
+            }),
+            None => {
+                lane.counters.in_flight.fetch_add(1, Ordering::Relaxed);
+                let result = shared
+                    .disconnector
+                    .call(&job.target, &job.previous, lane.pace.as_ref())
+                    .await;
+                lane.counters.in_flight.fetch_sub(1, Ordering::Relaxed);
+                result
+            }
+        };
+        lane.record(&result, shared.breaker);
+        if tx.send(result).await.is_err() {
+            break; // nobody is listening any more
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn job(i: usize) -> Job {
+        Job::new(
+            Target::persona(format!("cxn_{i}")).unwrap(),
+            Previous::new(
+                i.is_multiple_of(2).then(|| format!("key-{i}")),
+                i.is_multiple_of(3).then_some(500),
+            ),
+        )
+    }
+
+    #[tokio::test]
+    async fn the_queue_spills_past_its_memory_and_keeps_order() {
+        let queue = Queue::new(4);
+        for i in 0..1000 {
+            queue.push(job(i));
+        }
+        assert_eq!(queue.len(), 1000);
+        assert_eq!(queue.lock().mem.len(), 4, "only 4 in memory");
+        queue.push(job(1000));
+        queue.close();
+        let stop = AtomicBool::new(false);
+        let mut got = Vec::new();
+        while let Some(j) = queue.pop(&stop).await {
+            assert!(
+                queue.lock().mem.len() <= 4,
+                "reads back at most 4 at a time"
+            );
+            got.push(j);
+        }
+        assert_eq!(got, (0..=1000).map(job).collect::<Vec<_>>());
+        assert_eq!(queue.len(), 0);
+    }
+
+    #[tokio::test]
+    async fn a_stopped_queue_yields_nothing_more() {
+        let queue = Queue::new(2);
+        queue.push(job(1));
+        let stop = AtomicBool::new(true);
+        assert_eq!(queue.pop(&stop).await, None);
+    }
+}
