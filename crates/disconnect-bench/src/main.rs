@@ -4,7 +4,8 @@
 //! without state, so that the client, not the server, is measured. Variants are interleaved
 //! round by round and reported as medians, with ratios computed within this one run.
 //!
-//! Usage: `disconnect-bench <path to the disconnect CLI binary>`
+//! Usage: `disconnect-bench <path to the disconnect CLI binary> [lanes]` (`lanes`: only the
+//! bulk lanes' benchmarks).
 
 use std::convert::Infallible;
 use std::net::SocketAddr;
@@ -351,6 +352,166 @@ async fn cli_peak_rss(cli: &str, addr: SocketAddr, n: usize) -> (u64, f64) {
     (maxrss, elapsed)
 }
 
+// ------------------------------------------------------------------------------ lanes
+
+/// Rate-bound run: Persona targets against a fixed window of `LANE_LIMIT` per `LANE_WINDOW`.
+const LANE_LIMIT: u32 = 50;
+const LANE_WINDOW: std::time::Duration = std::time::Duration::from_secs(25);
+const LANE_PERSONA: usize = 125;
+const LANE_LEEN: usize = 300;
+const LATENCY: std::time::Duration = std::time::Duration::from_millis(120);
+const LATENCY_CONCURRENCY: usize = 64;
+const LATENCY_TARGETS: usize = 64 * 30;
+
+fn persona_targets(n: usize) -> Vec<Target> {
+    (0..n)
+        .map(|i| Target::persona(format!("cxn_lane_{i:05}")).unwrap())
+        .collect()
+}
+
+fn leen_targets(n: usize) -> Vec<Target> {
+    (0..n)
+        .map(|i| {
+            Target::leen(
+                ORG.parse().unwrap(),
+                uuid::Uuid::from_u128(10_000 + i as u128),
+            )
+        })
+        .collect()
+}
+
+/// Fakes with every target seeded, a Persona window, and latency for Leen.
+async fn lane_fakes(
+    persona: &[Target],
+    leen: &[Target],
+    leen_latency: Option<std::time::Duration>,
+) -> disconnect_fakes::FakeServer {
+    let mut config = disconnect_fakes::FakeConfig {
+        persona_rate_limit: LANE_LIMIT,
+        persona_rate_window: LANE_WINDOW,
+        journal_limit: 100_000,
+        ..disconnect_fakes::FakeConfig::default()
+    };
+    if let Some(latency) = leen_latency {
+        config
+            .latency
+            .insert(disconnect_fakes::Vendor::Leen, latency);
+    }
+    let fakes = disconnect_fakes::FakeServer::start(config).await.unwrap();
+    let mut seed = disconnect_fakes::Seed::default();
+    for t in persona.iter().chain(leen) {
+        match t {
+            Target::Persona { connection_id } => seed.persona.push(disconnect_fakes::PersonaSeed {
+                id: connection_id.clone(),
+                status: "active".into(),
+            }),
+            Target::Leen {
+                organization_id,
+                connection_id,
+            } => seed.leen.push(disconnect_fakes::LeenSeed {
+                organization_id: *organization_id,
+                connection_id: *connection_id,
+                vendor: "crowdstrike".into(),
+                state: "ACTIVE".into(),
+            }),
+            Target::Tartan { .. } => {}
+        }
+    }
+    fakes.seed(&seed);
+    fakes
+}
+
+fn fakes_disconnector(fakes: &disconnect_fakes::FakeServer) -> Disconnector {
+    let mut b = Disconnector::builder().deadline(std::time::Duration::from_secs(600));
+    for (v, f) in [
+        (Vendor::Persona, disconnect_fakes::Vendor::Persona),
+        (Vendor::Leen, disconnect_fakes::Vendor::Leen),
+        (Vendor::Tartan, disconnect_fakes::Vendor::Tartan),
+    ] {
+        b = b
+            .api_key(v, fakes.api_key(f))
+            .base_url(v, fakes.base_url(f));
+    }
+    b.build().unwrap()
+}
+
+/// Run `targets` in bulk; (seconds to the last result per vendor, failures).
+async fn timed_run(
+    d: &Disconnector,
+    targets: Vec<Target>,
+    options: BulkOptions,
+) -> (std::collections::BTreeMap<String, f64>, usize) {
+    let started = Instant::now();
+    let mut last = std::collections::BTreeMap::new();
+    let mut failed = 0;
+    let mut run = d.disconnect_all(targets, options);
+    while let Some(r) = run.next().await {
+        let vendor = match &r {
+            Ok(done) => done.vendor,
+            Err(e) => {
+                failed += 1;
+                e.vendor()
+            }
+        };
+        last.insert(vendor.id().to_string(), started.elapsed().as_secs_f64());
+    }
+    (last, failed)
+}
+
+/// The lanes' benchmarks: rate-bound, independence, latency-bound.
+async fn lanes() -> Value {
+    // Rate-bound: Persona alone against its window; the floor is the full windows it must
+    // wait out (the last window's requests can all go at its start).
+    let persona = persona_targets(LANE_PERSONA);
+    let fakes = lane_fakes(&persona, &[], None).await;
+    let d = fakes_disconnector(&fakes);
+    let (last, failed) = timed_run(&d, persona.clone(), BulkOptions::default()).await;
+    let windows = LANE_PERSONA.div_ceil(LANE_LIMIT as usize);
+    let floor = (windows - 1) as f64 * LANE_WINDOW.as_secs_f64();
+    let wall = last["persona"];
+    let sent = fakes.requests_to(disconnect_fakes::Vendor::Persona).len();
+    let rate_bound = json!({
+        "targets": LANE_PERSONA, "limit": LANE_LIMIT, "window_s": LANE_WINDOW.as_secs(),
+        "wall_s": wall, "floor_s": floor, "ratio": wall / floor,
+        "responses_429": sent - LANE_PERSONA, "windows": windows, "failed": failed,
+    });
+    drop(fakes);
+
+    // Independence: Leen alone, then the same Persona file with the Leen targets after it.
+    let leen = leen_targets(LANE_LEEN);
+    let fakes = lane_fakes(&[], &leen, Some(LATENCY)).await;
+    let d = fakes_disconnector(&fakes);
+    let (alone, failed_alone) = timed_run(&d, leen.clone(), BulkOptions::default()).await;
+    drop(fakes);
+    let fakes = lane_fakes(&persona, &leen, Some(LATENCY)).await;
+    let d = fakes_disconnector(&fakes);
+    let mixed_targets: Vec<Target> = persona.iter().chain(&leen).cloned().collect();
+    let (mixed, failed_mixed) = timed_run(&d, mixed_targets, BulkOptions::default()).await;
+    drop(fakes);
+    let independence = json!({
+        "persona_targets": LANE_PERSONA, "leen_targets": LANE_LEEN, "leen_latency_ms": LATENCY.as_millis() as u64,
+        "leen_alone_s": alone["leen"], "leen_last_in_mixed_s": mixed["leen"], "persona_last_in_mixed_s": mixed["persona"],
+        "ratio": mixed["leen"] / alone["leen"], "failed": failed_alone + failed_mixed,
+    });
+
+    // Latency-bound: 120 ms per answer, 64 in flight, no limit.
+    let leen = leen_targets(LATENCY_TARGETS);
+    let fakes = lane_fakes(&[], &leen, Some(LATENCY)).await;
+    let d = fakes_disconnector(&fakes);
+    let options = BulkOptions {
+        concurrency: LATENCY_CONCURRENCY,
+        ..BulkOptions::default()
+    };
+    let (last, failed) = timed_run(&d, leen, options).await;
+    let rps = LATENCY_TARGETS as f64 / last["leen"];
+    let ideal = LATENCY_CONCURRENCY as f64 / LATENCY.as_secs_f64();
+    let latency_bound = json!({
+        "targets": LATENCY_TARGETS, "concurrency": LATENCY_CONCURRENCY, "latency_ms": LATENCY.as_millis() as u64,
+        "rps": rps, "ideal_rps": ideal, "ratio": rps / ideal, "failed": failed,
+    });
+    json!({"rate_bound": rate_bound, "independence": independence, "latency_bound": latency_bound})
+}
+
 async fn wrk_ceiling(addr: SocketAddr) -> Value {
     let url = format!(
         "{}/provisioning/organizations/{ORG}/connections/{CONN}",
@@ -381,6 +542,12 @@ fn main() {
         .enable_all()
         .build()
         .unwrap();
+    if std::env::args().nth(2).as_deref() == Some("lanes") {
+        // Only the lanes' benchmarks (a couple of minutes), for working on them.
+        let lanes = runtime.block_on(lanes());
+        println!("{}", serde_json::to_string_pretty(&lanes).unwrap());
+        return;
+    }
     // Single calls run on one current-thread runtime, client and server together: no
     // cross-thread wake-ups, so the figures are CPU per call and stable from run to run.
     let single = tokio::runtime::Builder::new_current_thread()
@@ -397,7 +564,9 @@ fn main() {
         let bulk = bulk(addr).await;
         let (rss_1k, t_1k) = cli_peak_rss(&cli, addr, 1_000).await;
         let (rss_100k, t_100k) = cli_peak_rss(&cli, addr, 100_000).await;
+        let lanes = lanes().await;
         json!({
+            "lanes": lanes,
             "server_ceiling": ceiling,
             "single": single,
             "bulk": bulk,
