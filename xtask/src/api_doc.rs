@@ -13,7 +13,6 @@ use crate::transforms::snake_case;
 
 /// Render `API.md` for the final generated file.
 pub fn render(vendor: &VendorConfig, doc: &Value, file: &syn::File) -> Result<String> {
-    let routes = routes(doc);
     let specs = crate::postprocess::operations(doc)?;
     let error_enums: BTreeMap<String, &crate::postprocess::OperationSpec> = specs
         .iter()
@@ -59,10 +58,12 @@ pub fn render(vendor: &VendorConfig, doc: &Value, file: &syn::File) -> Result<St
 
     writeln!(out, "## Operations\n")?;
     for (id, sig) in &operations {
-        let route = routes
-            .get(&snake_case(id))
-            .map(String::as_str)
-            .unwrap_or("?");
+        // Progenitor's `OperationInfo` holds the id in snake_case.
+        let route = specs
+            .iter()
+            .find(|op| snake_case(&op.id) == snake_case(id))
+            .map(|op| format!("{} {}", op.method, op.path))
+            .unwrap_or_else(|| "?".into());
         writeln!(out, "### `{id}`: `{route}`\n\n```rust\n{sig}\n```\n")?;
     }
     writeln!(out, "## `Client`\n\n```rust")?;
@@ -239,25 +240,6 @@ fn open_enum_values(file: &syn::File) -> BTreeMap<String, BTreeMap<String, Strin
         out.insert(name.to_string(), values);
     }
     out
-}
-
-/// operationId → "METHOD /path"
-fn routes(doc: &Value) -> BTreeMap<String, String> {
-    let mut routes = BTreeMap::new();
-    for (path, item) in doc
-        .get("paths")
-        .and_then(Value::as_object)
-        .into_iter()
-        .flatten()
-    {
-        for (method, op) in item.as_object().into_iter().flatten() {
-            if let Some(id) = op.get("operationId").and_then(Value::as_str) {
-                // Progenitor's `OperationInfo` holds the id in snake_case.
-                routes.insert(snake_case(id), format!("{} {path}", method.to_uppercase()));
-            }
-        }
-    }
-    routes
 }
 
 fn module<'a>(file: &'a syn::File, name: &str) -> Option<&'a [syn::Item]> {

@@ -262,19 +262,19 @@ async fn dispatch(
             serde_json::json!({"message": "Too many requests"}),
         )));
     }
+    let incoming = Incoming {
+        method: &parts.method,
+        path: &inner_path,
+        headers: &parts.headers,
+        multipart: multipart.as_ref(),
+        seq,
+    };
     if let Some(fault) = &fault
         && !fault.reaches_vendor()
     {
         log(&format!("fault {}", fault.kind()));
         if let (Vendor::Persona, Fault::Status { status: 500.., .. }) = (vendor, fault) {
             // Persona stores its 5xx under the request's idempotency key and replays it.
-            let incoming = Incoming {
-                method: &parts.method,
-                path: &inner_path,
-                headers: &parts.headers,
-                multipart: multipart.as_ref(),
-                seq,
-            };
             lock(&shared.persona).store_faulted(
                 &shared.config.persona_key,
                 &incoming,
@@ -287,13 +287,6 @@ async fn dispatch(
         tokio::time::sleep(Duration::from_millis(*millis)).await;
     }
 
-    let incoming = Incoming {
-        method: &parts.method,
-        path: &inner_path,
-        headers: &parts.headers,
-        multipart: multipart.as_ref(),
-        seq,
-    };
     let now = Instant::now();
     let reply = match vendor {
         Vendor::Tartan => lock(&shared.tartan).handle(&shared.config.tartan_key, &incoming, now),

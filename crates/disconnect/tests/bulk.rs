@@ -8,7 +8,7 @@ mod common;
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use common::{ORG, fake};
+use common::{ORG, builder};
 use disconnect::{
     BulkOptions, DisconnectError, Disconnected, Disconnector, LaneState, Target, Vendor,
 };
@@ -57,16 +57,6 @@ async fn fakes(persona_limit: u32, window: Duration, persona: usize, leen: usize
         .unwrap(),
     );
     fakes
-}
-
-fn builder(fakes: &FakeServer) -> disconnect::DisconnectorBuilder {
-    let mut b = Disconnector::builder().backoff(Duration::from_millis(1), Duration::from_millis(5));
-    for v in Vendor::ALL {
-        b = b
-            .api_key(v, fakes.api_key(fake(v)))
-            .base_url(v, fakes.base_url(fake(v)));
-    }
-    b
 }
 
 fn target_of(r: &Result<Disconnected, DisconnectError>) -> String {

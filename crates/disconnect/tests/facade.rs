@@ -6,7 +6,7 @@ mod common;
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
 
-use common::{CONN, ORG, fake};
+use common::{CONN, ORG, builder};
 use disconnect::{
     BulkOptions, DisconnectError, DisconnectStatus, Disconnector, Previous, Target, Vendor,
 };
@@ -27,17 +27,6 @@ async fn fakes_with(config: FakeConfig) -> FakeServer {
 
 async fn fakes() -> FakeServer {
     fakes_with(FakeConfig::default()).await
-}
-
-/// A disconnector pointed at the fakes, with millisecond backoff so retries run quickly.
-fn builder(fakes: &FakeServer) -> disconnect::DisconnectorBuilder {
-    let mut b = Disconnector::builder().backoff(Duration::from_millis(1), Duration::from_millis(5));
-    for v in Vendor::ALL {
-        b = b
-            .api_key(v, fakes.api_key(fake(v)))
-            .base_url(v, fakes.base_url(fake(v)));
-    }
-    b
 }
 
 fn t(text: &str) -> Target {

@@ -20,3 +20,18 @@ pub fn target(v: Vendor) -> Target {
         Vendor::Leen => format!("leen:{ORG}/{CONN}").parse().unwrap(),
     }
 }
+
+/// A disconnector builder pointed at the fakes, with millisecond backoff so retries run
+/// quickly.
+pub fn builder(fakes: &disconnect_fakes::FakeServer) -> disconnect::DisconnectorBuilder {
+    let mut b = disconnect::Disconnector::builder().backoff(
+        std::time::Duration::from_millis(1),
+        std::time::Duration::from_millis(5),
+    );
+    for v in Vendor::ALL {
+        b = b
+            .api_key(v, fakes.api_key(fake(v)))
+            .base_url(v, fakes.base_url(fake(v)));
+    }
+    b
+}
