@@ -9,9 +9,7 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 use common::{ORG, builder};
-use disconnect::{
-    BulkOptions, DisconnectError, Disconnected, Disconnector, LaneState, Target, Vendor,
-};
+use disconnect::{BulkOptions, DisconnectError, Disconnected, LaneState, Target, Vendor};
 use disconnect_fakes::{FakeConfig, FakeServer, Vendor as FakeVendor};
 use futures_util::StreamExt;
 use serde_json::json;
