@@ -31,10 +31,8 @@ mod tartan {
     use super::*;
     use tartan_client::{Client, Error, types};
 
-    fn body() -> types::TerminateConnectionBody {
-        types::TerminateConnectionBody {
-            client_org: "acme-corp".into(),
-        }
+    fn body() -> types::builder::TerminateConnectionBody {
+        types::TerminateConnectionBody::builder().client_org("acme-corp")
     }
 
     #[tokio::test]
@@ -45,7 +43,12 @@ mod tartan {
         )])
         .await;
         let client = Client::with_api_key(&server.base_url, TARTAN_KEY).unwrap();
-        client.terminate_connection(&body()).await.unwrap();
+        client
+            .terminate_connection()
+            .body(body())
+            .send()
+            .await
+            .unwrap();
 
         let requests = server.requests();
         let req = &requests[0];
@@ -102,7 +105,10 @@ mod tartan {
         let client = Client::with_api_key(&server.base_url, TARTAN_KEY).unwrap();
         let mut out = String::new();
         for (status, _) in &cases {
-            out += &outcome(*status, client.terminate_connection(&body()).await);
+            out += &outcome(
+                *status,
+                client.terminate_connection().body(body()).send().await,
+            );
         }
         insta::assert_snapshot!(out);
     }
@@ -125,7 +131,7 @@ mod tartan {
         let client = Client::with_api_key(&server.base_url, TARTAN_KEY).unwrap();
         let mut errors = Vec::new();
         for _ in 0..4 {
-            match client.terminate_connection(&body()).await {
+            match client.terminate_connection().body(body()).send().await {
                 Err(Error::ErrorResponse(e)) => errors.push(e.into_inner()),
                 other => panic!("expected a typed error, got {other:?}"),
             }
@@ -183,12 +189,12 @@ mod persona {
         .await;
         let client = Client::with_api_key(&server.base_url, PERSONA_KEY).unwrap();
         let done = client
-            .deactivate_a_connect_connection(
-                "cxn_ABC123",
-                Some("idem-1"),
-                Some(types::KeyInflection::Kebab),
-                Some(types::PersonaVersion::X20251208),
-            )
+            .deactivate_a_connect_connection()
+            .connection_id("cxn_ABC123")
+            .idempotency_key("idem-1")
+            .key_inflection(types::KeyInflection::Kebab)
+            .persona_version(types::PersonaVersion::X20251208)
+            .send()
             .await
             .unwrap();
         assert_eq!(
@@ -240,7 +246,9 @@ mod persona {
         let mut out = String::new();
         for (status, _) in &cases {
             let result = client
-                .deactivate_a_connect_connection("cxn_ABC123", None, None, None)
+                .deactivate_a_connect_connection()
+                .connection_id("cxn_ABC123")
+                .send()
                 .await;
             out += &outcome(*status, result);
         }
@@ -256,7 +264,9 @@ mod persona {
         .await;
         let client = Client::with_api_key(&server.base_url, PERSONA_KEY).unwrap();
         let done = client
-            .deactivate_a_connect_connection("cxn_ABC123", None, None, None)
+            .deactivate_a_connect_connection()
+            .connection_id("cxn_ABC123")
+            .send()
             .await
             .unwrap();
         assert_eq!(done.data.attributes.status, "suspended-by-new-feature");
@@ -271,7 +281,9 @@ mod persona {
         .await;
         let client = Client::with_api_key(&server.base_url, PERSONA_KEY).unwrap();
         match client
-            .deactivate_a_connect_connection("cxn_ABC123", None, None, None)
+            .deactivate_a_connect_connection()
+            .connection_id("cxn_ABC123")
+            .send()
             .await
         {
             Err(Error::ErrorResponse(e)) => {
@@ -317,7 +329,13 @@ mod leen {
         let server = Server::start(vec![Canned::json(200, deleted())]).await;
         let client = Client::with_api_key(&server.base_url, LEEN_KEY).unwrap();
         let (org, conn): (Uuid, Uuid) = (ORG.parse().unwrap(), CONN.parse().unwrap());
-        let done = client.delete_connection_by_id(&org, &conn).await.unwrap();
+        let done = client
+            .delete_connection_by_id()
+            .organization_id(org)
+            .connection_id(conn)
+            .send()
+            .await
+            .unwrap();
         assert_eq!(done.state, types::ConnectionStateEnum::Deleted);
         assert!(!done.is_active);
         assert_eq!(done.identifier, None::<String>);
@@ -356,7 +374,15 @@ mod leen {
         let (org, conn): (Uuid, Uuid) = (ORG.parse().unwrap(), CONN.parse().unwrap());
         let mut out = String::new();
         for (status, _) in &cases {
-            out += &outcome(*status, client.delete_connection_by_id(&org, &conn).await);
+            out += &outcome(
+                *status,
+                client
+                    .delete_connection_by_id()
+                    .organization_id(org)
+                    .connection_id(conn)
+                    .send()
+                    .await,
+            );
         }
         insta::assert_snapshot!(out);
     }

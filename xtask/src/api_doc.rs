@@ -32,7 +32,10 @@ pub fn render(vendor: &VendorConfig, doc: &Value, file: &syn::File) -> Result<St
         vendor.spec
     )?;
 
-    let mut operations = Vec::new();
+    // Entry points: a `Client` method per operation, named after it; with the builder
+    // interface it returns the operation's builder, whose methods (setters and `send`) follow.
+    let entry_names: Vec<String> = specs.iter().map(|op| snake_case(&op.id)).collect();
+    let mut entries: BTreeMap<String, String> = BTreeMap::new();
     let mut constructors = Vec::new();
     for item in &file.items {
         let syn::Item::Impl(imp) = item else { continue };
@@ -43,9 +46,11 @@ pub fn render(vendor: &VendorConfig, doc: &Value, file: &syn::File) -> Result<St
             match item {
                 syn::ImplItem::Fn(f) if matches!(f.vis, syn::Visibility::Public(_)) => {
                     let sig = signature(&f.sig);
-                    match crate::postprocess::operation_id_of(f) {
-                        Some(id) => operations.push((id, sig)),
-                        None => constructors.push(sig),
+                    let name = f.sig.ident.to_string();
+                    if entry_names.contains(&name) {
+                        entries.insert(name, sig);
+                    } else {
+                        constructors.push(sig);
                     }
                 }
                 syn::ImplItem::Const(c) if matches!(c.vis, syn::Visibility::Public(_)) => {
@@ -55,16 +60,47 @@ pub fn render(vendor: &VendorConfig, doc: &Value, file: &syn::File) -> Result<St
             }
         }
     }
+    // Builder methods by operation id (from the `OperationInfo` in each builder's `send`).
+    let mut builders: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    for item in module(file, "builder").unwrap_or(&[]) {
+        let syn::Item::Impl(imp) = item else { continue };
+        let fns: Vec<&syn::ImplItemFn> = imp
+            .items
+            .iter()
+            .filter_map(|i| match i {
+                syn::ImplItem::Fn(f) if matches!(f.vis, syn::Visibility::Public(_)) => Some(f),
+                _ => None,
+            })
+            .collect();
+        if let Some(id) = fns
+            .iter()
+            .find_map(|f| crate::postprocess::operation_id_of(f))
+        {
+            builders.insert(
+                snake_case(&id),
+                fns.iter()
+                    .filter(|f| f.sig.ident != "new")
+                    .map(|f| signature(&f.sig))
+                    .collect(),
+            );
+        }
+    }
 
     writeln!(out, "## Operations\n")?;
-    for (id, sig) in &operations {
-        // Progenitor's `OperationInfo` holds the id in snake_case.
-        let route = specs
-            .iter()
-            .find(|op| snake_case(&op.id) == snake_case(id))
-            .map(|op| format!("{} {}", op.method, op.path))
-            .unwrap_or_else(|| "?".into());
-        writeln!(out, "### `{id}`: `{route}`\n\n```rust\n{sig}\n```\n")?;
+    for op in &specs {
+        let name = snake_case(&op.id);
+        writeln!(
+            out,
+            "### `{}`: `{} {}`\n\n```rust",
+            op.id, op.method, op.path
+        )?;
+        if let Some(sig) = entries.get(&name) {
+            writeln!(out, "{sig}")?;
+        }
+        for sig in builders.get(&name).into_iter().flatten() {
+            writeln!(out, "{sig}")?;
+        }
+        writeln!(out, "```\n")?;
     }
     writeln!(out, "## `Client`\n\n```rust")?;
     for sig in &constructors {
@@ -123,7 +159,16 @@ pub fn render(vendor: &VendorConfig, doc: &Value, file: &syn::File) -> Result<St
     for item in module(file, "types").unwrap_or(&[]) {
         match item {
             syn::Item::Struct(s) => {
-                writeln!(out, "### struct `{}`\n", s.ident)?;
+                let non_exhaustive = s.attrs.iter().any(|a| a.path().is_ident("non_exhaustive"));
+                if non_exhaustive {
+                    writeln!(
+                        out,
+                        "### struct `{}` (non-exhaustive: build with `{}::builder()`)\n",
+                        s.ident, s.ident
+                    )?;
+                } else {
+                    writeln!(out, "### struct `{}`\n", s.ident)?;
+                }
                 match &s.fields {
                     syn::Fields::Named(fields) => {
                         writeln!(out, "| field | type | JSON name |\n|---|---|---|")?;

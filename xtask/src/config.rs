@@ -72,13 +72,6 @@ impl VendorsFile {
                     );
                 }
             }
-            if vendor.interface == Interface::Builder
-                && vendor.transforms.iter().any(|t| t == "multipart_as_form")
-            {
-                bail!(
-                    "vendor `{name}`: `multipart_as_form` supports the positional interface only"
-                );
-            }
         }
         Ok(file)
     }

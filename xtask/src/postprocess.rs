@@ -96,6 +96,7 @@ pub fn apply(vendor: &VendorConfig, doc: &Value, file: &mut syn::File) -> Result
     let success_types = rewrite_responses(file, &operations).context("pass `responses`")?;
     let roots = add_error_enums(file, &operations, &success_types).context("pass `error enums`")?;
     open_response_enums(file, &roots).context("pass `open enums`")?;
+    non_exhaustive_structs(file).context("pass `non-exhaustive structs`")?;
     let extras: syn::File = syn::parse2(split_doc_attributes(extras(vendor, doc, &operations)?))?;
     file.items.extend(extras.items);
     Ok(())
@@ -202,34 +203,57 @@ impl VisitMut for FormToMultipart {
     }
 }
 
-fn rewrite_multipart(file: &mut syn::File, operations: &BTreeSet<String>) -> Result<()> {
-    let mut done = BTreeSet::new();
-    for item in &mut file.items {
-        let syn::Item::Impl(imp) = item else { continue };
-        for item in &mut imp.items {
-            let syn::ImplItem::Fn(method) = item else {
-                continue;
-            };
-            // Progenitor's `OperationInfo` holds the id in snake_case.
-            let Some(id) = operation_id_of(method).and_then(|id| {
-                operations
-                    .iter()
-                    .find(|op| snake_case(op) == snake_case(&id))
-                    .cloned()
-            }) else {
-                continue;
-            };
-            let mut pass = FormToMultipart { replaced: 0 };
-            pass.visit_impl_item_fn_mut(method);
-            if pass.replaced != 1 {
-                bail!(
-                    "operation `{id}`: expected one form body to turn into multipart, found {}",
-                    pass.replaced
-                );
+/// Calls `f(depth, method)` for every method of every `impl` block, in the file and in its
+/// modules (`depth` 0 at the top, 1 in `mod builder`, ...): with the builder interface,
+/// progenitor sends requests from `builder::<Operation>::send`.
+fn for_each_method(
+    items: &mut [syn::Item],
+    depth: usize,
+    f: &mut dyn FnMut(usize, &mut syn::ImplItemFn) -> Result<()>,
+) -> Result<()> {
+    for item in items {
+        match item {
+            syn::Item::Impl(imp) if imp.trait_.is_none() => {
+                for item in &mut imp.items {
+                    if let syn::ImplItem::Fn(method) = item {
+                        f(depth, method)?;
+                    }
+                }
             }
-            done.insert(id);
+            syn::Item::Mod(m) => {
+                if let Some((_, items)) = m.content.as_mut() {
+                    for_each_method(items, depth + 1, f)?;
+                }
+            }
+            _ => {}
         }
     }
+    Ok(())
+}
+
+fn rewrite_multipart(file: &mut syn::File, operations: &BTreeSet<String>) -> Result<()> {
+    let mut done = BTreeSet::new();
+    for_each_method(&mut file.items, 0, &mut |_, method| {
+        // Progenitor's `OperationInfo` holds the id in snake_case.
+        let Some(id) = operation_id_of(method).and_then(|id| {
+            operations
+                .iter()
+                .find(|op| snake_case(op) == snake_case(&id))
+                .cloned()
+        }) else {
+            return Ok(());
+        };
+        let mut pass = FormToMultipart { replaced: 0 };
+        pass.visit_impl_item_fn_mut(method);
+        if pass.replaced != 1 {
+            bail!(
+                "operation `{id}`: expected one form body to turn into multipart, found {}",
+                pass.replaced
+            );
+        }
+        done.insert(id);
+        Ok(())
+    })?;
     if let Some(missing) = operations.difference(&done).next() {
         bail!("operation `{missing}` is marked multipart but no generated method sends it");
     }
@@ -659,87 +683,79 @@ fn is_status_match(expr: &syn::Expr) -> bool {
 fn rewrite_responses(file: &mut syn::File, operations: &[OperationSpec]) -> Result<Vec<syn::Type>> {
     let mut functions: Vec<TokenStream> = Vec::new();
     let mut success_types = Vec::new();
-    for item in &mut file.items {
-        let syn::Item::Impl(imp) = item else { continue };
-        if imp.trait_.is_some() {
-            continue;
-        }
-        for item in &mut imp.items {
-            let syn::ImplItem::Fn(method) = item else {
-                continue;
-            };
-            let Some(id) = operation_id_of(method) else {
-                continue;
-            };
-            let op = operations
-                .iter()
-                .find(|op| snake_case(&op.id) == snake_case(&id))
-                .ok_or_else(|| anyhow!("generated method for unknown operation `{id}`"))?;
-            let error_enum = op.error_enum();
-            let syn::ReturnType::Type(_, ret) = &mut method.sig.output else {
-                bail!("operation `{id}`: the method returns nothing");
-            };
-            let shape = || {
-                anyhow!("operation `{id}`: return type is not `Result<ResponseValue<T>, Error<E>>`")
-            };
-            let ok = type_argument(
-                type_argument(ret, "Result", 0).ok_or_else(shape)?,
-                "ResponseValue",
-                0,
-            )
-            .ok_or_else(shape)?
-            .clone();
-            let err = type_argument(
-                type_argument(ret, "Result", 1).ok_or_else(shape)?,
-                "Error",
-                0,
-            )
-            .ok_or_else(shape)?;
-            if compact(err) != "()" {
-                bail!(
-                    "operation `{id}`: progenitor still sees error responses (`Error<{}>`); \
-                     split_error_responses should have taken them",
-                    compact(err)
-                );
-            }
-            *err = syn::parse_quote! { types::#error_enum };
-
-            let Some(syn::Stmt::Expr(tail, None)) = method.block.stmts.last_mut() else {
-                bail!("operation `{id}`: the method does not end in its status dispatch");
-            };
-            if !is_status_match(tail) {
-                bail!(
-                    "operation `{id}`: the method does not end in `match response.status().as_u16()`"
-                );
-            }
-            let ident = op.method_ident();
-            let replaced = std::mem::replace(
-                tail,
-                syn::parse_quote! { responses::#ident(response).await },
+    for_each_method(&mut file.items, 0, &mut |depth, method| {
+        let Some(id) = operation_id_of(method) else {
+            return Ok(());
+        };
+        let op = operations
+            .iter()
+            .find(|op| snake_case(&op.id) == snake_case(&id))
+            .ok_or_else(|| anyhow!("generated method for unknown operation `{id}`"))?;
+        let error_enum = op.error_enum();
+        let syn::ReturnType::Type(_, ret) = &mut method.sig.output else {
+            bail!("operation `{id}`: the method returns nothing");
+        };
+        let shape =
+            || anyhow!("operation `{id}`: return type is not `Result<ResponseValue<T>, Error<E>>`");
+        let ok = type_argument(
+            type_argument(ret, "Result", 0).ok_or_else(shape)?,
+            "ResponseValue",
+            0,
+        )
+        .ok_or_else(shape)?
+        .clone();
+        let err = type_argument(
+            type_argument(ret, "Result", 1).ok_or_else(shape)?,
+            "Error",
+            0,
+        )
+        .ok_or_else(shape)?;
+        if compact(err) != "()" {
+            bail!(
+                "operation `{id}`: progenitor still sees error responses (`Error<{}>`); \
+                 split_error_responses should have taken them",
+                compact(err)
             );
-            let syn::Expr::Match(mut dispatch) = replaced else {
-                bail!("operation `{id}`: the status dispatch is not a match");
-            };
-            rewrite_arms(op, &mut dispatch)?;
-            let doc = doc_lit(&format!(
-                "Decode an answer to `{}` (`{} {}`) as [`Client::{ident}`](super::Client::{ident}) does: \
-                 documented successes into their type, documented error statuses into \
-                 [`types::{error_enum}`] (a body that does not decode into its `Undecodable` variant, \
-                 status and headers kept), any other status as `Error::UnexpectedResponse`. For tests, \
-                 replays and custom transports.",
-                op.id, op.method, op.path
-            ));
-            functions.push(quote! {
-                #doc
-                pub async fn #ident(
-                    response: reqwest::Response,
-                ) -> Result<ResponseValue<#ok>, Error<types::#error_enum>> {
-                    #dispatch
-                }
-            });
-            success_types.push(ok);
         }
-    }
+        *err = syn::parse_quote! { types::#error_enum };
+
+        let Some(syn::Stmt::Expr(tail, None)) = method.block.stmts.last_mut() else {
+            bail!("operation `{id}`: the method does not end in its status dispatch");
+        };
+        if !is_status_match(tail) {
+            bail!(
+                "operation `{id}`: the method does not end in `match response.status().as_u16()`"
+            );
+        }
+        let ident = op.method_ident();
+        let up = (0..depth).map(|_| quote! { super:: });
+        let replaced = std::mem::replace(
+            tail,
+            syn::parse_quote! { #(#up)* responses::#ident(response).await },
+        );
+        let syn::Expr::Match(mut dispatch) = replaced else {
+            bail!("operation `{id}`: the status dispatch is not a match");
+        };
+        rewrite_arms(op, &mut dispatch)?;
+        let doc = doc_lit(&format!(
+            "Decode an answer to `{}` (`{} {}`) as the client does: \
+             documented successes into their type, documented error statuses into \
+             [`types::{error_enum}`] (a body that does not decode into its `Undecodable` variant, \
+             status and headers kept), any other status as `Error::UnexpectedResponse`. For tests, \
+             replays and custom transports.",
+            op.id, op.method, op.path
+        ));
+        functions.push(quote! {
+            #doc
+            pub async fn #ident(
+                response: reqwest::Response,
+            ) -> Result<ResponseValue<#ok>, Error<types::#error_enum>> {
+                #dispatch
+            }
+        });
+        success_types.push(ok);
+        Ok(())
+    })?;
     if success_types.len() != operations.len() {
         bail!(
             "found {} generated operation methods for {} operations in the spec",
@@ -1100,4 +1116,31 @@ fn operations_module(operations: &[OperationSpec]) -> TokenStream {
             pub const ALL: &[Operation] = &[#(#names),*];
         }
     }
+}
+
+// ---------------------------------------------------------------------------------------------
+// non-exhaustive structs
+// ---------------------------------------------------------------------------------------------
+
+/// Marks every struct of `types` `#[non_exhaustive]`, so that a field the vendor adds later
+/// (optional, in a request or a response) regenerates into a semver-compatible crate: outside
+/// the crate the structs cannot be built with a literal or destructured exhaustively; they are
+/// built with their generated builders (`X::builder()`, from typify) and read by field. Returns
+/// how many were marked; generation fails if none were (typify's output changed).
+pub fn non_exhaustive_structs(file: &mut syn::File) -> Result<usize> {
+    let items = types_module(file)?;
+    let mut marked = 0;
+    for item in items.iter_mut() {
+        if let syn::Item::Struct(s) = item
+            && matches!(s.fields, syn::Fields::Named(_))
+            && !s.attrs.iter().any(|a| a.path().is_ident("non_exhaustive"))
+        {
+            s.attrs.push(syn::parse_quote! { #[non_exhaustive] });
+            marked += 1;
+        }
+    }
+    if marked == 0 {
+        bail!("no struct with named fields in `types`");
+    }
+    Ok(marked)
 }

@@ -179,26 +179,34 @@ impl Generated {
     async fn call(&self, vendor: Vendor) {
         match vendor {
             Vendor::Tartan => {
-                let body = tartan_client::types::TerminateConnectionBody {
-                    client_org: "acme".into(),
-                };
-                self.tartan.terminate_connection(&body).await.unwrap();
+                let body =
+                    tartan_client::types::TerminateConnectionBody::builder().client_org("acme");
+                self.tartan
+                    .terminate_connection()
+                    .body(body)
+                    .send()
+                    .await
+                    .unwrap();
             }
             Vendor::Persona => {
                 self.persona
-                    .deactivate_a_connect_connection(
-                        "cxn_bench",
-                        Some("disconnect-0123456789abcdef0123456789abcdef"),
-                        Some(persona_client::types::KeyInflection::Kebab),
-                        Some(persona_client::types::PersonaVersion::X20251208),
-                    )
+                    .deactivate_a_connect_connection()
+                    .connection_id("cxn_bench")
+                    .idempotency_key("disconnect-0123456789abcdef0123456789abcdef")
+                    .key_inflection(persona_client::types::KeyInflection::Kebab)
+                    .persona_version(persona_client::types::PersonaVersion::X20251208)
+                    .send()
                     .await
                     .unwrap();
             }
             Vendor::Leen => {
-                let (org, conn) = (ORG.parse().unwrap(), CONN.parse().unwrap());
+                let (org, conn): (uuid::Uuid, uuid::Uuid) =
+                    (ORG.parse().unwrap(), CONN.parse().unwrap());
                 self.leen
-                    .delete_connection_by_id(&org, &conn)
+                    .delete_connection_by_id()
+                    .organization_id(org)
+                    .connection_id(conn)
+                    .send()
                     .await
                     .unwrap();
             }

@@ -44,17 +44,22 @@ async fn tartan_client_gets_typed_results() {
         fakes.api_key(Vendor::Tartan),
     )
     .unwrap();
-    let body = |org: &str| Body {
-        client_org: org.into(),
-    };
+    let body = |org: &str| Body::builder().client_org(org);
 
-    let ok = client.terminate_connection(&body("acme")).await.unwrap();
+    let ok = client
+        .terminate_connection()
+        .body(body("acme"))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(
         ok.message.as_deref(),
         Some("Connection terminated successfully")
     );
     let conflict = client
-        .terminate_connection(&body("acme"))
+        .terminate_connection()
+        .body(body("acme"))
+        .send()
         .await
         .unwrap_err();
     assert!(
@@ -62,7 +67,9 @@ async fn tartan_client_gets_typed_results() {
         "{conflict:?}"
     );
     let missing = client
-        .terminate_connection(&body("nobody"))
+        .terminate_connection()
+        .body(body("nobody"))
+        .send()
         .await
         .unwrap_err();
     assert!(
@@ -71,7 +78,9 @@ async fn tartan_client_gets_typed_results() {
     );
     fakes.start_tartan_sync("busy", Duration::from_secs(3600));
     let busy = client
-        .terminate_connection(&body("busy"))
+        .terminate_connection()
+        .body(body("busy"))
+        .send()
         .await
         .unwrap_err();
     assert!(
@@ -80,7 +89,9 @@ async fn tartan_client_gets_typed_results() {
     );
     let wrong_key = Client::with_api_key(&fakes.base_url(Vendor::Tartan), "nope").unwrap();
     let unauthorized = wrong_key
-        .terminate_connection(&body("busy"))
+        .terminate_connection()
+        .body(body("busy"))
+        .send()
         .await
         .unwrap_err();
     assert!(
@@ -95,7 +106,12 @@ async fn tartan_client_gets_typed_results() {
             json!({"requestId": "r-9", "message": "Internal Server Error", "data": null}),
         ),
     );
-    let failed = client.terminate_connection(&body("x")).await.unwrap_err();
+    let failed = client
+        .terminate_connection()
+        .body(body("x"))
+        .send()
+        .await
+        .unwrap_err();
     assert!(
         matches!(documented(&failed), (500, E::InternalServerError(e)) if e.request_id.as_deref() == Some("r-9")),
         "{failed:?}"
@@ -116,10 +132,13 @@ async fn persona_client_gets_typed_results() {
         fakes.api_key(Vendor::Persona),
     )
     .unwrap();
-    let kebab = Some(KeyInflection::Kebab);
 
     let ok = client
-        .deactivate_a_connect_connection("cxn_1", Some("k1"), kebab, None)
+        .deactivate_a_connect_connection()
+        .connection_id("cxn_1")
+        .idempotency_key("k1")
+        .key_inflection(KeyInflection::Kebab)
+        .send()
         .await
         .unwrap();
     assert_eq!(ok.data.attributes.status, "inactive");
@@ -131,12 +150,19 @@ async fn persona_client_gets_typed_results() {
             .starts_with("req_")
     );
     let replay = client
-        .deactivate_a_connect_connection("cxn_1", Some("k1"), kebab, None)
+        .deactivate_a_connect_connection()
+        .connection_id("cxn_1")
+        .idempotency_key("k1")
+        .key_inflection(KeyInflection::Kebab)
+        .send()
         .await
         .unwrap();
     assert_eq!(replay.data.id, "cxn_1");
     let conflict = client
-        .deactivate_a_connect_connection("cxn_1", None, kebab, None)
+        .deactivate_a_connect_connection()
+        .connection_id("cxn_1")
+        .key_inflection(KeyInflection::Kebab)
+        .send()
         .await
         .unwrap_err();
     assert!(
@@ -144,14 +170,20 @@ async fn persona_client_gets_typed_results() {
         "{conflict:?}"
     );
     let missing = client
-        .deactivate_a_connect_connection("cxn_x", None, kebab, None)
+        .deactivate_a_connect_connection()
+        .connection_id("cxn_x")
+        .key_inflection(KeyInflection::Kebab)
+        .send()
         .await
         .unwrap_err();
     assert!(
         matches!(&missing, Error::ErrorResponse(e) if matches!(e.as_ref(), Documented::NotFound(body) if body.errors[0].title == "Record not found"))
     );
     let limited = client
-        .deactivate_a_connect_connection("cxn_x", None, kebab, None)
+        .deactivate_a_connect_connection()
+        .connection_id("cxn_x")
+        .key_inflection(KeyInflection::Kebab)
+        .send()
         .await
         .unwrap_err();
     assert!(
@@ -160,7 +192,10 @@ async fn persona_client_gets_typed_results() {
     );
     let wrong_key = Client::with_api_key(&fakes.base_url(Vendor::Persona), "nope").unwrap();
     let unauthorized = wrong_key
-        .deactivate_a_connect_connection("cxn_1", None, kebab, None)
+        .deactivate_a_connect_connection()
+        .connection_id("cxn_1")
+        .key_inflection(KeyInflection::Kebab)
+        .send()
         .await
         .unwrap_err();
     assert!(
@@ -179,11 +214,17 @@ async fn persona_client_reuse_of_a_key_is_a_typed_422() {
     )
     .unwrap();
     client
-        .deactivate_a_connect_connection("cxn_1", Some("same"), None, None)
+        .deactivate_a_connect_connection()
+        .connection_id("cxn_1")
+        .idempotency_key("same")
+        .send()
         .await
         .unwrap();
     let err = client
-        .deactivate_a_connect_connection("cxn_2", Some("same"), None, None)
+        .deactivate_a_connect_connection()
+        .connection_id("cxn_2")
+        .idempotency_key("same")
+        .send()
         .await
         .unwrap_err();
     assert!(
@@ -201,13 +242,22 @@ async fn leen_client_gets_typed_results() {
         Client::with_api_key(&fakes.base_url(Vendor::Leen), fakes.api_key(Vendor::Leen)).unwrap();
     let (org, conn): (Uuid, Uuid) = (ORG.parse().unwrap(), CONN.parse().unwrap());
 
-    let deleted = client.delete_connection_by_id(&org, &conn).await.unwrap();
+    let deleted = client
+        .delete_connection_by_id()
+        .organization_id(org)
+        .connection_id(conn)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(deleted.state, ConnectionStateEnum::Deleted);
     assert!(!deleted.is_active);
     assert!(deleted.updated_at >= deleted.created_at);
     // 404 and 401 are not in Leen's spec: untyped, with the status reachable.
     let again = client
-        .delete_connection_by_id(&org, &conn)
+        .delete_connection_by_id()
+        .organization_id(org)
+        .connection_id(conn)
+        .send()
         .await
         .unwrap_err();
     assert!(
@@ -216,7 +266,10 @@ async fn leen_client_gets_typed_results() {
     );
     let wrong_key = Client::with_api_key(&fakes.base_url(Vendor::Leen), "nope").unwrap();
     let unauthorized = wrong_key
-        .delete_connection_by_id(&org, &conn)
+        .delete_connection_by_id()
+        .organization_id(org)
+        .connection_id(conn)
+        .send()
         .await
         .unwrap_err();
     assert!(matches!(&unauthorized, Error::UnexpectedResponse(r) if r.status() == 401));
@@ -237,7 +290,13 @@ async fn generated_clients_never_read_more_than_the_cap() {
         Client::with_api_key(&fakes.base_url(Vendor::Leen), fakes.api_key(Vendor::Leen)).unwrap();
     let (org, conn): (Uuid, Uuid) = (ORG.parse().unwrap(), CONN.parse().unwrap());
     use leen_client::types::DeleteConnectionByIdError as E;
-    match client.delete_connection_by_id(&org, &conn).await {
+    match client
+        .delete_connection_by_id()
+        .organization_id(org)
+        .connection_id(conn)
+        .send()
+        .await
+    {
         Err(Error::ErrorResponse(v)) if v.status() == 200 => match v.into_inner() {
             E::Undecodable(body) => assert_eq!(body.len(), MAX_RESPONSE_BYTES + 1),
             other => panic!("expected a cut body, got {other:?}"),
@@ -245,5 +304,13 @@ async fn generated_clients_never_read_more_than_the_cap() {
         other => panic!("expected a cut body, got {other:?}"),
     }
     // A body under the cap is untouched.
-    assert!(client.delete_connection_by_id(&org, &conn).await.is_ok());
+    assert!(
+        client
+            .delete_connection_by_id()
+            .organization_id(org)
+            .connection_id(conn)
+            .send()
+            .await
+            .is_ok()
+    );
 }

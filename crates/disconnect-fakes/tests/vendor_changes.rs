@@ -52,7 +52,13 @@ async fn leen_values_added_later_decode_and_keep_their_text() {
         Client::with_api_key(&fakes.base_url(Vendor::Leen), fakes.api_key(Vendor::Leen)).unwrap();
     let (org, conn): (Uuid, Uuid) = (ORG.parse().unwrap(), CONN.parse().unwrap());
 
-    let deleted = client.delete_connection_by_id(&org, &conn).await.unwrap();
+    let deleted = client
+        .delete_connection_by_id()
+        .organization_id(org)
+        .connection_id(conn)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(deleted.status().as_u16(), 200);
     assert!(deleted.state.is_unknown());
     assert_eq!(deleted.state.as_str(), "ARCHIVED");
@@ -93,16 +99,19 @@ async fn tartan_500_with_an_html_or_empty_body_keeps_its_status() {
         fakes.api_key(Vendor::Tartan),
     )
     .unwrap();
-    let body = TerminateConnectionBody {
-        client_org: "acme".into(),
-    };
+    let body = TerminateConnectionBody::builder().client_org("acme");
     fakes.push_fault(
         Vendor::Tartan,
         Fault::raw_status(500, "text/html", "<html>Bad things</html>"),
     );
     fakes.push_fault(Vendor::Tartan, Fault::raw_status(500, "text/plain", ""));
     for (expected, content_type) in [("<html>Bad things</html>", "text/html"), ("", "text/plain")] {
-        let err = client.terminate_connection(&body).await.unwrap_err();
+        let err = client
+            .terminate_connection()
+            .body(body.clone())
+            .send()
+            .await
+            .unwrap_err();
         let Error::ErrorResponse(value) = err else {
             panic!("status lost: {err:?}")
         };
@@ -144,7 +153,9 @@ async fn persona_429_from_a_proxy_keeps_status_and_reset() {
     )
     .unwrap();
     let err = client
-        .deactivate_a_connect_connection("cxn_1", None, None, None)
+        .deactivate_a_connect_connection()
+        .connection_id("cxn_1")
+        .send()
         .await
         .unwrap_err();
     let Error::ErrorResponse(value) = err else {
@@ -177,7 +188,9 @@ async fn every_persona_error_status_has_its_own_variant() {
             Fault::status(status, json!({"errors": [{"title": title}]})),
         );
         let err = client
-            .deactivate_a_connect_connection("cxn_1", None, None, None)
+            .deactivate_a_connect_connection()
+            .connection_id("cxn_1")
+            .send()
             .await
             .unwrap_err();
         let Error::ErrorResponse(value) = err else {
@@ -210,9 +223,7 @@ async fn every_tartan_error_status_has_its_own_variant() {
         fakes.api_key(Vendor::Tartan),
     )
     .unwrap();
-    let body = TerminateConnectionBody {
-        client_org: "acme".into(),
-    };
+    let body = TerminateConnectionBody::builder().client_org("acme");
     let answers = [
         (400, json!({"message": "sync in progress", "data": null})),
         (
@@ -235,7 +246,12 @@ async fn every_tartan_error_status_has_its_own_variant() {
     );
     for (status, answer) in answers {
         fakes.push_fault(Vendor::Tartan, Fault::status(status, answer));
-        let err = client.terminate_connection(&body).await.unwrap_err();
+        let err = client
+            .terminate_connection()
+            .body(body.clone())
+            .send()
+            .await
+            .unwrap_err();
         let Error::ErrorResponse(value) = err else {
             panic!("{status}: {err:?}")
         };
@@ -268,14 +284,20 @@ async fn persona_stores_a_5xx_under_its_idempotency_key() {
     );
     for _ in 0..2 {
         let err = client
-            .deactivate_a_connect_connection("cxn_1", Some("k-1"), None, None)
+            .deactivate_a_connect_connection()
+            .connection_id("cxn_1")
+            .idempotency_key("k-1")
+            .send()
             .await
             .unwrap_err();
         assert_eq!(err.status().map(|s| s.as_u16()), Some(500), "{err:?}");
     }
     // A new key reaches the connection.
     let done = client
-        .deactivate_a_connect_connection("cxn_1", Some("k-2"), None, None)
+        .deactivate_a_connect_connection()
+        .connection_id("cxn_1")
+        .idempotency_key("k-2")
+        .send()
         .await
         .unwrap();
     assert_eq!(done.data.attributes.status, "inactive");
@@ -283,12 +305,18 @@ async fn persona_stores_a_5xx_under_its_idempotency_key() {
     fakes.push_fault(Vendor::Persona, Fault::status(502, json!(null)));
     let bad = Client::with_api_key(&fakes.base_url(Vendor::Persona), "wrong").unwrap();
     assert!(
-        bad.deactivate_a_connect_connection("cxn_1", Some("k-3"), None, None)
+        bad.deactivate_a_connect_connection()
+            .connection_id("cxn_1")
+            .idempotency_key("k-3")
+            .send()
             .await
             .is_err()
     );
     let answer = client
-        .deactivate_a_connect_connection("cxn_1", Some("k-3"), None, None)
+        .deactivate_a_connect_connection()
+        .connection_id("cxn_1")
+        .idempotency_key("k-3")
+        .send()
         .await
         .unwrap_err();
     assert_eq!(

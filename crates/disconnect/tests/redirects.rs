@@ -91,7 +91,10 @@ async fn the_generated_clients_never_follow_a_redirect_either() {
     )
     .unwrap();
     let err = leen
-        .delete_connection_by_id(&ORG.parse().unwrap(), &CONN.parse().unwrap())
+        .delete_connection_by_id()
+        .organization_id(ORG.parse::<uuid::Uuid>().unwrap())
+        .connection_id(CONN.parse::<uuid::Uuid>().unwrap())
+        .send()
         .await
         .unwrap_err();
     assert_eq!(err.status().map(|s| s.as_u16()), Some(307));
@@ -101,7 +104,9 @@ async fn the_generated_clients_never_follow_a_redirect_either() {
     )
     .unwrap();
     let err = persona
-        .deactivate_a_connect_connection("cxn_1", None, None, None)
+        .deactivate_a_connect_connection()
+        .connection_id("cxn_1")
+        .send()
         .await
         .unwrap_err();
     assert_eq!(err.status().map(|s| s.as_u16()), Some(307));
@@ -110,10 +115,13 @@ async fn the_generated_clients_never_follow_a_redirect_either() {
         vendor.api_key(FakeVendor::Tartan),
     )
     .unwrap();
-    let body = tartan_client::types::TerminateConnectionBody {
-        client_org: "acme".into(),
-    };
-    let err = tartan.terminate_connection(&body).await.unwrap_err();
+    let body = tartan_client::types::TerminateConnectionBody::builder().client_org("acme");
+    let err = tartan
+        .terminate_connection()
+        .body(body)
+        .send()
+        .await
+        .unwrap_err();
     assert_eq!(err.status().map(|s| s.as_u16()), Some(307));
     assert!(elsewhere.journal().is_empty(), "{:?}", elsewhere.journal());
 }

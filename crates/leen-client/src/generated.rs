@@ -9,6 +9,7 @@ use progenitor_client::{ClientHooks, OperationInfo, RequestBuilderExt, encode_pa
 pub mod types {
     /// `ConnectionHealthStatus`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
+    #[non_exhaustive]
     pub struct ConnectionHealthStatus {
         pub description: ::std::string::String,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -16,6 +17,11 @@ pub mod types {
         pub name: ConnectionHealthStatusName,
         pub resolution_owner: ResolutionOwner,
         pub status: ConnectionHealthStatusEnum,
+    }
+    impl ConnectionHealthStatus {
+        pub fn builder() -> builder::ConnectionHealthStatus {
+            Default::default()
+        }
     }
     /// `ConnectionHealthStatusEnum`
     #[derive(Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
@@ -57,13 +63,20 @@ pub mod types {
     }
     /// `ConnectionHealthUnauthorizedDetail`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
+    #[non_exhaustive]
     pub struct ConnectionHealthUnauthorizedDetail {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub data_export_type: ::std::option::Option<DataExportTypesEnum>,
         pub endpoint: ::std::string::String,
     }
+    impl ConnectionHealthUnauthorizedDetail {
+        pub fn builder() -> builder::ConnectionHealthUnauthorizedDetail {
+            Default::default()
+        }
+    }
     /// `ConnectionRespModel`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
+    #[non_exhaustive]
     pub struct ConnectionRespModel {
         pub created_at: ::chrono::DateTime<::chrono::offset::Utc>,
         pub health: ConnectionHealthStatus,
@@ -79,6 +92,11 @@ pub mod types {
         pub timeout_secs: i64,
         pub updated_at: ::chrono::DateTime<::chrono::offset::Utc>,
         pub vendor: ::std::string::String,
+    }
+    impl ConnectionRespModel {
+        pub fn builder() -> builder::ConnectionRespModel {
+            Default::default()
+        }
     }
     /// `ConnectionStateEnum`
     #[derive(Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
@@ -174,9 +192,15 @@ pub mod types {
     #[derive(
         ::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, schemars::JsonSchema,
     )]
+    #[non_exhaustive]
     pub struct HttpValidationError {
         #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
         pub detail: ::std::vec::Vec<ValidationError>,
+    }
+    impl HttpValidationError {
+        pub fn builder() -> builder::HttpValidationError {
+            Default::default()
+        }
     }
     /// `LocationItem`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
@@ -213,11 +237,503 @@ pub mod types {
     }
     /// `ValidationError`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
+    #[non_exhaustive]
     pub struct ValidationError {
         pub loc: ::std::vec::Vec<LocationItem>,
         pub msg: ::std::string::String,
         #[serde(rename = "type")]
         pub type_: ::std::string::String,
+    }
+    impl ValidationError {
+        pub fn builder() -> builder::ValidationError {
+            Default::default()
+        }
+    }
+    /// Types for composing complex structures.
+    pub mod builder {
+        #[derive(Clone, Debug)]
+        pub struct ConnectionHealthStatus {
+            description: ::std::result::Result<::std::string::String, ::std::string::String>,
+            details: ::std::result::Result<
+                ::std::option::Option<::std::vec::Vec<super::ConnectionHealthUnauthorizedDetail>>,
+                ::std::string::String,
+            >,
+            name: ::std::result::Result<super::ConnectionHealthStatusName, ::std::string::String>,
+            resolution_owner: ::std::result::Result<super::ResolutionOwner, ::std::string::String>,
+            status: ::std::result::Result<super::ConnectionHealthStatusEnum, ::std::string::String>,
+        }
+        impl ::std::default::Default for ConnectionHealthStatus {
+            fn default() -> Self {
+                Self {
+                    description: Err("no value supplied for description".to_string()),
+                    details: Ok(Default::default()),
+                    name: Err("no value supplied for name".to_string()),
+                    resolution_owner: Err("no value supplied for resolution_owner".to_string()),
+                    status: Err("no value supplied for status".to_string()),
+                }
+            }
+        }
+        impl ConnectionHealthStatus {
+            pub fn description<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.description = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for description: {e}"));
+                self
+            }
+            pub fn details<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                        ::std::option::Option<
+                            ::std::vec::Vec<super::ConnectionHealthUnauthorizedDetail>,
+                        >,
+                    >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.details = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for details: {e}"));
+                self
+            }
+            pub fn name<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::ConnectionHealthStatusName>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.name = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for name: {e}"));
+                self
+            }
+            pub fn resolution_owner<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::ResolutionOwner>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.resolution_owner = value.try_into().map_err(|e| {
+                    format!("error converting supplied value for resolution_owner: {e}")
+                });
+                self
+            }
+            pub fn status<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::ConnectionHealthStatusEnum>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.status = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for status: {e}"));
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<ConnectionHealthStatus> for super::ConnectionHealthStatus {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: ConnectionHealthStatus,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    description: value.description?,
+                    details: value.details?,
+                    name: value.name?,
+                    resolution_owner: value.resolution_owner?,
+                    status: value.status?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::ConnectionHealthStatus> for ConnectionHealthStatus {
+            fn from(value: super::ConnectionHealthStatus) -> Self {
+                Self {
+                    description: Ok(value.description),
+                    details: Ok(value.details),
+                    name: Ok(value.name),
+                    resolution_owner: Ok(value.resolution_owner),
+                    status: Ok(value.status),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct ConnectionHealthUnauthorizedDetail {
+            data_export_type: ::std::result::Result<
+                ::std::option::Option<super::DataExportTypesEnum>,
+                ::std::string::String,
+            >,
+            endpoint: ::std::result::Result<::std::string::String, ::std::string::String>,
+        }
+        impl ::std::default::Default for ConnectionHealthUnauthorizedDetail {
+            fn default() -> Self {
+                Self {
+                    data_export_type: Ok(Default::default()),
+                    endpoint: Err("no value supplied for endpoint".to_string()),
+                }
+            }
+        }
+        impl ConnectionHealthUnauthorizedDetail {
+            pub fn data_export_type<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::DataExportTypesEnum>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.data_export_type = value.try_into().map_err(|e| {
+                    format!("error converting supplied value for data_export_type: {e}")
+                });
+                self
+            }
+            pub fn endpoint<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.endpoint = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for endpoint: {e}"));
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<ConnectionHealthUnauthorizedDetail>
+            for super::ConnectionHealthUnauthorizedDetail
+        {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: ConnectionHealthUnauthorizedDetail,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    data_export_type: value.data_export_type?,
+                    endpoint: value.endpoint?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::ConnectionHealthUnauthorizedDetail>
+            for ConnectionHealthUnauthorizedDetail
+        {
+            fn from(value: super::ConnectionHealthUnauthorizedDetail) -> Self {
+                Self {
+                    data_export_type: Ok(value.data_export_type),
+                    endpoint: Ok(value.endpoint),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct ConnectionRespModel {
+            created_at: ::std::result::Result<
+                ::chrono::DateTime<::chrono::offset::Utc>,
+                ::std::string::String,
+            >,
+            health: ::std::result::Result<super::ConnectionHealthStatus, ::std::string::String>,
+            id: ::std::result::Result<::uuid::Uuid, ::std::string::String>,
+            identifier: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            is_active: ::std::result::Result<bool, ::std::string::String>,
+            oauth2_authorize_url: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            organization_id: ::std::result::Result<::uuid::Uuid, ::std::string::String>,
+            refresh_interval_secs: ::std::result::Result<i64, ::std::string::String>,
+            state: ::std::result::Result<super::ConnectionStateEnum, ::std::string::String>,
+            timeout_secs: ::std::result::Result<i64, ::std::string::String>,
+            updated_at: ::std::result::Result<
+                ::chrono::DateTime<::chrono::offset::Utc>,
+                ::std::string::String,
+            >,
+            vendor: ::std::result::Result<::std::string::String, ::std::string::String>,
+        }
+        impl ::std::default::Default for ConnectionRespModel {
+            fn default() -> Self {
+                Self {
+                    created_at: Err("no value supplied for created_at".to_string()),
+                    health: Err("no value supplied for health".to_string()),
+                    id: Err("no value supplied for id".to_string()),
+                    identifier: Ok(Default::default()),
+                    is_active: Err("no value supplied for is_active".to_string()),
+                    oauth2_authorize_url: Ok(Default::default()),
+                    organization_id: Err("no value supplied for organization_id".to_string()),
+                    refresh_interval_secs: Err(
+                        "no value supplied for refresh_interval_secs".to_string()
+                    ),
+                    state: Err("no value supplied for state".to_string()),
+                    timeout_secs: Err("no value supplied for timeout_secs".to_string()),
+                    updated_at: Err("no value supplied for updated_at".to_string()),
+                    vendor: Err("no value supplied for vendor".to_string()),
+                }
+            }
+        }
+        impl ConnectionRespModel {
+            pub fn created_at<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::chrono::DateTime<::chrono::offset::Utc>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.created_at = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for created_at: {e}"));
+                self
+            }
+            pub fn health<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::ConnectionHealthStatus>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.health = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for health: {e}"));
+                self
+            }
+            pub fn id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::uuid::Uuid>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.id = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for id: {e}"));
+                self
+            }
+            pub fn identifier<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.identifier = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for identifier: {e}"));
+                self
+            }
+            pub fn is_active<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<bool>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.is_active = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for is_active: {e}"));
+                self
+            }
+            pub fn oauth2_authorize_url<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.oauth2_authorize_url = value.try_into().map_err(|e| {
+                    format!("error converting supplied value for oauth2_authorize_url: {e}")
+                });
+                self
+            }
+            pub fn organization_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::uuid::Uuid>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.organization_id = value.try_into().map_err(|e| {
+                    format!("error converting supplied value for organization_id: {e}")
+                });
+                self
+            }
+            pub fn refresh_interval_secs<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<i64>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.refresh_interval_secs = value.try_into().map_err(|e| {
+                    format!("error converting supplied value for refresh_interval_secs: {e}")
+                });
+                self
+            }
+            pub fn state<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::ConnectionStateEnum>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.state = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for state: {e}"));
+                self
+            }
+            pub fn timeout_secs<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<i64>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.timeout_secs = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for timeout_secs: {e}"));
+                self
+            }
+            pub fn updated_at<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::chrono::DateTime<::chrono::offset::Utc>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.updated_at = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for updated_at: {e}"));
+                self
+            }
+            pub fn vendor<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.vendor = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for vendor: {e}"));
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<ConnectionRespModel> for super::ConnectionRespModel {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: ConnectionRespModel,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    created_at: value.created_at?,
+                    health: value.health?,
+                    id: value.id?,
+                    identifier: value.identifier?,
+                    is_active: value.is_active?,
+                    oauth2_authorize_url: value.oauth2_authorize_url?,
+                    organization_id: value.organization_id?,
+                    refresh_interval_secs: value.refresh_interval_secs?,
+                    state: value.state?,
+                    timeout_secs: value.timeout_secs?,
+                    updated_at: value.updated_at?,
+                    vendor: value.vendor?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::ConnectionRespModel> for ConnectionRespModel {
+            fn from(value: super::ConnectionRespModel) -> Self {
+                Self {
+                    created_at: Ok(value.created_at),
+                    health: Ok(value.health),
+                    id: Ok(value.id),
+                    identifier: Ok(value.identifier),
+                    is_active: Ok(value.is_active),
+                    oauth2_authorize_url: Ok(value.oauth2_authorize_url),
+                    organization_id: Ok(value.organization_id),
+                    refresh_interval_secs: Ok(value.refresh_interval_secs),
+                    state: Ok(value.state),
+                    timeout_secs: Ok(value.timeout_secs),
+                    updated_at: Ok(value.updated_at),
+                    vendor: Ok(value.vendor),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct HttpValidationError {
+            detail: ::std::result::Result<
+                ::std::vec::Vec<super::ValidationError>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for HttpValidationError {
+            fn default() -> Self {
+                Self {
+                    detail: Ok(Default::default()),
+                }
+            }
+        }
+        impl HttpValidationError {
+            pub fn detail<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::vec::Vec<super::ValidationError>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.detail = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for detail: {e}"));
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<HttpValidationError> for super::HttpValidationError {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: HttpValidationError,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    detail: value.detail?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::HttpValidationError> for HttpValidationError {
+            fn from(value: super::HttpValidationError) -> Self {
+                Self {
+                    detail: Ok(value.detail),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct ValidationError {
+            loc: ::std::result::Result<::std::vec::Vec<super::LocationItem>, ::std::string::String>,
+            msg: ::std::result::Result<::std::string::String, ::std::string::String>,
+            type_: ::std::result::Result<::std::string::String, ::std::string::String>,
+        }
+        impl ::std::default::Default for ValidationError {
+            fn default() -> Self {
+                Self {
+                    loc: Err("no value supplied for loc".to_string()),
+                    msg: Err("no value supplied for msg".to_string()),
+                    type_: Err("no value supplied for type_".to_string()),
+                }
+            }
+        }
+        impl ValidationError {
+            pub fn loc<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::vec::Vec<super::LocationItem>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.loc = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for loc: {e}"));
+                self
+            }
+            pub fn msg<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.msg = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for msg: {e}"));
+                self
+            }
+            pub fn type_<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.type_ = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for type_: {e}"));
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<ValidationError> for super::ValidationError {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: ValidationError,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    loc: value.loc?,
+                    msg: value.msg?,
+                    type_: value.type_?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::ValidationError> for ValidationError {
+            fn from(value: super::ValidationError) -> Self {
+                Self {
+                    loc: Ok(value.loc),
+                    msg: Ok(value.msg),
+                    type_: Ok(value.type_),
+                }
+            }
+        }
     }
     /// Error types.
     pub mod error {
@@ -360,56 +876,119 @@ impl ClientInfo<()> for Client {
     }
 }
 impl ClientHooks<()> for &Client {}
-#[allow(clippy::all)]
 impl Client {
     /// Delete Connection
     ///
     /// Delete a connection by its ID and Organization ID (Leen's UUID).
     ///
     /// Sends a `DELETE` request to `/provisioning/organizations/{organization_id}/connections/{connection_id}`
-    pub async fn delete_connection_by_id<'a>(
-        &'a self,
-        organization_id: &'a ::uuid::Uuid,
-        connection_id: &'a ::uuid::Uuid,
-    ) -> Result<ResponseValue<types::ConnectionRespModel>, Error<types::DeleteConnectionByIdError>>
-    {
-        let url = format!(
-            "{}/provisioning/organizations/{}/connections/{}",
-            self.baseurl,
-            encode_path(&organization_id.to_string()),
-            encode_path(&connection_id.to_string()),
-        );
-        let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-        #[allow(unused_mut)]
-        let mut request = self
-            .client
-            .delete(url)
-            .header(
-                ::reqwest::header::ACCEPT,
-                ::reqwest::header::HeaderValue::from_static("application/json"),
-            )
-            .headers(header_map)
-            .build()?;
-        let info = OperationInfo {
-            operation_id: "delete_connection_by_id",
-        };
-        self.pre(&mut request, &info).await?;
-        let result = self.exec(request, &info).await;
-        self.post(&result, &info).await?;
-        let response = result?;
-        responses::delete_connection_by_id(response).await
+    ///
+    /// ```ignore
+    /// let response = client.delete_connection_by_id()
+    ///    .organization_id(organization_id)
+    ///    .connection_id(connection_id)
+    ///    .send()
+    ///    .await;
+    /// ```
+    pub fn delete_connection_by_id(&self) -> builder::DeleteConnectionById<'_> {
+        builder::DeleteConnectionById::new(self)
+    }
+}
+/// Types for composing operation parameters.
+#[allow(clippy::all)]
+pub mod builder {
+    use super::types;
+    #[allow(unused_imports)]
+    use super::{
+        ByteStream, ClientHooks, ClientInfo, Error, OperationInfo, RequestBuilderExt,
+        ResponseValue, encode_path,
+    };
+    /// Builder for [`Client::delete_connection_by_id`]
+    ///
+    /// [`Client::delete_connection_by_id`]: super::Client::delete_connection_by_id
+    #[derive(Debug, Clone)]
+    pub struct DeleteConnectionById<'a> {
+        client: &'a super::Client,
+        organization_id: Result<::uuid::Uuid, String>,
+        connection_id: Result<::uuid::Uuid, String>,
+    }
+    impl<'a> DeleteConnectionById<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                organization_id: Err("organization_id was not initialized".to_string()),
+                connection_id: Err("connection_id was not initialized".to_string()),
+            }
+        }
+        pub fn organization_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::uuid::Uuid>,
+        {
+            self.organization_id = value.try_into().map_err(|_| {
+                "conversion to `:: uuid :: Uuid` for organization_id failed".to_string()
+            });
+            self
+        }
+        pub fn connection_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::uuid::Uuid>,
+        {
+            self.connection_id = value.try_into().map_err(|_| {
+                "conversion to `:: uuid :: Uuid` for connection_id failed".to_string()
+            });
+            self
+        }
+        /// Sends a `DELETE` request to `/provisioning/organizations/{organization_id}/connections/{connection_id}`
+        pub async fn send(
+            self,
+        ) -> Result<
+            ResponseValue<types::ConnectionRespModel>,
+            Error<types::DeleteConnectionByIdError>,
+        > {
+            let Self {
+                client,
+                organization_id,
+                connection_id,
+            } = self;
+            let organization_id = organization_id.map_err(Error::InvalidRequest)?;
+            let connection_id = connection_id.map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/provisioning/organizations/{}/connections/{}",
+                client.baseurl,
+                encode_path(&organization_id.to_string()),
+                encode_path(&connection_id.to_string()),
+            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .delete(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "delete_connection_by_id",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            super::responses::delete_connection_by_id(response).await
+        }
     }
 }
 /// Items consumers will typically use such as the Client.
 pub mod prelude {
-    #[allow(unused_imports)]
-    pub use super::Client;
+    pub use self::super::Client;
 }
 /// Status dispatch and decoding of each operation's answers, one function per operation.
 pub mod responses {
     #[allow(unused_imports)]
     use super::{Error, ResponseValue, types};
-    /// Decode an answer to `delete_connection_by_id` (`DELETE /provisioning/organizations/{organization_id}/connections/{connection_id}`) as [`Client::delete_connection_by_id`](super::Client::delete_connection_by_id) does: documented successes into their type, documented error statuses into [`types::DeleteConnectionByIdError`] (a body that does not decode into its `Undecodable` variant, status and headers kept), any other status as `Error::UnexpectedResponse`. For tests, replays and custom transports.
+    /// Decode an answer to `delete_connection_by_id` (`DELETE /provisioning/organizations/{organization_id}/connections/{connection_id}`) as the client does: documented successes into their type, documented error statuses into [`types::DeleteConnectionByIdError`] (a body that does not decode into its `Undecodable` variant, status and headers kept), any other status as `Error::UnexpectedResponse`. For tests, replays and custom transports.
     pub async fn delete_connection_by_id(
         response: reqwest::Response,
     ) -> Result<ResponseValue<types::ConnectionRespModel>, Error<types::DeleteConnectionByIdError>>

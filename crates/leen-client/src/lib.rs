@@ -12,7 +12,9 @@
 //! let client = Client::with_api_key(servers::EU, std::env::var("LEEN_API_KEY")?)?;
 //! let org: leen_client::uuid::Uuid = "0b9c2f4e-8a43-4d3a-9a1e-2f7a5b6c7d8e".parse()?;
 //! let connection: leen_client::uuid::Uuid = "6f1d2c3b-4a59-4e7f-8d6c-5b4a39281706".parse()?;
-//! match client.delete_connection_by_id(&org, &connection).await {
+//! // One builder per operation: a parameter Leen adds later is one more optional setter.
+//! let request = client.delete_connection_by_id().organization_id(org).connection_id(connection);
+//! match request.send().await {
 //!     // A state Leen adds after this client was generated decodes too, and prints as sent.
 //!     Ok(deleted) => println!("{} is now {}", deleted.id, deleted.state),
 //!     Err(Error::ErrorResponse(answer)) => match answer.as_ref() {

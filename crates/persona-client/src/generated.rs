@@ -9,6 +9,7 @@ use progenitor_client::{ClientHooks, OperationInfo, RequestBuilderExt, encode_pa
 pub mod types {
     /// A Connect Connection: a connection between organizations for sharing access to Persona objects. Keys are shown kebab-case, the default `Key-Inflection`.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
+    #[non_exhaustive]
     pub struct Connection {
         pub attributes: ConnectionAttributes,
         /// Connection id (starts with `cxn_`).
@@ -19,8 +20,14 @@ pub mod types {
         #[serde(rename = "type")]
         pub type_: ::std::string::String,
     }
+    impl Connection {
+        pub fn builder() -> builder::Connection {
+            Default::default()
+        }
+    }
     /// `ConnectionAttributes`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
+    #[non_exhaustive]
     pub struct ConnectionAttributes {
         #[serde(
             rename = "created-at",
@@ -45,21 +52,39 @@ pub mod types {
         )]
         pub updated_at: ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
     }
+    impl ConnectionAttributes {
+        pub fn builder() -> builder::ConnectionAttributes {
+            Default::default()
+        }
+    }
     /// JSON:API document holding one Connection.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
+    #[non_exhaustive]
     pub struct ConnectionEnvelope {
         pub data: Connection,
+    }
+    impl ConnectionEnvelope {
+        pub fn builder() -> builder::ConnectionEnvelope {
+            Default::default()
+        }
     }
     /// `ConnectionRelationships`
     #[derive(
         ::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, schemars::JsonSchema,
     )]
+    #[non_exhaustive]
     pub struct ConnectionRelationships {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub creator: ::std::option::Option<RelationshipToOne>,
     }
+    impl ConnectionRelationships {
+        pub fn builder() -> builder::ConnectionRelationships {
+            Default::default()
+        }
+    }
     /// `ErrorObject`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
+    #[non_exhaustive]
     pub struct ErrorObject {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub details: ::std::option::Option<::std::string::String>,
@@ -70,18 +95,35 @@ pub mod types {
         pub source: ::std::option::Option<ErrorSource>,
         pub title: ::std::string::String,
     }
+    impl ErrorObject {
+        pub fn builder() -> builder::ErrorObject {
+            Default::default()
+        }
+    }
     /// JSON:API error document, used for every error status.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
+    #[non_exhaustive]
     pub struct ErrorResponse {
         pub errors: ::std::vec::Vec<ErrorObject>,
+    }
+    impl ErrorResponse {
+        pub fn builder() -> builder::ErrorResponse {
+            Default::default()
+        }
     }
     /// `ErrorSource`
     #[derive(
         ::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, schemars::JsonSchema,
     )]
+    #[non_exhaustive]
     pub struct ErrorSource {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub pointer: ::std::option::Option<::std::string::String>,
+    }
+    impl ErrorSource {
+        pub fn builder() -> builder::ErrorSource {
+            Default::default()
+        }
     }
     /// Casing of response keys.
     #[derive(
@@ -219,16 +261,585 @@ pub mod types {
     #[derive(
         ::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, schemars::JsonSchema,
     )]
+    #[non_exhaustive]
     pub struct RelationshipToOne {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub data: ::std::option::Option<ResourceIdentifier>,
     }
+    impl RelationshipToOne {
+        pub fn builder() -> builder::RelationshipToOne {
+            Default::default()
+        }
+    }
     /// `ResourceIdentifier`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
+    #[non_exhaustive]
     pub struct ResourceIdentifier {
         pub id: ::std::string::String,
         #[serde(rename = "type")]
         pub type_: ::std::string::String,
+    }
+    impl ResourceIdentifier {
+        pub fn builder() -> builder::ResourceIdentifier {
+            Default::default()
+        }
+    }
+    /// Types for composing complex structures.
+    pub mod builder {
+        #[derive(Clone, Debug)]
+        pub struct Connection {
+            attributes: ::std::result::Result<super::ConnectionAttributes, ::std::string::String>,
+            id: ::std::result::Result<::std::string::String, ::std::string::String>,
+            relationships: ::std::result::Result<
+                ::std::option::Option<super::ConnectionRelationships>,
+                ::std::string::String,
+            >,
+            type_: ::std::result::Result<::std::string::String, ::std::string::String>,
+        }
+        impl ::std::default::Default for Connection {
+            fn default() -> Self {
+                Self {
+                    attributes: Err("no value supplied for attributes".to_string()),
+                    id: Err("no value supplied for id".to_string()),
+                    relationships: Ok(Default::default()),
+                    type_: Err("no value supplied for type_".to_string()),
+                }
+            }
+        }
+        impl Connection {
+            pub fn attributes<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::ConnectionAttributes>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.attributes = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for attributes: {e}"));
+                self
+            }
+            pub fn id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.id = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for id: {e}"));
+                self
+            }
+            pub fn relationships<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::ConnectionRelationships>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.relationships = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for relationships: {e}"));
+                self
+            }
+            pub fn type_<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.type_ = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for type_: {e}"));
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<Connection> for super::Connection {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: Connection,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    attributes: value.attributes?,
+                    id: value.id?,
+                    relationships: value.relationships?,
+                    type_: value.type_?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::Connection> for Connection {
+            fn from(value: super::Connection) -> Self {
+                Self {
+                    attributes: Ok(value.attributes),
+                    id: Ok(value.id),
+                    relationships: Ok(value.relationships),
+                    type_: Ok(value.type_),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct ConnectionAttributes {
+            created_at: ::std::result::Result<
+                ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
+                ::std::string::String,
+            >,
+            destination_organization_id: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            source_organization_id: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            status: ::std::result::Result<::std::string::String, ::std::string::String>,
+            updated_at: ::std::result::Result<
+                ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for ConnectionAttributes {
+            fn default() -> Self {
+                Self {
+                    created_at: Ok(Default::default()),
+                    destination_organization_id: Ok(Default::default()),
+                    source_organization_id: Ok(Default::default()),
+                    status: Err("no value supplied for status".to_string()),
+                    updated_at: Ok(Default::default()),
+                }
+            }
+        }
+        impl ConnectionAttributes {
+            pub fn created_at<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                        ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
+                    >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.created_at = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for created_at: {e}"));
+                self
+            }
+            pub fn destination_organization_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.destination_organization_id = value.try_into().map_err(|e| {
+                    format!("error converting supplied value for destination_organization_id: {e}")
+                });
+                self
+            }
+            pub fn source_organization_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.source_organization_id = value.try_into().map_err(|e| {
+                    format!("error converting supplied value for source_organization_id: {e}")
+                });
+                self
+            }
+            pub fn status<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.status = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for status: {e}"));
+                self
+            }
+            pub fn updated_at<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                        ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
+                    >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.updated_at = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for updated_at: {e}"));
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<ConnectionAttributes> for super::ConnectionAttributes {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: ConnectionAttributes,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    created_at: value.created_at?,
+                    destination_organization_id: value.destination_organization_id?,
+                    source_organization_id: value.source_organization_id?,
+                    status: value.status?,
+                    updated_at: value.updated_at?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::ConnectionAttributes> for ConnectionAttributes {
+            fn from(value: super::ConnectionAttributes) -> Self {
+                Self {
+                    created_at: Ok(value.created_at),
+                    destination_organization_id: Ok(value.destination_organization_id),
+                    source_organization_id: Ok(value.source_organization_id),
+                    status: Ok(value.status),
+                    updated_at: Ok(value.updated_at),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct ConnectionEnvelope {
+            data: ::std::result::Result<super::Connection, ::std::string::String>,
+        }
+        impl ::std::default::Default for ConnectionEnvelope {
+            fn default() -> Self {
+                Self {
+                    data: Err("no value supplied for data".to_string()),
+                }
+            }
+        }
+        impl ConnectionEnvelope {
+            pub fn data<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::Connection>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.data = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for data: {e}"));
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<ConnectionEnvelope> for super::ConnectionEnvelope {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: ConnectionEnvelope,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self { data: value.data? })
+            }
+        }
+        impl ::std::convert::From<super::ConnectionEnvelope> for ConnectionEnvelope {
+            fn from(value: super::ConnectionEnvelope) -> Self {
+                Self {
+                    data: Ok(value.data),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct ConnectionRelationships {
+            creator: ::std::result::Result<
+                ::std::option::Option<super::RelationshipToOne>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for ConnectionRelationships {
+            fn default() -> Self {
+                Self {
+                    creator: Ok(Default::default()),
+                }
+            }
+        }
+        impl ConnectionRelationships {
+            pub fn creator<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::RelationshipToOne>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.creator = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for creator: {e}"));
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<ConnectionRelationships> for super::ConnectionRelationships {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: ConnectionRelationships,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    creator: value.creator?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::ConnectionRelationships> for ConnectionRelationships {
+            fn from(value: super::ConnectionRelationships) -> Self {
+                Self {
+                    creator: Ok(value.creator),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct ErrorObject {
+            details: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            meta: ::std::result::Result<
+                ::std::option::Option<
+                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                >,
+                ::std::string::String,
+            >,
+            source: ::std::result::Result<
+                ::std::option::Option<super::ErrorSource>,
+                ::std::string::String,
+            >,
+            title: ::std::result::Result<::std::string::String, ::std::string::String>,
+        }
+        impl ::std::default::Default for ErrorObject {
+            fn default() -> Self {
+                Self {
+                    details: Ok(Default::default()),
+                    meta: Ok(Default::default()),
+                    source: Ok(Default::default()),
+                    title: Err("no value supplied for title".to_string()),
+                }
+            }
+        }
+        impl ErrorObject {
+            pub fn details<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.details = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for details: {e}"));
+                self
+            }
+            pub fn meta<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                        ::std::option::Option<
+                            ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                        >,
+                    >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.meta = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for meta: {e}"));
+                self
+            }
+            pub fn source<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::ErrorSource>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.source = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for source: {e}"));
+                self
+            }
+            pub fn title<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.title = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for title: {e}"));
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<ErrorObject> for super::ErrorObject {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: ErrorObject,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    details: value.details?,
+                    meta: value.meta?,
+                    source: value.source?,
+                    title: value.title?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::ErrorObject> for ErrorObject {
+            fn from(value: super::ErrorObject) -> Self {
+                Self {
+                    details: Ok(value.details),
+                    meta: Ok(value.meta),
+                    source: Ok(value.source),
+                    title: Ok(value.title),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct ErrorResponse {
+            errors:
+                ::std::result::Result<::std::vec::Vec<super::ErrorObject>, ::std::string::String>,
+        }
+        impl ::std::default::Default for ErrorResponse {
+            fn default() -> Self {
+                Self {
+                    errors: Err("no value supplied for errors".to_string()),
+                }
+            }
+        }
+        impl ErrorResponse {
+            pub fn errors<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::vec::Vec<super::ErrorObject>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.errors = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for errors: {e}"));
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<ErrorResponse> for super::ErrorResponse {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: ErrorResponse,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    errors: value.errors?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::ErrorResponse> for ErrorResponse {
+            fn from(value: super::ErrorResponse) -> Self {
+                Self {
+                    errors: Ok(value.errors),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct ErrorSource {
+            pointer: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for ErrorSource {
+            fn default() -> Self {
+                Self {
+                    pointer: Ok(Default::default()),
+                }
+            }
+        }
+        impl ErrorSource {
+            pub fn pointer<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.pointer = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for pointer: {e}"));
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<ErrorSource> for super::ErrorSource {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: ErrorSource,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    pointer: value.pointer?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::ErrorSource> for ErrorSource {
+            fn from(value: super::ErrorSource) -> Self {
+                Self {
+                    pointer: Ok(value.pointer),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct RelationshipToOne {
+            data: ::std::result::Result<
+                ::std::option::Option<super::ResourceIdentifier>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for RelationshipToOne {
+            fn default() -> Self {
+                Self {
+                    data: Ok(Default::default()),
+                }
+            }
+        }
+        impl RelationshipToOne {
+            pub fn data<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::ResourceIdentifier>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.data = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for data: {e}"));
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<RelationshipToOne> for super::RelationshipToOne {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: RelationshipToOne,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self { data: value.data? })
+            }
+        }
+        impl ::std::convert::From<super::RelationshipToOne> for RelationshipToOne {
+            fn from(value: super::RelationshipToOne) -> Self {
+                Self {
+                    data: Ok(value.data),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct ResourceIdentifier {
+            id: ::std::result::Result<::std::string::String, ::std::string::String>,
+            type_: ::std::result::Result<::std::string::String, ::std::string::String>,
+        }
+        impl ::std::default::Default for ResourceIdentifier {
+            fn default() -> Self {
+                Self {
+                    id: Err("no value supplied for id".to_string()),
+                    type_: Err("no value supplied for type_".to_string()),
+                }
+            }
+        }
+        impl ResourceIdentifier {
+            pub fn id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.id = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for id: {e}"));
+                self
+            }
+            pub fn type_<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.type_ = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for type_: {e}"));
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<ResourceIdentifier> for super::ResourceIdentifier {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: ResourceIdentifier,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    id: value.id?,
+                    type_: value.type_?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::ResourceIdentifier> for ResourceIdentifier {
+            fn from(value: super::ResourceIdentifier) -> Self {
+                Self {
+                    id: Ok(value.id),
+                    type_: Ok(value.type_),
+                }
+            }
+        }
     }
     /// Error types.
     pub mod error {
@@ -355,7 +966,6 @@ impl ClientInfo<()> for Client {
     }
 }
 impl ClientHooks<()> for &Client {}
-#[allow(clippy::all)]
 impl Client {
     /// Deactivate a Connection
     ///
@@ -368,61 +978,149 @@ impl Client {
     /// - `idempotency_key`: Persona stores the first response to a key (status and body) for at least 24 hours and replays it; reusing a key with different parameters is an error.
     /// - `key_inflection`: Casing of the keys in the response body. Without it the API key's default applies (kebab-case unless changed), so a client that decodes typed bodies pins it.
     /// - `persona_version`: Server API version; without it the API key's version applies.
-    pub async fn deactivate_a_connect_connection<'a>(
-        &'a self,
-        connection_id: &'a str,
-        idempotency_key: Option<&'a str>,
-        key_inflection: Option<types::KeyInflection>,
-        persona_version: Option<types::PersonaVersion>,
-    ) -> Result<
-        ResponseValue<types::ConnectionEnvelope>,
-        Error<types::DeactivateAConnectConnectionError>,
-    > {
-        let url = format!(
-            "{}/connect/connections/{}/deactivate",
-            self.baseurl,
-            encode_path(&connection_id.to_string()),
-        );
-        let mut header_map = ::reqwest::header::HeaderMap::with_capacity(4usize);
-        if let Some(value) = idempotency_key {
-            header_map.append("Idempotency-Key", value.to_string().try_into()?);
+    /// ```ignore
+    /// let response = client.deactivate_a_connect_connection()
+    ///    .connection_id(connection_id)
+    ///    .idempotency_key(idempotency_key)
+    ///    .key_inflection(key_inflection)
+    ///    .persona_version(persona_version)
+    ///    .send()
+    ///    .await;
+    /// ```
+    pub fn deactivate_a_connect_connection(&self) -> builder::DeactivateAConnectConnection<'_> {
+        builder::DeactivateAConnectConnection::new(self)
+    }
+}
+/// Types for composing operation parameters.
+#[allow(clippy::all)]
+pub mod builder {
+    use super::types;
+    #[allow(unused_imports)]
+    use super::{
+        ByteStream, ClientHooks, ClientInfo, Error, OperationInfo, RequestBuilderExt,
+        ResponseValue, encode_path,
+    };
+    /// Builder for [`Client::deactivate_a_connect_connection`]
+    ///
+    /// [`Client::deactivate_a_connect_connection`]: super::Client::deactivate_a_connect_connection
+    #[derive(Debug, Clone)]
+    pub struct DeactivateAConnectConnection<'a> {
+        client: &'a super::Client,
+        connection_id: Result<::std::string::String, String>,
+        idempotency_key: Result<Option<::std::string::String>, String>,
+        key_inflection: Result<Option<types::KeyInflection>, String>,
+        persona_version: Result<Option<types::PersonaVersion>, String>,
+    }
+    impl<'a> DeactivateAConnectConnection<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                connection_id: Err("connection_id was not initialized".to_string()),
+                idempotency_key: Ok(None),
+                key_inflection: Ok(None),
+                persona_version: Ok(None),
+            }
         }
-        if let Some(value) = key_inflection {
-            header_map.append("Key-Inflection", value.to_string().try_into()?);
+        pub fn connection_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.connection_id = value.try_into().map_err(|_| {
+                "conversion to `:: std :: string :: String` for connection_id failed".to_string()
+            });
+            self
         }
-        if let Some(value) = persona_version {
-            header_map.append("Persona-Version", value.to_string().try_into()?);
+        pub fn idempotency_key<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.idempotency_key = value.try_into().map(Some).map_err(|_| {
+                "conversion to `:: std :: string :: String` for idempotency_key failed".to_string()
+            });
+            self
         }
-        #[allow(unused_mut)]
-        let mut request = self
-            .client
-            .post(url)
-            .header(
-                ::reqwest::header::ACCEPT,
-                ::reqwest::header::HeaderValue::from_static("application/json"),
-            )
-            .headers(header_map)
-            .build()?;
-        let info = OperationInfo {
-            operation_id: "deactivate_a_connect_connection",
-        };
-        self.pre(&mut request, &info).await?;
-        let result = self.exec(request, &info).await;
-        self.post(&result, &info).await?;
-        let response = result?;
-        responses::deactivate_a_connect_connection(response).await
+        pub fn key_inflection<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::KeyInflection>,
+        {
+            self.key_inflection = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| "conversion to `KeyInflection` for key_inflection failed".to_string());
+            self
+        }
+        pub fn persona_version<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::PersonaVersion>,
+        {
+            self.persona_version = value.try_into().map(Some).map_err(|_| {
+                "conversion to `PersonaVersion` for persona_version failed".to_string()
+            });
+            self
+        }
+        /// Sends a `POST` request to `/connect/connections/{connection-id}/deactivate`
+        pub async fn send(
+            self,
+        ) -> Result<
+            ResponseValue<types::ConnectionEnvelope>,
+            Error<types::DeactivateAConnectConnectionError>,
+        > {
+            let Self {
+                client,
+                connection_id,
+                idempotency_key,
+                key_inflection,
+                persona_version,
+            } = self;
+            let connection_id = connection_id.map_err(Error::InvalidRequest)?;
+            let idempotency_key = idempotency_key.map_err(Error::InvalidRequest)?;
+            let key_inflection = key_inflection.map_err(Error::InvalidRequest)?;
+            let persona_version = persona_version.map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/connect/connections/{}/deactivate",
+                client.baseurl,
+                encode_path(&connection_id.to_string()),
+            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(4usize);
+            if let Some(value) = idempotency_key {
+                header_map.append("Idempotency-Key", value.to_string().try_into()?);
+            }
+            if let Some(value) = key_inflection {
+                header_map.append("Key-Inflection", value.to_string().try_into()?);
+            }
+            if let Some(value) = persona_version {
+                header_map.append("Persona-Version", value.to_string().try_into()?);
+            }
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .post(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "deactivate_a_connect_connection",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            super::responses::deactivate_a_connect_connection(response).await
+        }
     }
 }
 /// Items consumers will typically use such as the Client.
 pub mod prelude {
-    #[allow(unused_imports)]
-    pub use super::Client;
+    pub use self::super::Client;
 }
 /// Status dispatch and decoding of each operation's answers, one function per operation.
 pub mod responses {
     #[allow(unused_imports)]
     use super::{Error, ResponseValue, types};
-    /// Decode an answer to `deactivate-a-connect-connection` (`POST /connect/connections/{connection-id}/deactivate`) as [`Client::deactivate_a_connect_connection`](super::Client::deactivate_a_connect_connection) does: documented successes into their type, documented error statuses into [`types::DeactivateAConnectConnectionError`] (a body that does not decode into its `Undecodable` variant, status and headers kept), any other status as `Error::UnexpectedResponse`. For tests, replays and custom transports.
+    /// Decode an answer to `deactivate-a-connect-connection` (`POST /connect/connections/{connection-id}/deactivate`) as the client does: documented successes into their type, documented error statuses into [`types::DeactivateAConnectConnectionError`] (a body that does not decode into its `Undecodable` variant, status and headers kept), any other status as `Error::UnexpectedResponse`. For tests, replays and custom transports.
     pub async fn deactivate_a_connect_connection(
         response: reqwest::Response,
     ) -> Result<

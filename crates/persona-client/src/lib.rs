@@ -14,13 +14,14 @@
 //!
 //! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
 //! let client = Client::with_api_key(servers::PRODUCTION, std::env::var("PERSONA_API_KEY")?)?;
+//! // One builder per operation: a parameter Persona adds later is one more optional setter.
 //! let result = client
-//!     .deactivate_a_connect_connection(
-//!         "cxn_ABC123",
-//!         Some("offboarding-cxn_ABC123"),
-//!         Some(types::KeyInflection::Kebab),
-//!         Some(types::PersonaVersion::X20251208),
-//!     )
+//!     .deactivate_a_connect_connection()
+//!     .connection_id("cxn_ABC123")
+//!     .idempotency_key("offboarding-cxn_ABC123")
+//!     .key_inflection(types::KeyInflection::Kebab)
+//!     .persona_version(types::PersonaVersion::X20251208)
+//!     .send()
 //!     .await;
 //! match result {
 //!     Ok(done) => println!("status now {}", done.data.attributes.status),

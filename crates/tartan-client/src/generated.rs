@@ -11,22 +11,35 @@ pub mod types {
     #[derive(
         ::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, schemars::JsonSchema,
     )]
+    #[non_exhaustive]
     pub struct TerminateConnectionBadRequest {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub data: ::std::option::Option<::std::string::String>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub message: ::std::option::Option<::std::string::String>,
     }
+    impl TerminateConnectionBadRequest {
+        pub fn builder() -> builder::TerminateConnectionBadRequest {
+            Default::default()
+        }
+    }
     /// `TerminateConnectionBody`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
+    #[non_exhaustive]
     pub struct TerminateConnectionBody {
         /// The client organization's identifier to disconnect.
         pub client_org: ::std::string::String,
+    }
+    impl TerminateConnectionBody {
+        pub fn builder() -> builder::TerminateConnectionBody {
+            Default::default()
+        }
     }
     /// Conflict - Connection already terminated
     #[derive(
         ::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, schemars::JsonSchema,
     )]
+    #[non_exhaustive]
     pub struct TerminateConnectionConflict {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub data: ::std::option::Option<::std::string::String>,
@@ -35,10 +48,16 @@ pub mod types {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub status: ::std::option::Option<i64>,
     }
+    impl TerminateConnectionConflict {
+        pub fn builder() -> builder::TerminateConnectionConflict {
+            Default::default()
+        }
+    }
     /// Internal Server Error
     #[derive(
         ::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, schemars::JsonSchema,
     )]
+    #[non_exhaustive]
     pub struct TerminateConnectionInternalServerError {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub data: ::std::option::Option<::std::string::String>,
@@ -50,10 +69,16 @@ pub mod types {
         )]
         pub request_id: ::std::option::Option<::std::string::String>,
     }
+    impl TerminateConnectionInternalServerError {
+        pub fn builder() -> builder::TerminateConnectionInternalServerError {
+            Default::default()
+        }
+    }
     /// Not Found - No organisation found with the given client_org
     #[derive(
         ::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, schemars::JsonSchema,
     )]
+    #[non_exhaustive]
     pub struct TerminateConnectionNotFound {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub code: ::std::option::Option<i64>,
@@ -62,20 +87,32 @@ pub mod types {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub message: ::std::option::Option<::std::string::String>,
     }
+    impl TerminateConnectionNotFound {
+        pub fn builder() -> builder::TerminateConnectionNotFound {
+            Default::default()
+        }
+    }
     /// `TerminateConnectionResponse`
     #[derive(
         ::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, schemars::JsonSchema,
     )]
+    #[non_exhaustive]
     pub struct TerminateConnectionResponse {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub data: ::std::option::Option<::std::string::String>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub message: ::std::option::Option<::std::string::String>,
     }
+    impl TerminateConnectionResponse {
+        pub fn builder() -> builder::TerminateConnectionResponse {
+            Default::default()
+        }
+    }
     /// Unauthorized - Authentication credentials were not provided
     #[derive(
         ::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, schemars::JsonSchema,
     )]
+    #[non_exhaustive]
     pub struct TerminateConnectionUnauthorized {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub data: ::std::option::Option<::std::string::String>,
@@ -86,6 +123,486 @@ pub mod types {
             skip_serializing_if = "::std::option::Option::is_none"
         )]
         pub request_id: ::std::option::Option<::std::string::String>,
+    }
+    impl TerminateConnectionUnauthorized {
+        pub fn builder() -> builder::TerminateConnectionUnauthorized {
+            Default::default()
+        }
+    }
+    /// Types for composing complex structures.
+    pub mod builder {
+        #[derive(Clone, Debug)]
+        pub struct TerminateConnectionBadRequest {
+            data: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            message: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for TerminateConnectionBadRequest {
+            fn default() -> Self {
+                Self {
+                    data: Ok(Default::default()),
+                    message: Ok(Default::default()),
+                }
+            }
+        }
+        impl TerminateConnectionBadRequest {
+            pub fn data<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.data = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for data: {e}"));
+                self
+            }
+            pub fn message<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.message = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for message: {e}"));
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<TerminateConnectionBadRequest>
+            for super::TerminateConnectionBadRequest
+        {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: TerminateConnectionBadRequest,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    data: value.data?,
+                    message: value.message?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::TerminateConnectionBadRequest> for TerminateConnectionBadRequest {
+            fn from(value: super::TerminateConnectionBadRequest) -> Self {
+                Self {
+                    data: Ok(value.data),
+                    message: Ok(value.message),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct TerminateConnectionBody {
+            client_org: ::std::result::Result<::std::string::String, ::std::string::String>,
+        }
+        impl ::std::default::Default for TerminateConnectionBody {
+            fn default() -> Self {
+                Self {
+                    client_org: Err("no value supplied for client_org".to_string()),
+                }
+            }
+        }
+        impl TerminateConnectionBody {
+            pub fn client_org<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.client_org = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for client_org: {e}"));
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<TerminateConnectionBody> for super::TerminateConnectionBody {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: TerminateConnectionBody,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    client_org: value.client_org?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::TerminateConnectionBody> for TerminateConnectionBody {
+            fn from(value: super::TerminateConnectionBody) -> Self {
+                Self {
+                    client_org: Ok(value.client_org),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct TerminateConnectionConflict {
+            data: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            message: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            status: ::std::result::Result<::std::option::Option<i64>, ::std::string::String>,
+        }
+        impl ::std::default::Default for TerminateConnectionConflict {
+            fn default() -> Self {
+                Self {
+                    data: Ok(Default::default()),
+                    message: Ok(Default::default()),
+                    status: Ok(Default::default()),
+                }
+            }
+        }
+        impl TerminateConnectionConflict {
+            pub fn data<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.data = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for data: {e}"));
+                self
+            }
+            pub fn message<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.message = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for message: {e}"));
+                self
+            }
+            pub fn status<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<i64>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.status = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for status: {e}"));
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<TerminateConnectionConflict> for super::TerminateConnectionConflict {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: TerminateConnectionConflict,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    data: value.data?,
+                    message: value.message?,
+                    status: value.status?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::TerminateConnectionConflict> for TerminateConnectionConflict {
+            fn from(value: super::TerminateConnectionConflict) -> Self {
+                Self {
+                    data: Ok(value.data),
+                    message: Ok(value.message),
+                    status: Ok(value.status),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct TerminateConnectionInternalServerError {
+            data: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            message: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            request_id: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for TerminateConnectionInternalServerError {
+            fn default() -> Self {
+                Self {
+                    data: Ok(Default::default()),
+                    message: Ok(Default::default()),
+                    request_id: Ok(Default::default()),
+                }
+            }
+        }
+        impl TerminateConnectionInternalServerError {
+            pub fn data<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.data = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for data: {e}"));
+                self
+            }
+            pub fn message<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.message = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for message: {e}"));
+                self
+            }
+            pub fn request_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.request_id = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for request_id: {e}"));
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<TerminateConnectionInternalServerError>
+            for super::TerminateConnectionInternalServerError
+        {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: TerminateConnectionInternalServerError,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    data: value.data?,
+                    message: value.message?,
+                    request_id: value.request_id?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::TerminateConnectionInternalServerError>
+            for TerminateConnectionInternalServerError
+        {
+            fn from(value: super::TerminateConnectionInternalServerError) -> Self {
+                Self {
+                    data: Ok(value.data),
+                    message: Ok(value.message),
+                    request_id: Ok(value.request_id),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct TerminateConnectionNotFound {
+            code: ::std::result::Result<::std::option::Option<i64>, ::std::string::String>,
+            data: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            message: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for TerminateConnectionNotFound {
+            fn default() -> Self {
+                Self {
+                    code: Ok(Default::default()),
+                    data: Ok(Default::default()),
+                    message: Ok(Default::default()),
+                }
+            }
+        }
+        impl TerminateConnectionNotFound {
+            pub fn code<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<i64>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.code = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for code: {e}"));
+                self
+            }
+            pub fn data<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.data = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for data: {e}"));
+                self
+            }
+            pub fn message<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.message = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for message: {e}"));
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<TerminateConnectionNotFound> for super::TerminateConnectionNotFound {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: TerminateConnectionNotFound,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    code: value.code?,
+                    data: value.data?,
+                    message: value.message?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::TerminateConnectionNotFound> for TerminateConnectionNotFound {
+            fn from(value: super::TerminateConnectionNotFound) -> Self {
+                Self {
+                    code: Ok(value.code),
+                    data: Ok(value.data),
+                    message: Ok(value.message),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct TerminateConnectionResponse {
+            data: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            message: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for TerminateConnectionResponse {
+            fn default() -> Self {
+                Self {
+                    data: Ok(Default::default()),
+                    message: Ok(Default::default()),
+                }
+            }
+        }
+        impl TerminateConnectionResponse {
+            pub fn data<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.data = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for data: {e}"));
+                self
+            }
+            pub fn message<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.message = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for message: {e}"));
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<TerminateConnectionResponse> for super::TerminateConnectionResponse {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: TerminateConnectionResponse,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    data: value.data?,
+                    message: value.message?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::TerminateConnectionResponse> for TerminateConnectionResponse {
+            fn from(value: super::TerminateConnectionResponse) -> Self {
+                Self {
+                    data: Ok(value.data),
+                    message: Ok(value.message),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct TerminateConnectionUnauthorized {
+            data: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            message: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            request_id: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for TerminateConnectionUnauthorized {
+            fn default() -> Self {
+                Self {
+                    data: Ok(Default::default()),
+                    message: Ok(Default::default()),
+                    request_id: Ok(Default::default()),
+                }
+            }
+        }
+        impl TerminateConnectionUnauthorized {
+            pub fn data<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.data = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for data: {e}"));
+                self
+            }
+            pub fn message<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.message = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for message: {e}"));
+                self
+            }
+            pub fn request_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.request_id = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for request_id: {e}"));
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<TerminateConnectionUnauthorized>
+            for super::TerminateConnectionUnauthorized
+        {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: TerminateConnectionUnauthorized,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    data: value.data?,
+                    message: value.message?,
+                    request_id: value.request_id?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::TerminateConnectionUnauthorized>
+            for TerminateConnectionUnauthorized
+        {
+            fn from(value: super::TerminateConnectionUnauthorized) -> Self {
+                Self {
+                    data: Ok(value.data),
+                    message: Ok(value.message),
+                    request_id: Ok(value.request_id),
+                }
+            }
+        }
     }
     /// Error types.
     pub mod error {
@@ -206,53 +723,115 @@ impl ClientInfo<()> for Client {
     }
 }
 impl ClientHooks<()> for &Client {}
-#[allow(clippy::all)]
 impl Client {
     /// Terminate Connection
     ///
     /// Terminates an existing vendor-client connection.
     ///
     /// Sends a `POST` request to `/api/terminate_connection/`
-    pub async fn terminate_connection<'a>(
-        &'a self,
-        body: &'a types::TerminateConnectionBody,
-    ) -> Result<
-        ResponseValue<types::TerminateConnectionResponse>,
-        Error<types::TerminateConnectionError>,
-    > {
-        let url = format!("{}/api/terminate_connection/", self.baseurl,);
-        let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-        #[allow(unused_mut)]
-        let mut request = self
-            .client
-            .post(url)
-            .header(
-                ::reqwest::header::ACCEPT,
-                ::reqwest::header::HeaderValue::from_static("application/json"),
-            )
-            .multipart(::disconnect_client_runtime::multipart_form(&body)?)
-            .headers(header_map)
-            .build()?;
-        let info = OperationInfo {
-            operation_id: "terminate_connection",
-        };
-        self.pre(&mut request, &info).await?;
-        let result = self.exec(request, &info).await;
-        self.post(&result, &info).await?;
-        let response = result?;
-        responses::terminate_connection(response).await
+    ///
+    /// ```ignore
+    /// let response = client.terminate_connection()
+    ///    .body(body)
+    ///    .send()
+    ///    .await;
+    /// ```
+    pub fn terminate_connection(&self) -> builder::TerminateConnection<'_> {
+        builder::TerminateConnection::new(self)
+    }
+}
+/// Types for composing operation parameters.
+#[allow(clippy::all)]
+pub mod builder {
+    use super::types;
+    #[allow(unused_imports)]
+    use super::{
+        ByteStream, ClientHooks, ClientInfo, Error, OperationInfo, RequestBuilderExt,
+        ResponseValue, encode_path,
+    };
+    /// Builder for [`Client::terminate_connection`]
+    ///
+    /// [`Client::terminate_connection`]: super::Client::terminate_connection
+    #[derive(Debug, Clone)]
+    pub struct TerminateConnection<'a> {
+        client: &'a super::Client,
+        body: Result<types::builder::TerminateConnectionBody, String>,
+    }
+    impl<'a> TerminateConnection<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                body: Ok(::std::default::Default::default()),
+            }
+        }
+        pub fn body<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::TerminateConnectionBody>,
+            <V as std::convert::TryInto<types::TerminateConnectionBody>>::Error: std::fmt::Display,
+        {
+            self.body = value.try_into().map(From::from).map_err(|s| {
+                format!(
+                    "conversion to `TerminateConnectionBody` for body failed: {}",
+                    s
+                )
+            });
+            self
+        }
+        pub fn body_map<F>(mut self, f: F) -> Self
+        where
+            F: std::ops::FnOnce(
+                    types::builder::TerminateConnectionBody,
+                ) -> types::builder::TerminateConnectionBody,
+        {
+            self.body = self.body.map(f);
+            self
+        }
+        /// Sends a `POST` request to `/api/terminate_connection/`
+        pub async fn send(
+            self,
+        ) -> Result<
+            ResponseValue<types::TerminateConnectionResponse>,
+            Error<types::TerminateConnectionError>,
+        > {
+            let Self { client, body } = self;
+            let body = body
+                .and_then(|v| {
+                    types::TerminateConnectionBody::try_from(v).map_err(|e| e.to_string())
+                })
+                .map_err(Error::InvalidRequest)?;
+            let url = format!("{}/api/terminate_connection/", client.baseurl,);
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .post(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .multipart(::disconnect_client_runtime::multipart_form(&body)?)
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "terminate_connection",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            super::responses::terminate_connection(response).await
+        }
     }
 }
 /// Items consumers will typically use such as the Client.
 pub mod prelude {
-    #[allow(unused_imports)]
-    pub use super::Client;
+    pub use self::super::Client;
 }
 /// Status dispatch and decoding of each operation's answers, one function per operation.
 pub mod responses {
     #[allow(unused_imports)]
     use super::{Error, ResponseValue, types};
-    /// Decode an answer to `terminate_connection` (`POST /api/terminate_connection/`) as [`Client::terminate_connection`](super::Client::terminate_connection) does: documented successes into their type, documented error statuses into [`types::TerminateConnectionError`] (a body that does not decode into its `Undecodable` variant, status and headers kept), any other status as `Error::UnexpectedResponse`. For tests, replays and custom transports.
+    /// Decode an answer to `terminate_connection` (`POST /api/terminate_connection/`) as the client does: documented successes into their type, documented error statuses into [`types::TerminateConnectionError`] (a body that does not decode into its `Undecodable` variant, status and headers kept), any other status as `Error::UnexpectedResponse`. For tests, replays and custom transports.
     pub async fn terminate_connection(
         response: reqwest::Response,
     ) -> Result<

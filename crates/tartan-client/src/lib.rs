@@ -12,8 +12,10 @@
 //! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
 //! let base = servers::environment("prod")?; // https://prod.tartanhq.com
 //! let client = Client::with_api_key(&base, std::env::var("TARTAN_API_KEY")?)?;
-//! let body = types::TerminateConnectionBody { client_org: "acme".into() };
-//! match client.terminate_connection(&body).await {
+//! // Request bodies are built with their builders (the types are non-exhaustive), so a field
+//! // Tartan adds later is one more optional setter, not a compile error.
+//! let body = types::TerminateConnectionBody::builder().client_org("acme");
+//! match client.terminate_connection().body(body).send().await {
 //!     Ok(done) => println!("terminated: {:?}", done.message),
 //!     Err(Error::ErrorResponse(answer)) => match answer.as_ref() {
 //!         Failed::Conflict(_) => println!("already terminated"),

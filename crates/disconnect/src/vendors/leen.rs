@@ -54,7 +54,10 @@ impl Adapter for Leen {
             };
             let result = self
                 .client
-                .delete_connection_by_id(organization_id, connection_id)
+                .delete_connection_by_id()
+                .organization_id(*organization_id)
+                .connection_id(*connection_id)
+                .send()
                 .await;
             answer(result).await
         })

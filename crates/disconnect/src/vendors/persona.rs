@@ -63,15 +63,16 @@ impl Adapter for Persona {
             let Target::Persona { connection_id } = target else {
                 unreachable!("routed by vendor")
             };
-            let result = self
+            let mut request = self
                 .client
-                .deactivate_a_connect_connection(
-                    connection_id,
-                    idempotency_key,
-                    Some(KeyInflection::Kebab),
-                    Some(self.version),
-                )
-                .await;
+                .deactivate_a_connect_connection()
+                .connection_id(connection_id.as_str())
+                .key_inflection(KeyInflection::Kebab)
+                .persona_version(self.version);
+            if let Some(key) = idempotency_key {
+                request = request.idempotency_key(key);
+            }
+            let result = request.send().await;
             answer(result).await
         })
     }

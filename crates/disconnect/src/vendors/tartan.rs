@@ -47,10 +47,8 @@ impl Adapter for Tartan {
             let Target::Tartan { client_org } = target else {
                 unreachable!("routed by vendor")
             };
-            let body = TerminateConnectionBody {
-                client_org: client_org.clone(),
-            };
-            answer(self.client.terminate_connection(&body).await).await
+            let body = TerminateConnectionBody::builder().client_org(client_org.as_str());
+            answer(self.client.terminate_connection().body(body).send().await).await
         })
     }
 }
