@@ -50,6 +50,37 @@ pub struct VendorConfig {
     /// Cap on response bodies read by the generated client (bytes); unset: no cap.
     #[serde(default)]
     pub max_response_bytes: Option<usize>,
+    /// Where the vendor publishes its spec, for `cargo xtask specs --check-upstream`.
+    #[serde(default)]
+    pub upstream: Option<Upstream>,
+}
+
+/// Where a vendor publishes its spec and how to get ours out of it.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Upstream {
+    /// The published page or document.
+    pub url: String,
+    /// How to read it.
+    pub extract: Extract,
+    /// For `operation`: the path in the published document (as in ours).
+    #[serde(default)]
+    pub path: Option<String>,
+    /// For `operation`: the method, lower case.
+    #[serde(default)]
+    pub method: Option<String>,
+}
+
+/// How to get the spec out of the published document.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Extract {
+    /// A documentation page with the OpenAPI document in a ```` ```` fence: compared byte for
+    /// byte with `specs/<spec>` (which is kept as published).
+    OpenapiBlock,
+    /// A whole published document (YAML or JSON) of which our spec describes one operation:
+    /// compared operation by operation (parameters, request body, statuses) with ours.
+    Operation,
 }
 
 impl VendorsFile {
@@ -97,6 +128,19 @@ impl Layout {
             specs_dir: root.join("specs"),
             crates_dir: root.join("crates"),
         }
+    }
+
+    /// [`Layout::workspace`], or the directories named by `XTASK_SPECS_DIR` and
+    /// `XTASK_CRATES_DIR` when set (to run a command against a copy, as the tests do).
+    pub fn from_env() -> Self {
+        let mut layout = Self::workspace();
+        if let Some(dir) = std::env::var_os("XTASK_SPECS_DIR") {
+            layout.specs_dir = dir.into();
+        }
+        if let Some(dir) = std::env::var_os("XTASK_CRATES_DIR") {
+            layout.crates_dir = dir.into();
+        }
+        layout
     }
 
     /// `crates/<crate>/src/generated.rs`

@@ -20,6 +20,7 @@ pub mod codegen;
 pub mod config;
 pub mod postprocess;
 pub mod transforms;
+pub mod upstream;
 
 /// Fuzz entry (see `fuzz/`): arbitrary bytes as a YAML/JSON document through every transform
 /// and the OpenAPI 3.0 parser. Must never panic.

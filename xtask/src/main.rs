@@ -24,11 +24,47 @@ enum Command {
     },
     /// Run the benchmarks and write docs/benchmarks.md (a few minutes; not part of the tests).
     Bench,
+    /// Work on the vendors' specs.
+    Specs {
+        /// Fetch each vendor's published spec (`upstream` in specs/vendors.toml) and report,
+        /// per vendor, unchanged or what changed and what regenerating would change in the
+        /// crate's API. Exits 1 when any vendor changed.
+        #[arg(long)]
+        check_upstream: bool,
+        /// Only this vendor.
+        #[arg(long)]
+        vendor: Option<String>,
+    },
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
+        Command::Specs {
+            check_upstream,
+            vendor,
+        } => {
+            if !check_upstream {
+                eprintln!("nothing to do: pass --check-upstream");
+                return ExitCode::from(2);
+            }
+            match xtask::upstream::check(&Layout::from_env(), vendor.as_deref()) {
+                Ok(reports) => {
+                    for r in &reports {
+                        print!("{}", r.render());
+                    }
+                    if reports.iter().any(|r| r.change.is_some()) {
+                        ExitCode::FAILURE
+                    } else {
+                        ExitCode::SUCCESS
+                    }
+                }
+                Err(e) => {
+                    eprintln!("error: {e:#}");
+                    ExitCode::from(2)
+                }
+            }
+        }
         Command::Bench => match xtask::bench::bench() {
             Ok(()) => ExitCode::SUCCESS,
             Err(e) => {

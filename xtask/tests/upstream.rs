@@ -1,0 +1,163 @@
+//! `cargo xtask specs --check-upstream` against a local HTTP server that serves the vendors'
+//! published documents: one unchanged, one changed, never the internet.
+
+use std::io::{BufRead, BufReader, Write};
+use std::net::TcpListener;
+use std::process::Command;
+
+use xtask::config::Layout;
+
+/// Serves `pages` (path → body) on 127.0.0.1 until the test process ends.
+fn serve(pages: Vec<(String, String)>) -> String {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut stream) = stream else { continue };
+            let mut reader = BufReader::new(stream.try_clone().unwrap());
+            let mut request_line = String::new();
+            if reader.read_line(&mut request_line).is_err() {
+                continue;
+            }
+            loop {
+                let mut header = String::new();
+                if reader.read_line(&mut header).unwrap_or(0) <= 2 {
+                    break;
+                }
+            }
+            let path = request_line.split_whitespace().nth(1).unwrap_or("/");
+            let (status, body) = match pages.iter().find(|(p, _)| p == path) {
+                Some((_, body)) => ("200 OK", body.as_str()),
+                None => ("404 Not Found", "not here"),
+            };
+            let _ = write!(
+                stream,
+                "HTTP/1.1 {status}\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+                body.len()
+            );
+        }
+    });
+    format!("http://{addr}")
+}
+
+/// A documentation page with `spec` in its OpenAPI fence, as Tartan and Leen publish it.
+fn page(title: &str, spec: &str) -> String {
+    format!("# {title}\n\n## OpenAPI\n\n````yaml POST /x\n{spec}````\n")
+}
+
+/// A scratch workspace (specs/ and the client crates' API.md) whose vendors.toml points at
+/// `base`.
+fn scratch(base: &str) -> (tempfile::TempDir, Layout) {
+    let real = Layout::workspace();
+    let dir = tempfile::tempdir().unwrap();
+    let layout = Layout {
+        specs_dir: dir.path().join("specs"),
+        crates_dir: dir.path().join("crates"),
+    };
+    std::fs::create_dir_all(&layout.specs_dir).unwrap();
+    for entry in std::fs::read_dir(&real.specs_dir).unwrap() {
+        let entry = entry.unwrap();
+        std::fs::copy(entry.path(), layout.specs_dir.join(entry.file_name())).unwrap();
+    }
+    for krate in ["tartan-client", "persona-client", "leen-client"] {
+        std::fs::create_dir_all(layout.crates_dir.join(krate)).unwrap();
+        std::fs::copy(
+            real.crates_dir.join(krate).join("API.md"),
+            layout.crates_dir.join(krate).join("API.md"),
+        )
+        .unwrap();
+    }
+    let toml = std::fs::read_to_string(layout.specs_dir.join("vendors.toml")).unwrap();
+    let mut out = String::new();
+    for line in toml.lines() {
+        if let Some(rest) = line.strip_prefix("upstream = { url = \"https://") {
+            let path = &rest[rest.find('/').unwrap()..];
+            out.push_str(&format!("upstream = {{ url = \"{base}{path}"));
+        } else {
+            out.push_str(line);
+        }
+        out.push('\n');
+    }
+    std::fs::write(layout.specs_dir.join("vendors.toml"), out).unwrap();
+    (dir, layout)
+}
+
+#[test]
+fn one_unchanged_and_one_changed_vendor() {
+    let real = Layout::workspace();
+    let spec = |f: &str| std::fs::read_to_string(real.specs_dir.join(f)).unwrap();
+    let tartan = spec("tartan-hypersync.yaml");
+    // Leen adds a connection state.
+    let leen = spec("leen.yaml").replacen(
+        "        - DELETED\n",
+        "        - DELETED\n        - ARCHIVED\n",
+        1,
+    );
+    // Persona's bundle: our operation, plus a 500 Persona now documents.
+    let persona = spec("persona-connect.yaml").replacen(
+        "        '422':",
+        "        '500':\n          description: Internal error\n        '422':",
+        1,
+    );
+    assert!(persona.contains("'500'"));
+    let base = serve(vec![
+        (
+            "/api-reference/sdk/terminate-connection.md".into(),
+            page("Terminate Connection", &tartan),
+        ),
+        (
+            "/api-reference/provisioning/delete-connection.md".into(),
+            page("Delete Connection", &leen),
+        ),
+        (
+            "/persona-id/persona-openapi/main/2025-12-08/openapi-bundled.yaml".into(),
+            persona,
+        ),
+    ]);
+    let (_dir, layout) = scratch(&base);
+    let reports = xtask::upstream::check(&layout, None).unwrap();
+    let by = |v: &str| reports.iter().find(|r| r.vendor == v).unwrap();
+    assert!(by("tartan").change.is_none(), "{}", by("tartan").render());
+    let leen = by("leen").change.as_deref().unwrap();
+    assert!(leen.contains("+        - ARCHIVED"), "{leen}");
+    assert!(
+        leen.contains("+| `Archived` |  | `ARCHIVED` |"),
+        "what regeneration would change: {leen}"
+    );
+    let persona = by("persona").change.as_deref().unwrap();
+    assert!(persona.contains("  + status 500"), "{persona}");
+
+    // The command exits 1 for a change and 0 when one vendor is unchanged; 2 on errors.
+    let exe = env!("CARGO_BIN_EXE_xtask");
+    let run = |args: &[&str]| {
+        Command::new(exe)
+            .args(args)
+            .env("XTASK_SPECS_DIR", &layout.specs_dir)
+            .env("XTASK_CRATES_DIR", &layout.crates_dir)
+            .output()
+            .unwrap()
+    };
+    let all = run(&["specs", "--check-upstream"]);
+    assert_eq!(all.status.code(), Some(1));
+    let text = String::from_utf8_lossy(&all.stdout);
+    assert!(
+        text.contains("tartan: unchanged") && text.contains("leen: CHANGED"),
+        "{text}"
+    );
+    assert_eq!(
+        run(&["specs", "--check-upstream", "--vendor", "tartan"])
+            .status
+            .code(),
+        Some(0)
+    );
+    std::fs::write(
+        layout.specs_dir.join("vendors.toml"),
+        std::fs::read_to_string(layout.specs_dir.join("vendors.toml"))
+            .unwrap()
+            .replace("terminate-connection.md", "moved.md"),
+    )
+    .unwrap();
+    let missing = run(&["specs", "--check-upstream", "--vendor", "tartan"]);
+    assert_eq!(missing.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&missing.stderr).contains("HTTP 404"));
+}
