@@ -53,6 +53,39 @@ use crate::config::{Layout, VendorsFile};
 /// The command that rewrites every generated file.
 pub const FIX_COMMAND: &str = "cargo xtask generate";
 
+/// Client crates whose `CHANGELOG.md` names no entry for the spec they are generated from:
+/// a regeneration from a changed spec needs an entry naming the spec's new sha256 and the
+/// classified API change (see `cargo xtask semver`). One message per crate.
+pub fn changelog_gaps(layout: &Layout, only: Option<&str>) -> Result<Vec<String>> {
+    use sha2::{Digest, Sha256};
+    let vendors = VendorsFile::load(&layout.specs_dir.join("vendors.toml"))?;
+    let mut gaps = Vec::new();
+    for (name, vendor) in &vendors.vendors {
+        if only.is_some_and(|o| o != name) {
+            continue;
+        }
+        let bytes = std::fs::read(layout.specs_dir.join(&vendor.spec))?;
+        let sha: String = Sha256::digest(&bytes)
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect();
+        let path = layout
+            .crates_dir
+            .join(&vendor.crate_name)
+            .join("CHANGELOG.md");
+        let text = std::fs::read_to_string(&path).unwrap_or_default();
+        if !text.contains(&sha) {
+            gaps.push(format!(
+                "crates/{}/CHANGELOG.md has no entry for specs/{} (sha256 {sha}): add one naming \
+                 the spec change (old and new sha256) and the API change `cargo xtask semver` \
+                 classifies",
+                vendor.crate_name, vendor.spec
+            ));
+        }
+    }
+    Ok(gaps)
+}
+
 /// Generate every vendor (or one), returning the files that differ from what is on disk.
 /// With `write`, stale files are rewritten.
 pub fn generate(layout: &Layout, only: Option<&str>, write: bool) -> Result<Vec<Drift>> {

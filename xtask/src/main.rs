@@ -73,7 +73,21 @@ fn main() -> ExitCode {
             }
         },
         Command::Generate { vendor, check } => {
-            match xtask::generate(&Layout::workspace(), vendor.as_deref(), !check) {
+            let layout = Layout::workspace();
+            let gaps = match xtask::changelog_gaps(&layout, vendor.as_deref()) {
+                Ok(gaps) => gaps,
+                Err(e) => {
+                    eprintln!("error: {e:#}");
+                    return ExitCode::FAILURE;
+                }
+            };
+            for gap in &gaps {
+                eprintln!("{}: {gap}", if check { "error" } else { "warning" });
+            }
+            if check && !gaps.is_empty() {
+                return ExitCode::FAILURE;
+            }
+            match xtask::generate(&layout, vendor.as_deref(), !check) {
                 Ok(drifts) if check && !drifts.is_empty() => {
                     for d in &drifts {
                         print!("{}", d.diff);

@@ -361,3 +361,38 @@ fn vendor_specs_are_unedited() {
         );
     }
 }
+
+/// A spec change needs a CHANGELOG entry naming the new spec: `generate` says which is missing.
+#[test]
+fn a_changed_spec_without_a_changelog_entry_is_named() {
+    let real = Layout::workspace();
+    assert!(xtask::changelog_gaps(&real, None).unwrap().is_empty());
+    let dir = tempfile::tempdir().unwrap();
+    let layout = Layout {
+        specs_dir: dir.path().join("specs"),
+        crates_dir: dir.path().join("crates"),
+    };
+    std::fs::create_dir_all(&layout.specs_dir).unwrap();
+    for entry in std::fs::read_dir(&real.specs_dir).unwrap() {
+        let entry = entry.unwrap();
+        std::fs::copy(entry.path(), layout.specs_dir.join(entry.file_name())).unwrap();
+    }
+    for krate in ["tartan-client", "persona-client", "leen-client"] {
+        std::fs::create_dir_all(layout.crates_dir.join(krate)).unwrap();
+        std::fs::copy(
+            real.crates_dir.join(krate).join("CHANGELOG.md"),
+            layout.crates_dir.join(krate).join("CHANGELOG.md"),
+        )
+        .unwrap();
+    }
+    edit(&layout.specs_dir.join("leen.yaml"), |t| {
+        t.replacen(
+            "        - DELETED\n",
+            "        - DELETED\n        - ARCHIVED\n",
+            1,
+        )
+    });
+    let gaps = xtask::changelog_gaps(&layout, None).unwrap();
+    assert_eq!(gaps.len(), 1, "{gaps:?}");
+    assert!(gaps[0].contains("crates/leen-client/CHANGELOG.md has no entry for specs/leen.yaml"));
+}
