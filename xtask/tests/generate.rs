@@ -1,6 +1,8 @@
 //! The generator as a user runs it: checked-in code is current, a spec change reaches the Rust
 //! API, and failures name the spec (and line or operation).
 
+mod common;
+
 use std::path::Path;
 
 use xtask::codegen;
@@ -66,16 +68,7 @@ fn normalized_documents() {
 /// `ConnectionRespModel`, regenerate there, and find them in the generated Rust and API.md.
 #[test]
 fn a_field_added_to_a_spec_reaches_the_rust_api() {
-    let dir = tempfile::tempdir().unwrap();
-    let layout = Layout {
-        specs_dir: dir.path().join("specs"),
-        crates_dir: dir.path().join("crates"),
-    };
-    std::fs::create_dir_all(&layout.specs_dir).unwrap();
-    for entry in std::fs::read_dir(Layout::workspace().specs_dir).unwrap() {
-        let entry = entry.unwrap();
-        std::fs::copy(entry.path(), layout.specs_dir.join(entry.file_name())).unwrap();
-    }
+    let (_dir, layout) = common::scratch_workspace(&[]);
     edit(&layout.specs_dir.join("tartan-hypersync.yaml"), |text| {
         text.replacen(
             "                client_org:\n",
@@ -365,26 +358,12 @@ fn vendor_specs_are_unedited() {
 /// A spec change needs a CHANGELOG entry naming the new spec: `generate` says which is missing.
 #[test]
 fn a_changed_spec_without_a_changelog_entry_is_named() {
-    let real = Layout::workspace();
-    assert!(xtask::changelog_gaps(&real, None).unwrap().is_empty());
-    let dir = tempfile::tempdir().unwrap();
-    let layout = Layout {
-        specs_dir: dir.path().join("specs"),
-        crates_dir: dir.path().join("crates"),
-    };
-    std::fs::create_dir_all(&layout.specs_dir).unwrap();
-    for entry in std::fs::read_dir(&real.specs_dir).unwrap() {
-        let entry = entry.unwrap();
-        std::fs::copy(entry.path(), layout.specs_dir.join(entry.file_name())).unwrap();
-    }
-    for krate in ["tartan-client", "persona-client", "leen-client"] {
-        std::fs::create_dir_all(layout.crates_dir.join(krate)).unwrap();
-        std::fs::copy(
-            real.crates_dir.join(krate).join("CHANGELOG.md"),
-            layout.crates_dir.join(krate).join("CHANGELOG.md"),
-        )
-        .unwrap();
-    }
+    assert!(
+        xtask::changelog_gaps(&Layout::workspace(), None)
+            .unwrap()
+            .is_empty()
+    );
+    let (_dir, layout) = common::scratch_workspace(&["CHANGELOG.md"]);
     edit(&layout.specs_dir.join("leen.yaml"), |t| {
         t.replacen(
             "        - DELETED\n",

@@ -1,6 +1,8 @@
 //! `cargo xtask specs --check-upstream` against a local HTTP server that serves the vendors'
 //! published documents: one unchanged, one changed, never the internet.
 
+mod common;
+
 use std::io::{BufRead, BufReader, Write};
 use std::net::TcpListener;
 use std::process::Command;
@@ -48,25 +50,7 @@ fn page(title: &str, spec: &str) -> String {
 /// A scratch workspace (specs/ and the client crates' API.md) whose vendors.toml points at
 /// `base`.
 fn scratch(base: &str) -> (tempfile::TempDir, Layout) {
-    let real = Layout::workspace();
-    let dir = tempfile::tempdir().unwrap();
-    let layout = Layout {
-        specs_dir: dir.path().join("specs"),
-        crates_dir: dir.path().join("crates"),
-    };
-    std::fs::create_dir_all(&layout.specs_dir).unwrap();
-    for entry in std::fs::read_dir(&real.specs_dir).unwrap() {
-        let entry = entry.unwrap();
-        std::fs::copy(entry.path(), layout.specs_dir.join(entry.file_name())).unwrap();
-    }
-    for krate in ["tartan-client", "persona-client", "leen-client"] {
-        std::fs::create_dir_all(layout.crates_dir.join(krate)).unwrap();
-        std::fs::copy(
-            real.crates_dir.join(krate).join("API.md"),
-            layout.crates_dir.join(krate).join("API.md"),
-        )
-        .unwrap();
-    }
+    let (dir, layout) = common::scratch_workspace(&["API.md"]);
     let toml = std::fs::read_to_string(layout.specs_dir.join("vendors.toml")).unwrap();
     let mut out = String::new();
     for line in toml.lines() {
