@@ -393,7 +393,7 @@ async fn run(args: RunArgs, fake: bool) -> u8 {
         *counts
             .entry(line.vendor.clone().unwrap_or_else(|| "invalid".into()))
             .or_default()
-            .entry(outcome_name(line.outcome).to_string())
+            .entry(line.outcome.as_str().to_string())
             .or_default() += 1;
         if let Some(w) = report {
             w.write(&line)
@@ -471,15 +471,6 @@ async fn run(args: RunArgs, fake: bool) -> u8 {
         1
     } else {
         0
-    }
-}
-
-fn outcome_name(outcome: Outcome) -> &'static str {
-    match outcome {
-        Outcome::Disconnected => "disconnected",
-        Outcome::AlreadyDisconnected => "already_disconnected",
-        Outcome::Failed => "failed",
-        Outcome::Skipped => "skipped",
     }
 }
 
@@ -583,13 +574,11 @@ impl Output {
             self.header_done = true;
         }
         let outcome = match line.outcome {
-            Outcome::Disconnected => "disconnected".to_string(),
-            Outcome::AlreadyDisconnected => "already_disconnected".to_string(),
             Outcome::Failed => format!(
                 "failed: {}",
                 line.error.as_ref().map(|e| e.kind.as_str()).unwrap_or("?")
             ),
-            Outcome::Skipped => "skipped".to_string(),
+            other => other.as_str().to_string(),
         };
         let message = line
             .error

@@ -25,6 +25,18 @@ pub enum Outcome {
     Skipped,
 }
 
+impl Outcome {
+    /// The name used in reports, tables and summaries (`already_disconnected`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Outcome::Disconnected => "disconnected",
+            Outcome::AlreadyDisconnected => "already_disconnected",
+            Outcome::Failed => "failed",
+            Outcome::Skipped => "skipped",
+        }
+    }
+}
+
 /// Why a target failed.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct ErrorInfo {
@@ -310,4 +322,21 @@ impl ReportWriter {
 /// The JSON Schema of a report line (a target line or the summary line).
 pub fn schema() -> String {
     serde_json::to_string_pretty(&schemars::schema_for!(ReportEntry)).expect("schema serializes")
+}
+
+#[cfg(test)]
+mod outcome_tests {
+    use super::Outcome;
+
+    #[test]
+    fn outcome_names_are_the_report_names() {
+        for o in [
+            Outcome::Disconnected,
+            Outcome::AlreadyDisconnected,
+            Outcome::Failed,
+            Outcome::Skipped,
+        ] {
+            assert_eq!(serde_json::to_value(o).unwrap(), o.as_str());
+        }
+    }
 }

@@ -155,15 +155,20 @@ pub(crate) fn undecodable(
 ) -> Answer {
     let request_id = header_request_id(headers);
     let failure = match status {
-        200..=299 => Failure::InvalidResponse(if body.len() > max_body {
-            format!("the body is larger than {max_body} bytes")
-        } else {
-            format!("the body could not be decoded ({})", body.reason())
-        }),
+        200..=299 => Failure::InvalidResponse(unreadable(body.len(), max_body, body.reason())),
         400 | 422 => Failure::Invalid(vec![excerpt(body.excerpt())]),
         _ => by_status(status, headers, excerpt(body.excerpt())),
     };
     Answer::failed(Some(status), request_id, failure)
+}
+
+/// Why a body of `len` bytes could not be read: over the cap, or the decoder's `reason`.
+fn unreadable(len: usize, max_body: usize, reason: &str) -> String {
+    if len > max_body {
+        format!("the body is larger than {max_body} bytes")
+    } else {
+        format!("the body could not be decoded ({reason})")
+    }
 }
 
 /// An answer meaning "already cut" (Tartan's and Persona's 409).
@@ -228,14 +233,11 @@ pub(crate) async fn classify<E>(
         }
         // The generated clients decode with the status kept (`Undecodable`); this comes only
         // from a client hook.
-        Error::InvalidResponsePayload(bytes, e) => {
-            let message = if bytes.len() > max_body {
-                format!("the body is larger than {max_body} bytes")
-            } else {
-                format!("the body could not be decoded ({e})")
-            };
-            Answer::failed(None, None, Failure::InvalidResponse(message))
-        }
+        Error::InvalidResponsePayload(bytes, e) => Answer::failed(
+            None,
+            None,
+            Failure::InvalidResponse(unreadable(bytes.len(), max_body, &e.to_string())),
+        ),
         Error::InvalidRequest(m) | Error::Custom(m) => {
             Answer::failed(None, None, Failure::Unexpected(m))
         }

@@ -30,6 +30,13 @@ pub(crate) fn backoff(settings: &Settings, retry: u32) -> Duration {
     Duration::from_nanos(fastrand::u64(0..=nanos))
 }
 
+/// Whether the vendor stores an answer with this status under its idempotency key so that a
+/// retry with the same key would only replay it: any 5xx (Persona stores 5xx; 401 and 429 run
+/// before its idempotency layer and are not stored).
+fn stored_under_key(status: u16) -> bool {
+    (500..=599).contains(&status)
+}
+
 /// The idempotency keys of one call. A vendor like Persona stores the first answer to a key,
 /// 5xx included, and replays it (for 24 h): retrying a 5xx with the same key would meet the same
 /// 5xx. So after a 5xx answer the call moves on to a fresh key derived from the first
@@ -63,7 +70,7 @@ impl Keys {
         let Some(rotation) = rotation else {
             return Self::new(first);
         };
-        let stored_5xx = status.is_some_and(|s| (500..=599).contains(&s));
+        let stored_5xx = status.is_some_and(stored_under_key);
         Self {
             first,
             rotation: rotation + u32::from(stored_5xx),
@@ -241,7 +248,7 @@ pub(crate) async fn run(
                         transient_retries += 1;
                     }
                     // The vendor stored this 5xx under the key: ask again under a new one.
-                    if answer.http_status.is_some_and(|s| (500..=599).contains(&s))
+                    if answer.http_status.is_some_and(stored_under_key)
                         && let Some(chain) = keys.as_mut()
                     {
                         chain.rotate();
