@@ -13,12 +13,17 @@
 //!
 //! `--check` runs the very same code, writes nothing, prints a unified diff of what is stale and
 //! exits non-zero.
+//!
+//! `cargo xtask semver [--check]` classifies each published crate's API change since its last
+//! release ([`semver`]); `cargo xtask specs --check-upstream` compares the specs with what the
+//! vendors publish ([`upstream`]); `cargo xtask bench` measures ([`mod@bench`]).
 
 pub mod api_doc;
 pub mod bench;
 pub mod codegen;
 pub mod config;
 pub mod postprocess;
+pub mod semver;
 pub mod transforms;
 pub mod upstream;
 

@@ -24,6 +24,18 @@ enum Command {
     },
     /// Run the benchmarks and write docs/benchmarks.md (a few minutes; not part of the tests).
     Bench,
+    /// Classify how each client crate and the runtime crate changed since its last release
+    /// (the commit that last set its version): `<crate>: none | additive | breaking`, then the
+    /// items. Uses cargo-semver-checks, installing it when missing.
+    Semver {
+        /// Fail when a breaking change has no matching version bump, or an API change has no
+        /// CHANGELOG.md entry.
+        #[arg(long)]
+        check: bool,
+        /// Only this crate (repeatable).
+        #[arg(long, short)]
+        package: Vec<String>,
+    },
     /// Work on the vendors' specs.
     Specs {
         /// Fetch each vendor's published spec (`upstream` in specs/vendors.toml) and report,
@@ -54,6 +66,38 @@ fn main() -> ExitCode {
                         print!("{}", r.render());
                     }
                     if reports.iter().any(|r| r.change.is_some()) {
+                        ExitCode::FAILURE
+                    } else {
+                        ExitCode::SUCCESS
+                    }
+                }
+                Err(e) => {
+                    eprintln!("error: {e:#}");
+                    ExitCode::from(2)
+                }
+            }
+        }
+        Command::Semver { check, package } => {
+            let root = Layout::workspace()
+                .crates_dir
+                .parent()
+                .expect("crates/ has a parent")
+                .to_path_buf();
+            let opts = xtask::semver::Options {
+                packages: package,
+                ..xtask::semver::Options::new(&root)
+            };
+            let reports = xtask::semver::ensure_tool().and_then(|()| xtask::semver::run(&opts));
+            match reports {
+                Ok(reports) => {
+                    for r in &reports {
+                        print!("{}", r.render());
+                    }
+                    let problems: Vec<String> = reports.iter().flat_map(|r| r.problems()).collect();
+                    for p in &problems {
+                        eprintln!("{}: {p}", if check { "error" } else { "warning" });
+                    }
+                    if check && !problems.is_empty() {
                         ExitCode::FAILURE
                     } else {
                         ExitCode::SUCCESS
