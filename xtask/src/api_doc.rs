@@ -120,6 +120,16 @@ pub fn render(vendor: &VendorConfig, doc: &Value, file: &syn::File) -> Result<St
         writeln!(out, "```\n")?;
     }
 
+    if let Some(items) = module(file, "spec") {
+        writeln!(out, "## The spec it was generated from (`spec`)\n\n```rust")?;
+        for item in items {
+            if let syn::Item::Const(c) = item {
+                writeln!(out, "const {}: &str", c.ident)?;
+            }
+        }
+        writeln!(out, "```\n")?;
+    }
+
     if let Some(items) = module(file, "responses") {
         writeln!(out, "## Decoding answers (`responses`)\n\n```rust")?;
         for item in items {

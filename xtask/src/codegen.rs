@@ -70,6 +70,8 @@ pub fn generate(vendor: &VendorConfig, spec_text: &str) -> Result<Output> {
     let normalized_yaml = serde_yaml_ng::to_string(&doc)?;
     postprocess::apply(vendor, &doc, &mut file)
         .with_context(|| format!("specs/{spec_file}: post-processing"))?;
+    file.items
+        .extend(spec_module(spec_file, spec_text, &doc)?.items);
 
     let pretty = prettyplease::unparse(&file);
     let rust = format!("{}\n{}", header(spec_file), rustfmt(&pretty)?);
@@ -79,6 +81,33 @@ pub fn generate(vendor: &VendorConfig, spec_text: &str) -> Result<Output> {
         api_md,
         normalized_yaml,
     })
+}
+
+/// `pub mod spec`: which spec the crate was generated from (file, sha256 of its bytes as
+/// published, `info.version`), for audit records and `cargo xtask semver`'s explanations.
+fn spec_module(spec_file: &str, spec_text: &str, doc: &Value) -> Result<syn::File> {
+    use sha2::{Digest, Sha256};
+    let sha: String = Sha256::digest(spec_text.as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    let version = doc
+        .pointer("/info/version")
+        .and_then(Value::as_str)
+        .unwrap_or_default();
+    let path = format!("specs/{spec_file}");
+    let tokens = quote::quote! {
+        /// The spec this crate was generated from.
+        pub mod spec {
+            /// Its path in the workspace that generated this crate.
+            pub const FILE: &str = #path;
+            /// The sha256 of its bytes (lower-case hex).
+            pub const SHA256: &str = #sha;
+            /// Its `info.version`.
+            pub const VERSION: &str = #version;
+        }
+    };
+    Ok(syn::parse2(tokens)?)
 }
 
 /// The transformed document and progenitor's output for it, before post-processing.

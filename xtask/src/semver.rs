@@ -158,10 +158,11 @@ impl CrateReport {
                 self.name,
                 self.change.as_str(),
                 self.baseline.version,
-                if self.spec.is_some() {
-                    " and the spec's old and new sha256"
-                } else {
-                    ""
+                match &self.spec {
+                    Some(spec) if spec.old_sha256.as_ref() != Some(&spec.new_sha256) => {
+                        " and the spec's old and new sha256"
+                    }
+                    _ => "",
                 }
             ));
         }

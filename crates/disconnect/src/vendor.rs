@@ -67,6 +67,32 @@ impl Vendor {
             Vendor::Leen => "https://api.leen.dev/v1",
         }
     }
+
+    /// The sha256 of the spec the vendor's client crate was generated from (`None` when the
+    /// vendor's feature is off). Recorded in audit reports: it says which API contract a run
+    /// was made with.
+    pub fn spec_sha256(self) -> Option<&'static str> {
+        match self {
+            Vendor::Tartan => {
+                #[cfg(feature = "tartan")]
+                return Some(tartan_client::spec::SHA256);
+                #[cfg(not(feature = "tartan"))]
+                return None;
+            }
+            Vendor::Persona => {
+                #[cfg(feature = "persona")]
+                return Some(persona_client::spec::SHA256);
+                #[cfg(not(feature = "persona"))]
+                return None;
+            }
+            Vendor::Leen => {
+                #[cfg(feature = "leen")]
+                return Some(leen_client::spec::SHA256);
+                #[cfg(not(feature = "leen"))]
+                return None;
+            }
+        }
+    }
 }
 
 impl fmt::Display for Vendor {

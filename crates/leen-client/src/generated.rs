@@ -1084,3 +1084,12 @@ pub mod operations {
     /// Every operation of the spec.
     pub const ALL: &[Operation] = &[DELETE_CONNECTION_BY_ID];
 }
+/// The spec this crate was generated from.
+pub mod spec {
+    /// Its path in the workspace that generated this crate.
+    pub const FILE: &str = "specs/leen.yaml";
+    /// The sha256 of its bytes (lower-case hex).
+    pub const SHA256: &str = "bfe773b6e0f35fcd82330f0d59c891b30330d8756547013930467148f0422f08";
+    /// Its `info.version`.
+    pub const VERSION: &str = "0.0.1";
+}

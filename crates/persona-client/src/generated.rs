@@ -1244,3 +1244,12 @@ pub mod operations {
     /// Every operation of the spec.
     pub const ALL: &[Operation] = &[DEACTIVATE_A_CONNECT_CONNECTION];
 }
+/// The spec this crate was generated from.
+pub mod spec {
+    /// Its path in the workspace that generated this crate.
+    pub const FILE: &str = "specs/persona-connect.yaml";
+    /// The sha256 of its bytes (lower-case hex).
+    pub const SHA256: &str = "2da5159f3fd2004db27bbbb7c5a4d6cf9785294d7a44838dc76249abe9a946e0";
+    /// Its `info.version`.
+    pub const VERSION: &str = "2025-12-08";
+}

@@ -955,3 +955,12 @@ pub mod operations {
     /// Every operation of the spec.
     pub const ALL: &[Operation] = &[TERMINATE_CONNECTION];
 }
+/// The spec this crate was generated from.
+pub mod spec {
+    /// Its path in the workspace that generated this crate.
+    pub const FILE: &str = "specs/tartan-hypersync.yaml";
+    /// The sha256 of its bytes (lower-case hex).
+    pub const SHA256: &str = "40ffa9f76f9daa2b05edfb09ae45c5f38ddda120e91addc346a6afb9b4daa069";
+    /// Its `info.version`.
+    pub const VERSION: &str = "1.0.0";
+}
