@@ -327,6 +327,7 @@ async fn cli_peak_rss(cli: &str, addr: SocketAddr, n: usize) -> (u64, f64) {
     std::fs::write(&input, text).unwrap();
     let mut cmd = std::process::Command::new(cli);
     cmd.arg("--json")
+        .arg("--yes")
         .arg("--concurrency")
         .arg("64")
         .arg("--input")

@@ -6,6 +6,11 @@ use disconnect::{BulkOptions, Disconnector, DisconnectorBuilder, Target, Vendor}
 use disconnect_fakes::{FakeConfig, FakeServer, Seed};
 use futures_util::StreamExt;
 
+use std::io::IsTerminal;
+
+use comfy_table::{ContentArrangement, Table, presets};
+
+use crate::output::{Format, Output, Style};
 use crate::report::{Outcome, ReportLine};
 
 fn fake_vendor(v: Vendor) -> disconnect_fakes::Vendor {
@@ -55,6 +60,14 @@ pub fn pointed_at(fakes: &FakeServer) -> DisconnectorBuilder {
             .base_url(vendor, fakes.base_url(v));
     }
     builder
+}
+
+/// Where each vendor's fake listens.
+pub fn base_urls(fakes: &FakeServer) -> std::collections::BTreeMap<Vendor, String> {
+    Vendor::ALL
+        .into_iter()
+        .map(|v| (v, fakes.base_url(fake_vendor(v))))
+        .collect()
 }
 
 const ORG: &str = "0b9c2f4e-8a43-4d3a-9a1e-2f7a5b6c7d8e";
@@ -121,7 +134,8 @@ fn script() -> Vec<(String, Outcome, Option<&'static str>, &'static str)> {
 }
 
 /// Run the tour; exit 0 when every target ended as scripted.
-pub async fn run(json: bool) -> u8 {
+pub async fn run(format: Format) -> u8 {
+    let json = format != Format::Table;
     let script = script();
     let targets: Vec<Target> = script
         .iter()
@@ -163,10 +177,8 @@ pub async fn run(json: bool) -> u8 {
             targets.len(),
             fakes.addr()
         );
-        for (target, _, _, shows) in &script {
-            eprintln!("  {target:<88} {shows}");
-        }
-        eprintln!();
+        let style = Style::for_stream(std::io::stderr().is_terminal());
+        eprintln!("{}\n", scenario_table(&script, style));
     }
     let options = BulkOptions {
         concurrency: 4,
@@ -174,13 +186,17 @@ pub async fn run(json: bool) -> u8 {
         ..BulkOptions::default()
     };
     let mut results = disconnector.disconnect_all(targets, options);
-    let mut out = crate::Output::new(json);
     let mut lines = Vec::new();
     while let Some(result) = results.next().await {
-        let line = ReportLine::from_result(&result);
-        out.print(&line);
-        lines.push(line);
+        lines.push(ReportLine::from_result(&result));
     }
+    // In the script's order, so that the tour reads the same every time.
+    lines.sort_by_key(|l| script.iter().position(|(t, ..)| *t == l.target));
+    let mut out = Output::new(format);
+    for line in &lines {
+        out.print(line);
+    }
+    out.finish();
     let mut surprises = Vec::new();
     for (target, outcome, kind, _) in &script {
         let line = lines.iter().find(|l| &l.target == target);
@@ -221,4 +237,21 @@ pub async fn run(json: bool) -> u8 {
         eprintln!("demo: unexpected outcome for {}", surprises.join(", "));
         1
     }
+}
+
+type Script = [(String, Outcome, Option<&'static str>, &'static str)];
+
+/// The tour's targets and what each shows, fitted to the terminal.
+fn scenario_table(script: &Script, style: Style) -> Table {
+    let mut t = Table::new();
+    t.load_preset(presets::UTF8_FULL_CONDENSED)
+        .set_content_arrangement(ContentArrangement::Dynamic)
+        .set_header(vec!["TARGET", "WHAT IT SHOWS"]);
+    if let Some(width) = style.width {
+        t.set_width(width);
+    }
+    for (target, _, _, shows) in script {
+        t.add_row(vec![target.as_str(), shows]);
+    }
+    t
 }

@@ -1,5 +1,7 @@
-//! The report line: one JSON object per finished target, written by `--json` and `--report`,
-//! read by `--resume`, described by `disconnect report-schema`.
+//! The report: a header line (who ran what, why, against which specs), one JSON object per
+//! finished target (also what `--output json` prints), and a summary line. Written by
+//! `--report`, read by `--resume` and `disconnect report summarize`, described by
+//! `disconnect report schema`.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::fs::{File, OpenOptions};
@@ -50,9 +52,13 @@ pub struct ErrorInfo {
     pub retryable: bool,
 }
 
-/// One line of a report (and of `--json` output).
+/// One line of a report (and of `--output json`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct ReportLine {
+    /// The run that wrote it (its header line has the same id). Absent in reports written
+    /// before run ids existed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub run_id: Option<String>,
     /// The target as given (`vendor:id`).
     pub target: String,
     /// `tartan`, `persona` or `leen`; null for an unparseable target.
@@ -87,6 +93,7 @@ impl ReportLine {
     pub fn from_result(result: &Result<Disconnected, DisconnectError>) -> Self {
         match result {
             Ok(d) => Self {
+                run_id: None,
                 target: d.target.to_string(),
                 vendor: Some(d.vendor.id().to_string()),
                 outcome: match d.status {
@@ -112,6 +119,7 @@ impl ReportLine {
                 let text = e.to_string();
                 let text = text.strip_suffix(&suffix).unwrap_or(&text);
                 Self {
+                    run_id: None,
                     target: e.target().to_string(),
                     vendor: Some(e.vendor().id().to_string()),
                     outcome,
@@ -134,6 +142,7 @@ impl ReportLine {
     /// A target that could not be parsed (nothing was sent).
     pub fn invalid_target(raw: &str, message: String) -> Self {
         Self {
+            run_id: None,
             target: raw.to_string(),
             vendor: None,
             outcome: Outcome::Failed,
@@ -171,6 +180,9 @@ pub struct SummaryLine {
 /// See [`SummaryLine`].
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct RunSummary {
+    /// The run (as in its header line).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub run_id: Option<String>,
     /// When the run started (RFC 3339, UTC).
     pub started_at: String,
     /// When it ended.
@@ -185,11 +197,65 @@ pub struct RunSummary {
     pub stopped_lanes: BTreeMap<String, String>,
 }
 
+/// The first line of a run: who ran it, why, with what, against what.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct HeaderLine {
+    /// The run's record.
+    pub run: RunHeader,
+}
+
+/// See [`HeaderLine`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct RunHeader {
+    /// Unique id of the run (a UUID); every line of the run carries it.
+    pub run_id: String,
+    /// When it started (RFC 3339, UTC).
+    pub started_at: String,
+    /// Who ran it (`--operator`, the profile's `operator`, `DISCONNECT_OPERATOR`, or the login
+    /// name).
+    pub operator: String,
+    /// Why (`--reason`, e.g. a ticket id).
+    pub reason: Option<String>,
+    /// `disconnect <version>`.
+    pub tool: String,
+    /// Per vendor: the spec its client was generated from and where requests go (never a key).
+    pub vendors: BTreeMap<String, VendorRecord>,
+    /// Where the targets came from.
+    pub input: InputRecord,
+    /// The options in effect (after the profile and the defaults).
+    pub options: serde_json::Value,
+}
+
+/// A vendor in a run header.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct VendorRecord {
+    /// sha256 of the vendor's spec the client was generated from.
+    pub spec_sha256: Option<String>,
+    /// The base URL requests go to.
+    pub base_url: String,
+    /// Whether a key was configured.
+    pub configured: bool,
+}
+
+/// The input of a run.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct InputRecord {
+    /// Targets given as arguments.
+    pub arguments: usize,
+    /// `--input` (`-` for stdin).
+    pub file: Option<String>,
+    /// sha256 of the `--input` file as the run started (not for stdin).
+    pub sha256: Option<String>,
+}
+
 /// Any line of a report.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(untagged)]
 #[schemars(title = "disconnect report line")]
 pub enum ReportEntry {
+    /// A run's first line.
+    Header(HeaderLine),
     /// A finished target.
     Target(ReportLine),
     /// The run's last line.
@@ -253,7 +319,7 @@ impl ReportWriter {
                     break; // end, or a torn line without its newline
                 }
                 match serde_json::from_str::<ReportEntry>(&line) {
-                    Ok(ReportEntry::Summary(_)) => {}
+                    Ok(ReportEntry::Summary(_) | ReportEntry::Header(_)) => {}
                     Ok(ReportEntry::Target(entry)) => {
                         if entry.is_done() {
                             state.previous.remove(&entry.target);
@@ -296,6 +362,12 @@ impl ReportWriter {
             self.sync()?;
         }
         Ok(())
+    }
+
+    /// Write the run's header line and fsync.
+    pub fn start(&mut self, header: &HeaderLine) -> std::io::Result<()> {
+        self.append(&serde_json::to_string(header).map_err(std::io::Error::other)?)?;
+        self.sync()
     }
 
     /// Write the run's summary line and fsync.

@@ -40,13 +40,14 @@ async fn fakes() -> FakeServer {
     fakes
 }
 
-/// The target lines of a report (every line must be whole JSON), without summary lines.
+/// The target lines of a report (every line must be whole JSON), without header and summary
+/// lines.
 fn target_lines(report: &std::path::Path) -> Vec<Value> {
     std::fs::read_to_string(report)
         .unwrap()
         .lines()
         .map(|l| serde_json::from_str::<Value>(l).expect("every line is whole"))
-        .filter(|l| l.get("summary").is_none())
+        .filter(|l| l.get("target").is_some())
         .collect()
 }
 
@@ -111,11 +112,13 @@ async fn table_output_and_exit_codes() {
     let mut lines: Vec<String> = table
         .lines()
         .map(|l| match l.find("req_fake") {
-            Some(at) => format!("{}req_fake<seq>{}", &l[..at], &l[at + 16..]),
+            Some(at) => format!("{}req_fake########{}", &l[..at], &l[at + 16..]),
             None => l.to_string(),
         })
         .collect();
-    lines[1..].sort_unstable();
+    // Border, header, separator, rows, border: sort the rows.
+    let rows = 3..lines.len() - 1;
+    lines[rows].sort_unstable();
     insta::assert_snapshot!(lines.join("\n"));
     assert!(
         stderr(&out).contains(": 4 done, 0 failed, 0 skipped"),
@@ -368,7 +371,7 @@ async fn kill_9_then_resume_records_every_target_exactly_once() {
     first
         .env("PERSONA_API_KEY", fakes.api_key(Vendor::Persona))
         .env("PERSONA_BASE_URL", fakes.base_url(Vendor::Persona))
-        .args(["--concurrency", "2", "--json", "--input"])
+        .args(["--yes", "--concurrency", "2", "--json", "--input"])
         .arg(&input)
         .arg("--report")
         .arg(&report)
@@ -384,7 +387,7 @@ async fn kill_9_then_resume_records_every_target_exactly_once() {
     child.wait().unwrap();
     assert_eq!(seen, 10);
     let partial = std::fs::read_to_string(&report).unwrap();
-    let done_before = partial.lines().count();
+    let done_before = partial.lines().filter(|l| l.contains("\"target\"")).count();
     assert!(
         done_before >= 10 && done_before < ids.len(),
         "killed part-way: {done_before}"
@@ -392,7 +395,14 @@ async fn kill_9_then_resume_records_every_target_exactly_once() {
 
     let mut resume = against(&fakes);
     resume
-        .args(["--concurrency", "4", "--json", "--resume", "--input"])
+        .args([
+            "--yes",
+            "--concurrency",
+            "4",
+            "--json",
+            "--resume",
+            "--input",
+        ])
         .arg(&input)
         .arg("--report")
         .arg(&report);
@@ -470,7 +480,7 @@ async fn ctrl_c_finishes_in_flight_calls_and_starts_no_new_ones() {
     }
     cmd.env("PERSONA_API_KEY", fakes.api_key(Vendor::Persona))
         .env("PERSONA_BASE_URL", fakes.base_url(Vendor::Persona))
-        .args(["--concurrency", "3", "--json", "--input"])
+        .args(["--yes", "--concurrency", "3", "--json", "--input"])
         .arg(&input)
         .arg("--report")
         .arg(&report)
@@ -559,7 +569,7 @@ async fn resume_after_stored_persona_500s_does_not_meet_the_replay() {
 }
 
 /// A revoked Persona key: after 3 consecutive 401s its lane stops, the rest of its targets are
-/// recorded `skipped` (never sent), Leen carries on, the run exits 1 naming the key to fix, and
+/// recorded `skipped` (never sent), Leen carries on, the run exits 3 naming the key to fix, and
 /// the summary line says so. With the key fixed, `--resume` finishes exactly the rest.
 #[tokio::test]
 async fn a_revoked_key_stops_its_lane_and_resume_finishes_the_skipped() {
@@ -583,7 +593,7 @@ async fn a_revoked_key_stops_its_lane_and_resume_finishes_the_skipped() {
         .arg(&report)
         .args(&targets);
     let out = run(first).await;
-    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert_eq!(out.status.code(), Some(3), "{}", stderr(&out));
     assert!(
         stderr(&out).contains("error: persona: stopped after 3 consecutive 401 answers")
             && stderr(&out).contains("check PERSONA_API_KEY"),

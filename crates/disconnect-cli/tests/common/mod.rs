@@ -19,7 +19,20 @@ pub fn disconnect() -> Command {
     for var in VARS {
         cmd.env_remove(var);
     }
-    cmd.env_remove("DISCONNECT_LOG");
+    for var in [
+        "DISCONNECT_LOG",
+        "DISCONNECT_CONFIG",
+        "DISCONNECT_PROFILE",
+        "DISCONNECT_OPERATOR",
+        "COLUMNS",
+    ] {
+        cmd.env_remove(var);
+    }
+    // No config file from the machine running the tests.
+    cmd.env(
+        "XDG_CONFIG_HOME",
+        std::env::temp_dir().join("disconnect-tests-no-config"),
+    );
     cmd
 }
 

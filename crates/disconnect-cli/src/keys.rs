@@ -1,0 +1,186 @@
+//! Where each vendor's API key comes from: `--<vendor>-key-file`, `--<vendor>-key-cmd`, the
+//! `<VENDOR>_API_KEY` variable, or the profile's `key_file` / `key_cmd`, in that order.
+//!
+//! A key is never printed: errors name the source (the flag, the file, the profile), never the
+//! key or the command's output.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+
+use disconnect::Vendor;
+
+use crate::profile::{VendorProfile, expand_home};
+
+/// One way to get a key.
+#[derive(Debug, Clone)]
+pub enum KeySource {
+    /// A file holding the key (trailing newline removed).
+    File { path: PathBuf, origin: String },
+    /// A command whose standard output is the key.
+    Command { command: String, origin: String },
+}
+
+impl KeySource {
+    /// The source given by flags, else by the profile (`None`: the environment, or nothing).
+    pub fn choose(
+        vendor: Vendor,
+        flag_file: Option<&Path>,
+        flag_cmd: Option<&str>,
+        env_has_key: bool,
+        profile: Option<&VendorProfile>,
+        profile_name: &str,
+    ) -> Option<KeySource> {
+        if let Some(path) = flag_file {
+            return Some(KeySource::File {
+                path: path.to_path_buf(),
+                origin: format!("--{}-key-file", vendor.id()),
+            });
+        }
+        if let Some(command) = flag_cmd {
+            return Some(KeySource::Command {
+                command: command.to_string(),
+                origin: format!("--{}-key-cmd", vendor.id()),
+            });
+        }
+        if env_has_key {
+            return None;
+        }
+        let profile = profile?;
+        if let Some(path) = &profile.key_file {
+            return Some(KeySource::File {
+                path: expand_home(path),
+                origin: format!("profile `{profile_name}`, {}.key_file", vendor.id()),
+            });
+        }
+        profile.key_cmd.as_ref().map(|command| KeySource::Command {
+            command: command.clone(),
+            origin: format!("profile `{profile_name}`, {}.key_cmd", vendor.id()),
+        })
+    }
+
+    /// Read the key. Warnings (a key file others can read) go to `warn`.
+    pub fn read(&self, vendor: Vendor, warn: &mut dyn FnMut(String)) -> Result<String, String> {
+        match self {
+            KeySource::File { path, origin } => {
+                let text = std::fs::read_to_string(path).map_err(|e| {
+                    format!(
+                        "cannot read the {vendor} key file {} ({origin}): {e}",
+                        path.display()
+                    )
+                })?;
+                if let Some(mode) = readable_by_others(path) {
+                    warn(format!(
+                        "the {vendor} key file {} can be read by other users (mode {mode:o}): \
+                         `chmod 600 {}`",
+                        path.display(),
+                        path.display()
+                    ));
+                }
+                non_empty(text, vendor, || format!("the key file {}", path.display()))
+            }
+            KeySource::Command { command, origin } => {
+                // The command's stderr goes to ours (it may ask to unlock a vault); its stdout
+                // is the key and is never shown.
+                let output = Command::new("sh")
+                    .arg("-c")
+                    .arg(command)
+                    .stdin(Stdio::inherit())
+                    .stderr(Stdio::inherit())
+                    .stdout(Stdio::piped())
+                    .output()
+                    .map_err(|e| format!("cannot run the {vendor} key command ({origin}): {e}"))?;
+                if !output.status.success() {
+                    return Err(format!(
+                        "the {vendor} key command ({origin}) failed ({}); nothing was sent",
+                        output.status
+                    ));
+                }
+                let text = String::from_utf8(output.stdout).map_err(|_| {
+                    format!("the {vendor} key command ({origin}) printed bytes that are not UTF-8")
+                })?;
+                non_empty(text, vendor, || format!("the key command ({origin})"))
+            }
+        }
+    }
+}
+
+fn non_empty(text: String, vendor: Vendor, what: impl Fn() -> String) -> Result<String, String> {
+    let key = text.trim_end_matches(['\n', '\r']).to_string();
+    if key.trim().is_empty() {
+        return Err(format!("{} gave an empty {vendor} key", what()));
+    }
+    Ok(key)
+}
+
+#[cfg(unix)]
+fn readable_by_others(path: &Path) -> Option<u32> {
+    use std::os::unix::fs::PermissionsExt;
+    let mode = std::fs::metadata(path).ok()?.permissions().mode() & 0o777;
+    (mode & 0o077 != 0).then_some(mode)
+}
+
+#[cfg(not(unix))]
+fn readable_by_others(_: &Path) -> Option<u32> {
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn cmd(command: &str) -> KeySource {
+        KeySource::Command {
+            command: command.into(),
+            origin: "--persona-key-cmd".into(),
+        }
+    }
+
+    #[test]
+    fn a_command_prints_the_key() {
+        let key = cmd("printf 'sk-from-vault\\n'")
+            .read(Vendor::Persona, &mut |_| {})
+            .unwrap();
+        assert_eq!(key, "sk-from-vault");
+    }
+
+    #[test]
+    fn a_failing_command_names_its_source_not_its_output() {
+        let err = cmd("echo sk-partial; exit 3")
+            .read(Vendor::Persona, &mut |_| {})
+            .unwrap_err();
+        assert!(
+            err.contains("--persona-key-cmd") && err.contains("failed"),
+            "{err}"
+        );
+        assert!(!err.contains("sk-partial"), "{err}");
+        let err = cmd("true").read(Vendor::Persona, &mut |_| {}).unwrap_err();
+        assert!(err.contains("empty"), "{err}");
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_key_file_others_can_read_is_warned_about() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("key");
+        std::fs::write(&path, "sk-file\n").unwrap();
+        let source = KeySource::File {
+            path: path.clone(),
+            origin: "--tartan-key-file".into(),
+        };
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).unwrap();
+        let mut warnings = Vec::new();
+        let key = source
+            .read(Vendor::Tartan, &mut |w| warnings.push(w))
+            .unwrap();
+        assert_eq!(key, "sk-file");
+        assert_eq!(warnings.len(), 1);
+        assert!(warnings[0].contains("mode 644") && !warnings[0].contains("sk-file"));
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600)).unwrap();
+        warnings.clear();
+        source
+            .read(Vendor::Tartan, &mut |w| warnings.push(w))
+            .unwrap();
+        assert!(warnings.is_empty());
+    }
+}
