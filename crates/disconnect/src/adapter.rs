@@ -9,6 +9,7 @@ use disconnect_client_runtime::UndecodableBody;
 use progenitor_client::ResponseValue;
 use reqwest::header::HeaderMap;
 
+use crate::error::{DisconnectError, ErrorContext};
 use crate::lane::RateInfo;
 use crate::outcome::{DisconnectStatus, VendorRecord};
 use crate::plan::PlannedRequest;
@@ -74,6 +75,34 @@ pub(crate) enum Failure {
     Transport(String),
     Timeout,
     InvalidResponse(String),
+}
+
+impl Failure {
+    /// The call's error for this failure. `cut_by_deadline`: a timeout came from the call's
+    /// deadline rather than the attempt timeout.
+    pub(crate) fn into_error(
+        self,
+        ctx: Box<ErrorContext>,
+        cut_by_deadline: bool,
+    ) -> DisconnectError {
+        match self {
+            Failure::Unauthorized(message) => DisconnectError::Unauthorized { ctx, message },
+            Failure::Forbidden(message) => DisconnectError::Forbidden { ctx, message },
+            Failure::NotFound(message) => DisconnectError::NotFound { ctx, message },
+            Failure::Busy(message) => DisconnectError::Busy { ctx, message },
+            Failure::Invalid(problems) => DisconnectError::Invalid { ctx, problems },
+            Failure::RateLimited(retry_after) => DisconnectError::RateLimited { ctx, retry_after },
+            Failure::Server(message) => DisconnectError::Server { ctx, message },
+            Failure::Unexpected(body) => DisconnectError::Unexpected { ctx, body },
+            Failure::Redirected(location) => DisconnectError::Redirected { ctx, location },
+            Failure::Transport(message) => DisconnectError::Transport { ctx, message },
+            Failure::Timeout => DisconnectError::Timeout {
+                ctx,
+                deadline: cut_by_deadline,
+            },
+            Failure::InvalidResponse(message) => DisconnectError::InvalidResponse { ctx, message },
+        }
+    }
 }
 
 /// `Request-Id` (Persona) or `X-Request-Id`.

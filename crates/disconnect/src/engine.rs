@@ -15,7 +15,7 @@ use disconnect_client_runtime::is_retryable_status;
 
 use crate::adapter::{Adapter, Answer, Failure};
 use crate::error::{DisconnectError, ErrorContext};
-use crate::lane::{Lane, Pace};
+use crate::lane::{InFlight, Lane, Pace};
 use crate::outcome::{DisconnectStatus, Disconnected, VendorRecord};
 use crate::{Settings, Target};
 
@@ -90,201 +90,329 @@ impl Keys {
     }
 }
 
-/// Run one call to completion.
+/// What the call knows when it decides after a failed attempt.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) struct CallState {
+    /// Retries so far for transient failures (transport, timeouts, retryable statuses, 429s).
+    pub transient_retries: u32,
+    /// How long the vendor has been answering "busy" (a Tartan sync), if it has.
+    pub busy_for: Option<Duration>,
+    /// Time left before the call's deadline.
+    pub time_left: Duration,
+    /// The full-jitter backoff for the next transient retry (drawn by the caller, so that the
+    /// decision itself is a pure function).
+    pub backoff: Duration,
+    /// Whether the call carries an idempotency key chain.
+    pub keyed: bool,
+}
+
+/// What to do after a failed attempt.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Decision {
+    /// Try again after `wait`.
+    Retry {
+        /// How long to wait first.
+        wait: Duration,
+        /// Counts against `Settings::max_attempts` (a transient failure; a sync poll does not).
+        transient: bool,
+        /// The vendor stored the answer under the idempotency key: use the next key.
+        next_key: bool,
+        /// Pause the vendor's whole lane this long first (a 429 with a reset).
+        pause_lane: Option<Duration>,
+    },
+    /// Stop: the failure is the call's result. A 429 with a reset still pauses the lane.
+    Stop {
+        /// Pause the vendor's whole lane this long.
+        pause_lane: Option<Duration>,
+    },
+}
+
+/// The decision after a failed attempt, from its classification, the call's state and the
+/// settings: transient failures are retried with backoff up to `max_attempts`, a 429 pauses
+/// the lane (its retry waits at the lane, not charged to the call), "busy" is polled while
+/// `wait_for_sync` allows, everything else stops; no wait may pass the deadline.
+pub(crate) fn decide(
+    failure: &Failure,
+    http_status: Option<u16>,
+    state: CallState,
+    settings: &Settings,
+) -> Decision {
+    let transient_left = state.transient_retries + 1 < settings.max_attempts;
+    let pause_lane = match failure {
+        Failure::RateLimited(reset) => *reset,
+        _ => None,
+    };
+    let wait = match failure {
+        Failure::Transport(_) | Failure::Timeout => transient_left.then_some(state.backoff),
+        Failure::Server(_) | Failure::Unexpected(_)
+            if http_status.is_some_and(is_retryable_status) =>
+        {
+            transient_left.then_some(state.backoff)
+        }
+        // With a reset the retry waits at the paused lane (not charged); without one, a
+        // backoff of the call's own.
+        Failure::RateLimited(reset) => transient_left.then_some(match reset {
+            Some(_) => Duration::ZERO,
+            None => state.backoff,
+        }),
+        Failure::Busy(_) => settings.wait_for_sync.and_then(|limit| {
+            let busy_for = state.busy_for.unwrap_or_default();
+            (busy_for + settings.sync_poll_interval <= limit).then_some(settings.sync_poll_interval)
+        }),
+        _ => None,
+    };
+    match wait {
+        Some(wait) if wait <= state.time_left => Decision::Retry {
+            wait,
+            transient: !matches!(failure, Failure::Busy(_)),
+            next_key: state.keyed && http_status.is_some_and(stored_under_key),
+            pause_lane,
+        },
+        _ => Decision::Stop { pause_lane },
+    }
+}
+
+/// The call's progress: attempts, retries, the deadline, the last answer and the key.
+struct Call<'a> {
+    target: &'a Target,
+    vendor: crate::Vendor,
+    started: Instant,
+    deadline: Instant,
+    attempts: u32,
+    transient_retries: u32,
+    busy_since: Option<Instant>,
+    last: (Option<u16>, Option<String>),
+    keys: Option<Keys>,
+}
+
+impl Call<'_> {
+    fn ctx(&self) -> Box<ErrorContext> {
+        Box::new(ErrorContext {
+            vendor: self.vendor,
+            target: self.target.clone(),
+            http_status: self.last.0,
+            request_id: self.last.1.clone(),
+            attempts: self.attempts,
+            idempotency_key: self.key(),
+        })
+    }
+
+    fn key(&self) -> Option<String> {
+        self.keys.as_ref().map(Keys::current)
+    }
+
+    /// Success, with the answer's HTTP status and request id.
+    fn done(
+        &self,
+        status: DisconnectStatus,
+        record: VendorRecord,
+        http_status: u16,
+        request_id: Option<String>,
+    ) -> Disconnected {
+        tracing::info!(?status, "done");
+        Disconnected {
+            vendor: self.vendor,
+            target: self.target.clone(),
+            status,
+            http_status,
+            request_id,
+            attempts: self.attempts,
+            elapsed: self.started.elapsed(),
+            record,
+            idempotency_key: self.key(),
+        }
+    }
+
+    /// Record the answer on the call and its tracing spans.
+    fn observe(&mut self, answer: &Answer, attempt_span: &tracing::Span) {
+        self.last = (answer.http_status, answer.request_id.clone());
+        let span = tracing::Span::current();
+        span.record("attempts", self.attempts);
+        if let Some(status) = answer.http_status {
+            attempt_span.record("status", status);
+            span.record("status", status);
+        }
+        if let Some(id) = &answer.request_id {
+            span.record("request_id", id.as_str());
+        }
+    }
+
+    fn state(&self, settings: &Settings, failure: &Failure) -> CallState {
+        let now = Instant::now();
+        CallState {
+            transient_retries: self.transient_retries,
+            busy_for: matches!(failure, Failure::Busy(_))
+                .then(|| now - self.busy_since.unwrap_or(now)),
+            time_left: self.deadline.saturating_duration_since(now),
+            backoff: backoff(settings, self.transient_retries),
+            keyed: self.keys.is_some(),
+        }
+    }
+}
+
+impl<'a> Call<'a> {
+    fn new(
+        target: &'a Target,
+        vendor: crate::Vendor,
+        settings: &Settings,
+        keys: Option<Keys>,
+    ) -> Self {
+        let started = Instant::now();
+        Self {
+            target,
+            vendor,
+            started,
+            deadline: started + settings.deadline,
+            attempts: 0,
+            transient_retries: 0,
+            busy_since: None,
+            last: (None, None),
+            keys,
+        }
+    }
+
+    /// Wait for the lane to admit the next attempt and count it. Waiting at the lane (a 429's
+    /// pause, the vendor's budget, the pace) is added to the deadline. Returns the attempt's
+    /// slot and its time budget.
+    async fn admit<'l>(
+        &mut self,
+        lane: &'l Lane,
+        pace: Option<&Pace>,
+        settings: &Settings,
+    ) -> Result<(InFlight<'l>, Duration), DisconnectError> {
+        let (waited, in_flight) = match lane.admit(pace, settings.max_lane_wait).await {
+            Ok(admitted) => admitted,
+            // Vendors give resets in whole seconds.
+            Err(wait) => {
+                return Err(DisconnectError::RateLimited {
+                    ctx: self.ctx(),
+                    retry_after: Some(Duration::from_secs(wait.as_secs_f64().ceil() as u64)),
+                });
+            }
+        };
+        self.deadline += waited;
+        let now = Instant::now();
+        if now >= self.deadline {
+            return Err(DisconnectError::Timeout {
+                ctx: self.ctx(),
+                deadline: true,
+            });
+        }
+        self.attempts += 1;
+        Ok((in_flight, settings.attempt_timeout.min(self.deadline - now)))
+    }
+
+    /// One attempt within `budget`; the lane learns the vendor's rate-limit headers.
+    async fn attempt(
+        &mut self,
+        adapter: &dyn Adapter,
+        lane: &Lane,
+        in_flight: InFlight<'_>,
+        budget: Duration,
+    ) -> Answer {
+        let span = tracing::debug_span!(
+            "attempt",
+            attempt = self.attempts,
+            status = tracing::field::Empty
+        );
+        let key = self.key();
+        let attempt = adapter
+            .attempt(self.target, key.as_deref())
+            .instrument(span.clone());
+        let answer = tokio::time::timeout(budget, attempt)
+            .await
+            .unwrap_or_else(|_| Answer::failed(None, None, Failure::Timeout));
+        if let Some(info) = answer.rate {
+            lane.observe(info);
+        }
+        drop(in_flight);
+        self.observe(&answer, &span);
+        answer
+    }
+
+    /// The call's result if the answer settles it, else the failure and its HTTP status.
+    fn settle(
+        &mut self,
+        answer: Answer,
+        settings: &Settings,
+    ) -> Result<Disconnected, (Failure, Option<u16>)> {
+        let Answer {
+            http_status,
+            request_id,
+            outcome,
+            ..
+        } = answer;
+        match outcome {
+            Ok((status, record)) => {
+                Ok(self.done(status, record, http_status.unwrap_or(200), request_id))
+            }
+            // "Not found" taken as already disconnected.
+            Err(Failure::NotFound(_)) if settings.not_found_is_gone => Ok(self.done(
+                DisconnectStatus::AlreadyDisconnected,
+                VendorRecord::None,
+                http_status.unwrap_or(404),
+                request_id,
+            )),
+            Err(failure) => {
+                if matches!(failure, Failure::Busy(_)) {
+                    self.busy_since.get_or_insert_with(Instant::now);
+                }
+                Err((failure, http_status))
+            }
+        }
+    }
+}
+
+/// Run one call to completion: admit at the lane, attempt, settle or apply [`decide`].
 pub(crate) async fn run(
     adapter: &dyn Adapter,
     lane: &Lane,
     pace: Option<&Pace>,
     settings: &Settings,
     target: &Target,
-    mut keys: Option<Keys>,
+    keys: Option<Keys>,
 ) -> Result<Disconnected, DisconnectError> {
     let vendor = adapter.vendor();
     let span = tracing::info_span!("disconnect", %vendor, %target, attempts = tracing::field::Empty, status = tracing::field::Empty, request_id = tracing::field::Empty);
     async move {
-        let started = Instant::now();
-        let mut deadline = started + settings.deadline;
-        let mut attempts = 0u32;
-        let mut transient_retries = 0u32;
-        let mut busy_since: Option<Instant> = None;
-        let mut last: (Option<u16>, Option<String>) = (None, None);
-        let mut key = keys.as_ref().map(Keys::current);
-        let ctx = |attempts: u32, last: &(Option<u16>, Option<String>), key: &Option<String>| {
-            Box::new(ErrorContext {
-                vendor,
-                target: target.clone(),
-                http_status: last.0,
-                request_id: last.1.clone(),
-                attempts,
-                idempotency_key: key.clone(),
-            })
-        };
-
+        let mut call = Call::new(target, vendor, settings, keys);
         loop {
-            // The lane admits the attempt: a 429's pause, the vendor's announced budget and the
-            // client-side pace. Waiting there is not charged to this call.
-            let (waited, in_flight) = match lane.admit(pace, settings.max_lane_wait).await {
-                Ok(admitted) => admitted,
-                Err(wait) => {
-                    tracing::Span::current().record("attempts", attempts);
-                    return Err(DisconnectError::RateLimited {
-                        ctx: ctx(attempts, &last, &key),
-                        // Vendors give resets in whole seconds.
-                        retry_after: Some(Duration::from_secs(wait.as_secs_f64().ceil() as u64)),
-                    });
-                }
+            let (in_flight, budget) = call.admit(lane, pace, settings).await?;
+            let answer = call.attempt(adapter, lane, in_flight, budget).await;
+            let (failure, http_status) = match call.settle(answer, settings) {
+                Ok(done) => return Ok(done),
+                Err(failed) => failed,
             };
-            if !waited.is_zero() {
-                tracing::debug!(wait_ms = waited.as_millis() as u64, "waited for the lane");
-                deadline += waited;
+            let state = call.state(settings, &failure);
+            let decision = decide(&failure, http_status, state, settings);
+            if let Decision::Retry {
+                pause_lane: Some(pause),
+                ..
             }
-            let now = Instant::now();
-            if now >= deadline {
-                return Err(DisconnectError::Timeout {
-                    ctx: ctx(attempts, &last, &key),
-                    deadline: true,
-                });
-            }
-            attempts += 1;
-            let budget = settings.attempt_timeout.min(deadline - now);
-            let cut_by_deadline = budget < settings.attempt_timeout;
-            let attempt_span = tracing::debug_span!(
-                "attempt",
-                attempt = attempts,
-                status = tracing::field::Empty
-            );
-            let answer = match tokio::time::timeout(
-                budget,
-                adapter
-                    .attempt(target, key.as_deref())
-                    .instrument(attempt_span.clone()),
-            )
-            .await
+            | Decision::Stop {
+                pause_lane: Some(pause),
+            } = decision
             {
-                Ok(answer) => answer,
-                Err(_) => Answer::failed(None, None, Failure::Timeout),
-            };
-            if let Some(info) = answer.rate {
-                lane.observe(info);
+                lane.pause_until(Instant::now() + pause);
             }
-            drop(in_flight);
-            if let Some(status) = answer.http_status {
-                attempt_span.record("status", status);
-            }
-            last = (answer.http_status, answer.request_id.clone());
-            let span = tracing::Span::current();
-            span.record("attempts", attempts);
-            if let Some(status) = answer.http_status {
-                span.record("status", status);
-            }
-            if let Some(id) = &answer.request_id {
-                span.record("request_id", id.as_str());
-            }
-
-            let failure = match answer.outcome {
-                Ok((status, record)) => {
-                    tracing::info!(?status, "done");
-                    return Ok(Disconnected {
-                        vendor,
-                        target: target.clone(),
-                        status,
-                        http_status: answer.http_status.unwrap_or(200),
-                        request_id: answer.request_id,
-                        attempts,
-                        elapsed: started.elapsed(),
-                        record,
-                        idempotency_key: key,
-                    });
-                }
-                Err(Failure::NotFound(_)) if settings.not_found_is_gone => {
-                    tracing::info!("not found, taken as already disconnected");
-                    return Ok(Disconnected {
-                        vendor,
-                        target: target.clone(),
-                        status: DisconnectStatus::AlreadyDisconnected,
-                        http_status: answer.http_status.unwrap_or(404),
-                        request_id: answer.request_id,
-                        attempts,
-                        elapsed: started.elapsed(),
-                        record: VendorRecord::None,
-                        idempotency_key: key,
-                    });
-                }
-                Err(failure) => failure,
-            };
-
-            // What to wait before the next attempt, if one is allowed.
-            let wait = match &failure {
-                Failure::Transport(_) | Failure::Timeout => (transient_retries + 1
-                    < settings.max_attempts)
-                    .then(|| backoff(settings, transient_retries)),
-                Failure::Server(_) | Failure::Unexpected(_)
-                    if answer.http_status.is_some_and(is_retryable_status) =>
-                {
-                    (transient_retries + 1 < settings.max_attempts)
-                        .then(|| backoff(settings, transient_retries))
-                }
-                // With a reset the whole lane pauses and the retry waits for it at the lane (not
-                // charged); without one, a backoff of this call's own.
-                Failure::RateLimited(reset) => {
-                    if let Some(reset) = reset {
-                        lane.pause_until(Instant::now() + *reset);
-                    }
-                    (transient_retries + 1 < settings.max_attempts).then(|| match reset {
-                        Some(_) => Duration::ZERO,
-                        None => backoff(settings, transient_retries),
-                    })
-                }
-                Failure::Busy(_) => settings.wait_for_sync.and_then(|limit| {
-                    let since = *busy_since.get_or_insert_with(Instant::now);
-                    (since.elapsed() + settings.sync_poll_interval <= limit)
-                        .then_some(settings.sync_poll_interval)
-                }),
-                _ => None,
-            };
-            match wait {
-                Some(wait) if Instant::now() + wait <= deadline => {
-                    if !matches!(failure, Failure::Busy(_)) {
-                        transient_retries += 1;
-                    }
-                    // The vendor stored this 5xx under the key: ask again under a new one.
-                    if answer.http_status.is_some_and(stored_under_key)
-                        && let Some(chain) = keys.as_mut()
-                    {
+            match decision {
+                Decision::Retry {
+                    wait,
+                    transient,
+                    next_key,
+                    ..
+                } => {
+                    call.transient_retries += u32::from(transient);
+                    if next_key && let Some(chain) = call.keys.as_mut() {
                         chain.rotate();
-                        key = Some(chain.current());
                     }
                     tracing::debug!(?failure, wait_ms = wait.as_millis() as u64, "retrying");
                     tokio::time::sleep(wait).await;
                 }
-                _ => {
-                    let ctx = ctx(attempts, &last, &key);
+                Decision::Stop { .. } => {
                     tracing::info!(?failure, "failed");
-                    return Err(match failure {
-                        Failure::Unauthorized(message) => {
-                            DisconnectError::Unauthorized { ctx, message }
-                        }
-                        Failure::Forbidden(message) => DisconnectError::Forbidden { ctx, message },
-                        Failure::NotFound(message) => DisconnectError::NotFound { ctx, message },
-                        Failure::Busy(message) => DisconnectError::Busy { ctx, message },
-                        Failure::Invalid(problems) => DisconnectError::Invalid { ctx, problems },
-                        Failure::RateLimited(retry_after) => {
-                            DisconnectError::RateLimited { ctx, retry_after }
-                        }
-                        Failure::Server(message) => DisconnectError::Server { ctx, message },
-                        Failure::Unexpected(body) => DisconnectError::Unexpected { ctx, body },
-                        Failure::Redirected(location) => {
-                            DisconnectError::Redirected { ctx, location }
-                        }
-                        Failure::Transport(message) => DisconnectError::Transport { ctx, message },
-                        Failure::Timeout => DisconnectError::Timeout {
-                            ctx,
-                            deadline: cut_by_deadline,
-                        },
-                        Failure::InvalidResponse(message) => {
-                            DisconnectError::InvalidResponse { ctx, message }
-                        }
-                    });
+                    let cut_by_deadline = budget < settings.attempt_timeout;
+                    return Err(failure.into_error(call.ctx(), cut_by_deadline));
                 }
             }
         }
@@ -361,6 +489,90 @@ mod tests {
 
     fn target() -> Target {
         Target::persona("cxn_1").unwrap()
+    }
+
+    /// Every classification of a failed attempt, and the decision for it, as a table.
+    #[test]
+    fn decisions_for_every_classification() {
+        let s = |f: &dyn Fn(&mut Settings)| {
+            let mut settings = Settings::default();
+            f(&mut settings);
+            settings
+        };
+        let plain = Settings::default();
+        let sync_5m = s(&|st| st.wait_for_sync = Some(Duration::from_secs(300)));
+        let ms = Duration::from_millis;
+        let fresh = CallState {
+            transient_retries: 0,
+            busy_for: None,
+            time_left: Duration::from_secs(30),
+            backoff: ms(250),
+            keyed: true,
+        };
+        let spent = CallState {
+            transient_retries: plain.max_attempts - 1,
+            ..fresh
+        };
+        let no_time = CallState {
+            time_left: ms(100),
+            ..fresh
+        };
+        let long_busy = CallState {
+            busy_for: Some(Duration::from_secs(299)),
+            ..fresh
+        };
+        let unkeyed = CallState {
+            keyed: false,
+            ..fresh
+        };
+        let retry = |wait, transient, next_key, pause_lane| Decision::Retry {
+            wait,
+            transient,
+            next_key,
+            pause_lane,
+        };
+        let stop = Decision::Stop { pause_lane: None };
+        let reset = Some(Duration::from_secs(7));
+        type Row<'s> = (
+            &'static str,
+            Failure,
+            Option<u16>,
+            CallState,
+            &'s Settings,
+            Decision,
+        );
+        #[rustfmt::skip]
+        let table: Vec<Row> = vec![
+            ("transport error", Failure::Transport("reset".into()), None, fresh, &plain, retry(ms(250), true, false, None)),
+            ("attempt timeout", Failure::Timeout, None, fresh, &plain, retry(ms(250), true, false, None)),
+            ("transport, attempts spent", Failure::Transport("reset".into()), None, spent, &plain, stop),
+            ("backoff past the deadline", Failure::Timeout, None, no_time, &plain, stop),
+            ("500 stored under the key", Failure::Server("boom".into()), Some(500), fresh, &plain, retry(ms(250), true, true, None)),
+            ("503 without a key chain", Failure::Server("busy".into()), Some(503), unkeyed, &plain, retry(ms(250), true, false, None)),
+            ("408", Failure::Unexpected("slow".into()), Some(408), fresh, &plain, retry(ms(250), true, false, None)),
+            ("501 is not retryable", Failure::Server("nope".into()), Some(501), fresh, &plain, stop),
+            ("an undocumented 418", Failure::Unexpected("teapot".into()), Some(418), fresh, &plain, stop),
+            ("429 with a reset", Failure::RateLimited(reset), Some(429), fresh, &plain, retry(Duration::ZERO, true, false, reset)),
+            ("429 without a reset", Failure::RateLimited(None), Some(429), fresh, &plain, retry(ms(250), true, false, None)),
+            ("429, attempts spent", Failure::RateLimited(reset), Some(429), spent, &plain, Decision::Stop { pause_lane: reset }),
+            ("busy, no waiting asked", Failure::Busy("sync".into()), Some(400), fresh, &plain, stop),
+            ("busy, waiting asked", Failure::Busy("sync".into()), Some(400), fresh, &sync_5m, retry(plain.sync_poll_interval, false, false, None)),
+            ("busy past wait_for_sync", Failure::Busy("sync".into()), Some(400), long_busy, &sync_5m, stop),
+            ("busy, polls need no attempts left", Failure::Busy("sync".into()), Some(400), spent, &sync_5m, retry(plain.sync_poll_interval, false, false, None)),
+            ("401", Failure::Unauthorized("bad key".into()), Some(401), fresh, &plain, stop),
+            ("403", Failure::Forbidden("no".into()), Some(403), fresh, &plain, stop),
+            ("404", Failure::NotFound("gone?".into()), Some(404), fresh, &plain, stop),
+            ("422", Failure::Invalid(vec!["bad".into()]), Some(422), fresh, &plain, stop),
+            ("a redirect", Failure::Redirected(None), Some(302), fresh, &plain, stop),
+            ("an undecodable answer", Failure::InvalidResponse("html".into()), Some(200), fresh, &plain, stop),
+        ];
+        for (name, failure, status, state, settings, expected) in table {
+            assert_eq!(
+                decide(&failure, status, state, settings),
+                expected,
+                "{name}"
+            );
+        }
     }
 
     fn ok() -> Step {
