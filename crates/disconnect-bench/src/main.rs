@@ -268,7 +268,7 @@ async fn single(addr: SocketAddr) -> Value {
 
 fn bulk_targets() -> Vec<Target> {
     (0..BULK_TARGETS)
-        .map(|i| target(Vendor::ALL[i % 3]))
+        .map(|i| target(Vendor::ALL[i % Vendor::ALL.len()]))
         .collect()
 }
 
@@ -321,7 +321,7 @@ async fn cli_peak_rss(cli: &str, addr: SocketAddr, n: usize) -> (u64, f64) {
     let input = dir.join(format!("targets-{n}.txt"));
     let mut text = String::with_capacity(n * 90);
     for i in 0..n {
-        text.push_str(&target(Vendor::ALL[i % 3]).to_string());
+        text.push_str(&target(Vendor::ALL[i % Vendor::ALL.len()]).to_string());
         text.push('\n');
     }
     std::fs::write(&input, text).unwrap();

@@ -528,3 +528,19 @@ fn completions_and_man_page() {
         "{page}"
     );
 }
+
+/// Every vendor of `specs/vendors.toml` has its key flags (see CONTRIBUTING.md).
+#[test]
+fn every_vendor_has_its_key_flags() {
+    let text = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../specs/vendors.toml"),
+    )
+    .unwrap();
+    let file: toml::Table = toml::from_str(&text).unwrap();
+    let help = stdout(&disconnect().arg("--help").output().unwrap());
+    for id in file["vendors"].as_table().unwrap().keys() {
+        for flag in [format!("--{id}-key-file"), format!("--{id}-key-cmd")] {
+            assert!(help.contains(&flag), "{flag} is missing from --help");
+        }
+    }
+}

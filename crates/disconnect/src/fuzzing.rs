@@ -22,7 +22,7 @@ pub type FuzzResponse = (Vendor, u16, Vec<(String, String)>, Vec<u8>);
 /// Split fuzz bytes into (vendor, status, headers, body).
 pub fn parse(data: &[u8]) -> Option<FuzzResponse> {
     let (&v, rest) = data.split_first()?;
-    let vendor = Vendor::ALL[usize::from(v) % 3];
+    let vendor = Vendor::ALL[usize::from(v) % Vendor::ALL.len()];
     let (status, rest) = match rest {
         [a, b, rest @ ..] => (100 + u16::from_be_bytes([*a, *b]) % 500, rest),
         _ => return None,

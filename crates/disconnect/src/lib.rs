@@ -364,27 +364,37 @@ fn make_adapter(
         }};
     }
     let base_url = url.trim_end_matches('/').to_string();
+    // One arm per vendor, compiled in or not: no catch-all, so a new vendor must be added here.
+    #[cfg_attr(
+        all(feature = "tartan", feature = "persona", feature = "leen"),
+        allow(unused_variables)
+    )]
+    let not_compiled: Result<Box<dyn Adapter>, ConfigError> = Err(ConfigError::VendorNotCompiled {
+        vendor,
+        feature: vendor.id(),
+    });
     match vendor {
         #[cfg(feature = "tartan")]
         Vendor::Tartan => Ok(Box::new(vendors::tartan::Tartan {
             client: client!(tartan_client),
             base_url,
         })),
+        #[cfg(not(feature = "tartan"))]
+        Vendor::Tartan => not_compiled,
         #[cfg(feature = "persona")]
         Vendor::Persona => Ok(Box::new(vendors::persona::Persona {
             client: client!(persona_client),
             base_url,
             version: settings.persona_version,
         })),
+        #[cfg(not(feature = "persona"))]
+        Vendor::Persona => not_compiled,
         #[cfg(feature = "leen")]
         Vendor::Leen => Ok(Box::new(vendors::leen::Leen {
             client: client!(leen_client),
             base_url,
         })),
-        #[allow(unreachable_patterns)]
-        other => Err(ConfigError::VendorNotCompiled {
-            vendor: other,
-            feature: other.id(),
-        }),
+        #[cfg(not(feature = "leen"))]
+        Vendor::Leen => not_compiled,
     }
 }

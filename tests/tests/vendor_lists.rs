@@ -1,0 +1,96 @@
+//! Every place that lists the vendors agrees with `specs/vendors.toml`: the facade's `Vendor`,
+//! the fakes' `Vendor`, the client crates the facade reaches for each vendor (by the sha256 of
+//! the spec they were generated from) and the workspace's crate list. A vendor added to one
+//! place and not another fails here (see CONTRIBUTING.md, "Adding a vendor").
+
+use std::collections::BTreeSet;
+use std::path::Path;
+
+fn root() -> &'static Path {
+    Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/.."))
+}
+
+/// `(vendor id, spec file, crate)` from `specs/vendors.toml`.
+fn vendors_toml() -> Vec<(String, String, String)> {
+    let text = std::fs::read_to_string(root().join("specs/vendors.toml")).unwrap();
+    let file: toml::Table = toml::from_str(&text).unwrap();
+    file["vendors"]
+        .as_table()
+        .unwrap()
+        .iter()
+        .map(|(id, v)| {
+            (
+                id.clone(),
+                v["spec"].as_str().unwrap().to_string(),
+                v["crate"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect()
+}
+
+fn sha256(path: &Path) -> String {
+    use sha2::{Digest, Sha256};
+    Sha256::digest(std::fs::read(path).unwrap())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+#[test]
+fn the_facade_and_the_fakes_list_the_vendors_of_vendors_toml() {
+    let listed: BTreeSet<String> = vendors_toml().into_iter().map(|(id, ..)| id).collect();
+    let facade: BTreeSet<String> = disconnect::Vendor::ALL
+        .iter()
+        .map(|v| v.id().to_string())
+        .collect();
+    let fakes: BTreeSet<String> = disconnect_fakes::Vendor::ALL
+        .iter()
+        .map(|v| v.name().to_string())
+        .collect();
+    assert_eq!(facade, listed, "disconnect::Vendor vs specs/vendors.toml");
+    assert_eq!(
+        fakes, listed,
+        "disconnect_fakes::Vendor vs specs/vendors.toml"
+    );
+    assert_eq!(disconnect::Vendor::ALL.len(), listed.len(), "no duplicates");
+    for vendor in disconnect::Vendor::ALL {
+        assert_eq!(
+            vendor.id().parse::<disconnect::Vendor>(),
+            Ok(vendor),
+            "{vendor} parses back from its id"
+        );
+        assert_eq!(
+            vendor.api_key_var(),
+            format!("{}_API_KEY", vendor.id().to_uppercase())
+        );
+        assert_eq!(
+            vendor.base_url_var(),
+            format!("{}_BASE_URL", vendor.id().to_uppercase())
+        );
+    }
+}
+
+#[test]
+fn each_vendor_reaches_the_crate_generated_from_its_spec() {
+    for (id, spec, krate) in vendors_toml() {
+        let vendor: disconnect::Vendor = id.parse().unwrap();
+        assert_eq!(
+            vendor.spec_sha256(),
+            Some(sha256(&root().join("specs").join(&spec)).as_str()),
+            "{id}: the facade's client crate is not the one generated from specs/{spec}"
+        );
+        assert!(
+            root()
+                .join("crates")
+                .join(&krate)
+                .join("Cargo.toml")
+                .exists(),
+            "{id}: crates/{krate} is missing"
+        );
+        let manifest = std::fs::read_to_string(root().join("Cargo.toml")).unwrap();
+        assert!(
+            manifest.contains(&format!("\n{krate} = {{ path = \"crates/{krate}\"")),
+            "{id}: {krate} is not in [workspace.dependencies]"
+        );
+    }
+}
