@@ -86,11 +86,7 @@ pub fn generate(vendor: &VendorConfig, spec_text: &str) -> Result<Output> {
 /// `pub mod spec`: which spec the crate was generated from (file, sha256 of its bytes as
 /// published, `info.version`), for audit records and `cargo xtask semver`'s explanations.
 fn spec_module(spec_file: &str, spec_text: &str, doc: &Value) -> Result<syn::File> {
-    use sha2::{Digest, Sha256};
-    let sha: String = Sha256::digest(spec_text.as_bytes())
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect();
+    let sha = crate::sha256_hex(spec_text.as_bytes());
     let version = doc
         .pointer("/info/version")
         .and_then(Value::as_str)

@@ -58,11 +58,20 @@ use crate::config::{Layout, VendorsFile};
 /// The command that rewrites every generated file.
 pub const FIX_COMMAND: &str = "cargo xtask generate";
 
+/// Lower-case hex sha256 of `bytes`: how specs are named in CHANGELOGs, generated code and
+/// `cargo xtask semver`.
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    use sha2::{Digest, Sha256};
+    Sha256::digest(bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
 /// Client crates whose `CHANGELOG.md` names no entry for the spec they are generated from:
 /// a regeneration from a changed spec needs an entry naming the spec's new sha256 and the
 /// classified API change (see `cargo xtask semver`). One message per crate.
 pub fn changelog_gaps(layout: &Layout, only: Option<&str>) -> Result<Vec<String>> {
-    use sha2::{Digest, Sha256};
     let vendors = VendorsFile::load(&layout.specs_dir.join("vendors.toml"))?;
     let mut gaps = Vec::new();
     for (name, vendor) in &vendors.vendors {
@@ -70,10 +79,7 @@ pub fn changelog_gaps(layout: &Layout, only: Option<&str>) -> Result<Vec<String>
             continue;
         }
         let bytes = std::fs::read(layout.specs_dir.join(&vendor.spec))?;
-        let sha: String = Sha256::digest(&bytes)
-            .iter()
-            .map(|b| format!("{b:02x}"))
-            .collect();
+        let sha = sha256_hex(&bytes);
         let path = layout
             .crates_dir
             .join(&vendor.crate_name)

@@ -326,9 +326,9 @@ pub fn run(opts: &Options) -> Result<Vec<CrateReport>> {
             let rel = Path::new("specs").join(file);
             SpecChange {
                 path: format!("specs/{file}"),
-                old_sha256: read(old_dir, &rel).map(|b| sha256(&b)),
+                old_sha256: read(old_dir, &rel).map(|b| crate::sha256_hex(&b)),
                 new_sha256: read(&opts.root, &rel)
-                    .map(|b| sha256(&b))
+                    .map(|b| crate::sha256_hex(&b))
                     .unwrap_or_default(),
             }
         });
@@ -359,14 +359,6 @@ pub fn run(opts: &Options) -> Result<Vec<CrateReport>> {
         });
     }
     Ok(reports)
-}
-
-fn sha256(bytes: &[u8]) -> String {
-    use sha2::{Digest, Sha256};
-    Sha256::digest(bytes)
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
 }
 
 fn changed_lines(old: &str, new: &str) -> Vec<String> {

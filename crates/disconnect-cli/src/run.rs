@@ -365,6 +365,7 @@ pub async fn run(args: RunArgs, fake: bool) -> u8 {
     let started = std::time::Instant::now();
     let started_at = report::now();
     if let Some(w) = &mut report {
+        let configured = disconnector.configured_vendors();
         let header = report::HeaderLine {
             run: report::RunHeader {
                 run_id: run_id.clone(),
@@ -380,7 +381,7 @@ pub async fn run(args: RunArgs, fake: bool) -> u8 {
                             report::VendorRecord {
                                 spec_sha256: v.spec_sha256().map(str::to_string),
                                 base_url: base_urls.get(&v).cloned().unwrap_or_default(),
-                                configured: disconnector.configured_vendors().contains(&v),
+                                configured: configured.contains(&v),
                             },
                         )
                     })

@@ -5,27 +5,12 @@ mod common;
 use std::io::{BufRead, BufReader};
 use std::process::{Command as StdCommand, Stdio};
 
-use assert_cmd::Command;
-use common::{VARS, disconnect, run};
+use common::{VARS, against, disconnect, run, stderr, stdout};
 use disconnect_fakes::{FakeConfig, FakeServer, Fault, Vendor};
 use serde_json::{Value, json};
 
 const ORG: &str = "0b9c2f4e-8a43-4d3a-9a1e-2f7a5b6c7d8e";
 const CONN: &str = "6f1d2c3b-4a59-4e7f-8d6c-5b4a39281706";
-
-/// The binary pointed at the fakes.
-fn against(fakes: &FakeServer) -> Command {
-    let mut cmd = disconnect();
-    for (vendor, key_var, url_var) in [
-        (Vendor::Tartan, "TARTAN_API_KEY", "TARTAN_BASE_URL"),
-        (Vendor::Persona, "PERSONA_API_KEY", "PERSONA_BASE_URL"),
-        (Vendor::Leen, "LEEN_API_KEY", "LEEN_BASE_URL"),
-    ] {
-        cmd.env(key_var, fakes.api_key(vendor))
-            .env(url_var, fakes.base_url(vendor));
-    }
-    cmd
-}
 
 async fn fakes() -> FakeServer {
     let fakes = FakeServer::start(FakeConfig::default()).await.unwrap();
@@ -54,14 +39,6 @@ fn target_lines(report: &std::path::Path) -> Vec<Value> {
 fn last_line(report: &std::path::Path) -> Value {
     let text = std::fs::read_to_string(report).unwrap();
     serde_json::from_str(text.lines().last().unwrap()).unwrap()
-}
-
-fn stdout(output: &std::process::Output) -> String {
-    String::from_utf8(output.stdout.clone()).unwrap()
-}
-
-fn stderr(output: &std::process::Output) -> String {
-    String::from_utf8(output.stderr.clone()).unwrap()
 }
 
 #[test]

@@ -7,8 +7,7 @@ mod common;
 use std::path::Path;
 use std::time::Duration;
 
-use assert_cmd::Command;
-use common::{disconnect, run};
+use common::{against, disconnect, run, stderr, stdout};
 use disconnect_fakes::{FakeConfig, FakeServer, Vendor};
 use serde_json::{Value, json};
 
@@ -35,34 +34,12 @@ fn persona_targets(n: usize) -> Vec<String> {
     (0..n).map(|i| format!("persona:cxn_{i:02}")).collect()
 }
 
-/// The binary pointed at the fakes (base URLs and keys in the environment).
-fn against(fakes: &FakeServer) -> Command {
-    let mut cmd = disconnect();
-    for (vendor, key_var, url_var) in [
-        (Vendor::Tartan, "TARTAN_API_KEY", "TARTAN_BASE_URL"),
-        (Vendor::Persona, "PERSONA_API_KEY", "PERSONA_BASE_URL"),
-        (Vendor::Leen, "LEEN_API_KEY", "LEEN_BASE_URL"),
-    ] {
-        cmd.env(key_var, fakes.api_key(vendor))
-            .env(url_var, fakes.base_url(vendor));
-    }
-    cmd
-}
-
 fn lines(report: &Path) -> Vec<Value> {
     std::fs::read_to_string(report)
         .unwrap()
         .lines()
         .map(|l| serde_json::from_str(l).unwrap())
         .collect()
-}
-
-fn stderr(out: &std::process::Output) -> String {
-    String::from_utf8_lossy(&out.stderr).into_owned()
-}
-
-fn stdout(out: &std::process::Output) -> String {
-    String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
 fn sha256_hex(bytes: &[u8]) -> String {

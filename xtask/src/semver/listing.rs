@@ -91,7 +91,7 @@ impl<'a> Walker<'a> {
             return;
         };
         let path = format!("{parent}::{name}");
-        let attrs = attrs(item);
+        let attrs = attrs_of(item);
         if let Some(u) = inner(item, "use") {
             let target = u.get("id").filter(|v| !v.is_null());
             let local = target.and_then(|t| self.item(t));
@@ -268,10 +268,6 @@ impl<'a> Walker<'a> {
 }
 
 /// `#[non_exhaustive]` is part of a type's contract: its addition is breaking.
-fn attrs(item: &Value) -> String {
-    attrs_of(item)
-}
-
 fn attrs_of(item: &Value) -> String {
     let text = item.get("attrs").map(Value::to_string).unwrap_or_default();
     if text.contains("non_exhaustive") {

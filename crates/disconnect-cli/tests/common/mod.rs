@@ -42,3 +42,28 @@ pub async fn run(mut cmd: Command) -> std::process::Output {
         .await
         .unwrap()
 }
+
+/// The binary pointed at the fakes: every vendor's key and base URL in the environment.
+pub fn against(fakes: &disconnect_fakes::FakeServer) -> Command {
+    use disconnect_fakes::Vendor;
+    let mut cmd = disconnect();
+    for (vendor, key_var, url_var) in [
+        (Vendor::Tartan, "TARTAN_API_KEY", "TARTAN_BASE_URL"),
+        (Vendor::Persona, "PERSONA_API_KEY", "PERSONA_BASE_URL"),
+        (Vendor::Leen, "LEEN_API_KEY", "LEEN_BASE_URL"),
+    ] {
+        cmd.env(key_var, fakes.api_key(vendor))
+            .env(url_var, fakes.base_url(vendor));
+    }
+    cmd
+}
+
+/// A command's stdout as text (it must be UTF-8).
+pub fn stdout(output: &std::process::Output) -> String {
+    String::from_utf8(output.stdout.clone()).expect("stdout is UTF-8")
+}
+
+/// A command's stderr as text (it must be UTF-8).
+pub fn stderr(output: &std::process::Output) -> String {
+    String::from_utf8(output.stderr.clone()).expect("stderr is UTF-8")
+}
