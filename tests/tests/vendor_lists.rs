@@ -45,7 +45,7 @@ fn the_facade_and_the_fakes_list_the_vendors_of_vendors_toml() {
         .collect();
     let fakes: BTreeSet<String> = disconnect_fakes::Vendor::ALL
         .iter()
-        .map(|v| v.name().to_string())
+        .map(|v| v.id().to_string())
         .collect();
     assert_eq!(facade, listed, "disconnect::Vendor vs specs/vendors.toml");
     assert_eq!(
@@ -53,6 +53,9 @@ fn the_facade_and_the_fakes_list_the_vendors_of_vendors_toml() {
         "disconnect_fakes::Vendor vs specs/vendors.toml"
     );
     assert_eq!(disconnect::Vendor::ALL.len(), listed.len(), "no duplicates");
+    let order: Vec<String> = vendors_toml().into_iter().map(|(id, ..)| id).collect();
+    let all: Vec<&str> = disconnect::Vendor::ALL.iter().map(|v| v.id()).collect();
+    assert_eq!(all, order, "Vendor::ALL is in vendors.toml's order");
     for vendor in disconnect::Vendor::ALL {
         assert_eq!(
             vendor.id().parse::<disconnect::Vendor>(),
@@ -75,7 +78,7 @@ fn each_vendor_reaches_the_crate_generated_from_its_spec() {
     for (id, spec, krate) in vendors_toml() {
         let vendor: disconnect::Vendor = id.parse().unwrap();
         assert_eq!(
-            vendor.spec_sha256(),
+            disconnect::Disconnector::spec_sha256(vendor),
             Some(sha256(&root().join("specs").join(&spec)).as_str()),
             "{id}: the facade's client crate is not the one generated from specs/{spec}"
         );

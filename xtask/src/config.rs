@@ -1,17 +1,18 @@
 //! `specs/vendors.toml`: which spec becomes which crate, and how.
 
-use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
+use indexmap::IndexMap;
 use serde::Deserialize;
 
 /// The whole `vendors.toml` file.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct VendorsFile {
-    /// Vendors by short name (`tartan`, `persona`, `leen`), in name order.
-    pub vendors: BTreeMap<String, VendorConfig>,
+    /// Vendors by id (`tartan`, `persona`, `leen`), in the file's order (the order of
+    /// `Vendor::ALL`).
+    pub vendors: IndexMap<String, VendorConfig>,
 }
 
 /// Progenitor's interface style for generated methods.
@@ -28,6 +29,9 @@ pub enum Interface {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct VendorConfig {
+    /// Display name (`Tartan`), for messages, reports and the vendor table.
+    #[serde(default)]
+    pub name: Option<String>,
     /// File name inside `specs/`.
     pub spec: String,
     /// Crate directory name inside `crates/`.
@@ -166,7 +170,7 @@ mod tests {
         let file = VendorsFile::load(&Layout::workspace().specs_dir.join("vendors.toml")).unwrap();
         assert_eq!(
             file.vendors.keys().collect::<Vec<_>>(),
-            ["leen", "persona", "tartan"]
+            ["tartan", "persona", "leen"]
         );
     }
 

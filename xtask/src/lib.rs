@@ -11,6 +11,9 @@
 //!    multipart bodies as multipart, add `servers`, `with_api_key` and `ConfigError`;
 //! 6. format with prettyplease and rustfmt, prepend the `@generated` header.
 //!
+//! With every vendor (no `--vendor`), it also writes the vendor table,
+//! `crates/disconnect-vendors/src/table.rs` ([`vendor_table`]).
+//!
 //! `--check` runs the very same code, writes nothing, prints a unified diff of what is stale and
 //! exits non-zero.
 //!
@@ -26,6 +29,7 @@ pub mod postprocess;
 pub mod semver;
 pub mod transforms;
 pub mod upstream;
+pub mod vendor_table;
 
 /// Fuzz entry (see `fuzz/`): arbitrary bytes as a YAML/JSON document through every transform
 /// and the OpenAPI 3.0 parser. Must never panic.
@@ -115,6 +119,21 @@ pub fn generate(layout: &Layout, only: Option<&str>, write: bool) -> Result<Vec<
         );
     }
     let mut drifts = Vec::new();
+    if only.is_none() {
+        let table = vendor_table::render(&vendor_table::read(layout)?)?;
+        let path = vendor_table::path(layout);
+        let display = format!("crates/{}/src/table.rs", vendor_table::CRATE);
+        if let Some(drift) = codegen::drift(&path, &display, &table) {
+            if write {
+                if let Some(dir) = path.parent() {
+                    std::fs::create_dir_all(dir)?;
+                }
+                std::fs::write(&path, &table)
+                    .with_context(|| format!("writing {}", path.display()))?;
+            }
+            drifts.push(drift);
+        }
+    }
     for (name, vendor) in &vendors.vendors {
         if only.is_some_and(|o| o != name) {
             continue;

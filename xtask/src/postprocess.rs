@@ -280,6 +280,25 @@ fn doc_lit(text: &str) -> TokenStream {
     quote! { #[doc = #text] }
 }
 
+/// The spec's first server's URL with every variable at its default (`None`: no servers).
+pub fn default_server_url(doc: &Value) -> Option<String> {
+    let server = doc.get("servers")?.as_array()?.first()?;
+    let mut url = server.get("url")?.as_str()?.to_string();
+    for (var, spec) in server
+        .get("variables")
+        .and_then(Value::as_object)
+        .into_iter()
+        .flatten()
+    {
+        let default = spec
+            .get("default")
+            .and_then(Value::as_str)
+            .unwrap_or_default();
+        url = url.replace(&format!("{{{var}}}"), default);
+    }
+    Some(url)
+}
+
 fn servers(vendor: &VendorConfig, doc: &Value) -> Result<TokenStream> {
     let list = doc
         .get("servers")
@@ -297,7 +316,6 @@ fn servers(vendor: &VendorConfig, doc: &Value) -> Result<TokenStream> {
         );
     }
     let mut items = Vec::new();
-    let mut default_url = None;
     for (i, server) in list.iter().enumerate() {
         let url = server
             .get("url")
@@ -326,7 +344,6 @@ fn servers(vendor: &VendorConfig, doc: &Value) -> Result<TokenStream> {
                 .unwrap_or_default();
             with_defaults = with_defaults.replace(&format!("{{{var}}}"), default);
         }
-        default_url.get_or_insert_with(|| with_defaults.clone());
         let const_ident = format_ident!("{}", name.to_uppercase());
         if vars.is_empty() {
             let doc = doc_lit(&format!("`{url}`: {description}"));
@@ -383,7 +400,7 @@ fn servers(vendor: &VendorConfig, doc: &Value) -> Result<TokenStream> {
             pub const #default_ident: &str = #with_defaults;
         });
     }
-    let default_url = default_url.unwrap_or_default();
+    let default_url = default_server_url(doc).unwrap_or_default();
     Ok(quote! {
         /// Base URLs from the spec's `servers`, named in `specs/vendors.toml`.
         pub mod servers {
@@ -397,7 +414,7 @@ fn servers(vendor: &VendorConfig, doc: &Value) -> Result<TokenStream> {
 }
 
 /// The security scheme every operation uses, as (scheme name, header name, value prefix).
-fn security_scheme(doc: &Value) -> Result<Option<(String, String, String)>> {
+pub fn security_scheme(doc: &Value) -> Result<Option<(String, String, String)>> {
     let mut used = BTreeSet::new();
     let global = doc
         .get("security")

@@ -85,7 +85,11 @@ fn a_field_added_to_a_spec_reaches_the_rust_api() {
     });
 
     let written = xtask::generate(&layout, None, true).unwrap();
-    assert_eq!(written.len(), 6, "three crates, two files each");
+    assert_eq!(
+        written.len(),
+        7,
+        "three crates, two files each, and the vendor table (two new spec sha256s)"
+    );
 
     let tartan =
         std::fs::read_to_string(layout.crates_dir.join("tartan-client/src/generated.rs")).unwrap();

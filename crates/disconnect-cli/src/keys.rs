@@ -4,12 +4,84 @@
 //! A key is never printed: errors name the source (the flag, the file, the profile), never the
 //! key or the command's output.
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
+use clap::{Arg, ArgMatches};
 use disconnect::Vendor;
 
 use crate::profile::{VendorProfile, expand_home};
+
+/// `--<vendor>-key-file FILE` and `--<vendor>-key-cmd CMD`, one pair for every vendor of the
+/// vendor table, flattened into `disconnect run`.
+#[derive(Debug, Clone, Default)]
+pub struct KeyFlags(BTreeMap<Vendor, (Option<PathBuf>, Option<String>)>);
+
+fn file_flag(vendor: Vendor) -> String {
+    format!("{}-key-file", vendor.id())
+}
+
+fn cmd_flag(vendor: Vendor) -> String {
+    format!("{}-key-cmd", vendor.id())
+}
+
+impl KeyFlags {
+    /// The vendor's key file and key command, as given.
+    pub fn get(&self, vendor: Vendor) -> (Option<&Path>, Option<&str>) {
+        self.0.get(&vendor).map_or((None, None), |(file, cmd)| {
+            (file.as_deref(), cmd.as_deref())
+        })
+    }
+}
+
+impl clap::FromArgMatches for KeyFlags {
+    fn from_arg_matches(matches: &ArgMatches) -> Result<Self, clap::Error> {
+        let flags = Vendor::ALL
+            .into_iter()
+            .map(|v| {
+                let file = matches.get_one::<PathBuf>(&file_flag(v)).cloned();
+                let cmd = matches.get_one::<String>(&cmd_flag(v)).cloned();
+                (v, (file, cmd))
+            })
+            .collect();
+        Ok(Self(flags))
+    }
+
+    fn update_from_arg_matches(&mut self, matches: &ArgMatches) -> Result<(), clap::Error> {
+        *self = Self::from_arg_matches(matches)?;
+        Ok(())
+    }
+}
+
+impl clap::Args for KeyFlags {
+    fn augment_args(cmd: clap::Command) -> clap::Command {
+        Vendor::ALL.into_iter().fold(cmd, |cmd, v| {
+            cmd.arg(
+                Arg::new(file_flag(v))
+                    .long(file_flag(v))
+                    .value_name("FILE")
+                    .value_parser(clap::value_parser!(PathBuf))
+                    .help(format!("Read the {v} API key from FILE")),
+            )
+            .arg(
+                Arg::new(cmd_flag(v))
+                    .long(cmd_flag(v))
+                    .value_name("CMD")
+                    .conflicts_with(file_flag(v))
+                    .help(format!(
+                        "Run CMD (with sh -c) and use what it prints as the {v} API key, e.g. \
+                         'op read op://vault/{}/credential'",
+                        v.id()
+                    )),
+            )
+        })
+    }
+
+    fn augment_args_for_update(cmd: clap::Command) -> clap::Command {
+        Self::augment_args(cmd)
+    }
+}
 
 /// One way to get a key.
 #[derive(Debug, Clone)]

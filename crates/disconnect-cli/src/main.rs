@@ -161,25 +161,9 @@ struct RunArgs {
     /// Mixed into Persona idempotency keys (a new id makes a new operation).
     #[arg(long)]
     operation_id: Option<String>,
-    /// Read the Tartan API key from FILE.
-    #[arg(long, value_name = "FILE")]
-    tartan_key_file: Option<PathBuf>,
-    /// Read the Persona API key from FILE.
-    #[arg(long, value_name = "FILE")]
-    persona_key_file: Option<PathBuf>,
-    /// Read the Leen API key from FILE.
-    #[arg(long, value_name = "FILE")]
-    leen_key_file: Option<PathBuf>,
-    /// Run CMD (with sh -c) and use what it prints as the Tartan API key.
-    #[arg(long, value_name = "CMD", conflicts_with = "tartan_key_file")]
-    tartan_key_cmd: Option<String>,
-    /// Run CMD (with sh -c) and use what it prints as the Persona API key, e.g.
-    /// 'op read op://vault/persona/credential'.
-    #[arg(long, value_name = "CMD", conflicts_with = "persona_key_file")]
-    persona_key_cmd: Option<String>,
-    /// Run CMD (with sh -c) and use what it prints as the Leen API key.
-    #[arg(long, value_name = "CMD", conflicts_with = "leen_key_file")]
-    leen_key_cmd: Option<String>,
+    /// `--<vendor>-key-file` and `--<vendor>-key-cmd` for each vendor.
+    #[command(flatten)]
+    keys: keys::KeyFlags,
 }
 
 impl RunArgs {
@@ -190,12 +174,7 @@ impl RunArgs {
 
     /// A vendor's `--<vendor>-key-file` and `--<vendor>-key-cmd`.
     fn key_flags(&self, vendor: Vendor) -> (Option<&Path>, Option<&str>) {
-        let (file, cmd) = match vendor {
-            Vendor::Tartan => (&self.tartan_key_file, &self.tartan_key_cmd),
-            Vendor::Persona => (&self.persona_key_file, &self.persona_key_cmd),
-            Vendor::Leen => (&self.leen_key_file, &self.leen_key_cmd),
-        };
-        (file.as_deref(), cmd.as_deref())
+        self.keys.get(vendor)
     }
 }
 
@@ -203,9 +182,7 @@ fn parse_rate(text: &str) -> Result<(Vendor, Rate), String> {
     let (vendor, rate) = text
         .split_once('=')
         .ok_or("expected VENDOR=N/PERIOD, e.g. persona=300/min")?;
-    let vendor = vendor
-        .parse::<Vendor>()
-        .map_err(|()| format!("unknown vendor `{vendor}` (tartan, persona, leen)"))?;
+    let vendor = vendor.parse::<Vendor>().map_err(|e| e.to_string())?;
     Ok((vendor, rate.parse()?))
 }
 
@@ -213,9 +190,7 @@ fn parse_per_vendor(text: &str) -> Result<(Vendor, usize), String> {
     let (vendor, n) = text
         .split_once('=')
         .ok_or("expected VENDOR=N, e.g. persona=2")?;
-    let vendor = vendor
-        .parse::<Vendor>()
-        .map_err(|()| format!("unknown vendor `{vendor}` (tartan, persona, leen)"))?;
+    let vendor = vendor.parse::<Vendor>().map_err(|e| e.to_string())?;
     let n = n
         .parse::<usize>()
         .ok()

@@ -379,7 +379,8 @@ pub async fn run(args: RunArgs, fake: bool) -> u8 {
                         (
                             v.id().to_string(),
                             report::VendorRecord {
-                                spec_sha256: v.spec_sha256().map(str::to_string),
+                                spec_sha256: disconnect::Disconnector::spec_sha256(v)
+                                    .map(str::to_string),
                                 base_url: base_urls.get(&v).cloned().unwrap_or_default(),
                                 configured: configured.contains(&v),
                             },

@@ -36,10 +36,9 @@ async fn hostile_targets_are_refused_and_nothing_is_sent() {
     let input = dir.path().join("hostile.txt");
     std::fs::write(&input, hostile.join("\n")).unwrap();
     let mut cmd = disconnect();
-    for v in [Vendor::Tartan, Vendor::Persona, Vendor::Leen] {
-        let name = v.name().to_uppercase();
-        cmd.env(format!("{name}_API_KEY"), fakes.api_key(v))
-            .env(format!("{name}_BASE_URL"), fakes.base_url(v));
+    for v in Vendor::ALL {
+        cmd.env(v.api_key_var(), fakes.api_key(v))
+            .env(v.base_url_var(), fakes.base_url(v));
     }
     cmd.arg("--json").arg("--input").arg(&input);
     let out = run(cmd).await;

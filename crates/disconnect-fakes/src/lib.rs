@@ -52,7 +52,6 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use serde::{Deserialize, Serialize};
 use tokio::sync::oneshot;
 
 pub use fault::{Fault, RawBody};
@@ -62,56 +61,9 @@ pub use server::MAX_REQUEST_BODY;
 
 use server::{Shared, lock};
 
-/// One of the faked vendors.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Vendor {
-    /// Tartan HyperSync.
-    Tartan,
-    /// Persona Connect.
-    Persona,
-    /// Leen.
-    Leen,
-}
-
-impl Vendor {
-    /// All vendors.
-    pub const ALL: [Vendor; 3] = [Vendor::Tartan, Vendor::Persona, Vendor::Leen];
-
-    /// Lower-case name.
-    pub fn name(self) -> &'static str {
-        match self {
-            Vendor::Tartan => "tartan",
-            Vendor::Persona => "persona",
-            Vendor::Leen => "leen",
-        }
-    }
-
-    /// The path prefix this vendor is served under (its base URL's path).
-    pub fn prefix(self) -> &'static str {
-        match self {
-            Vendor::Tartan => "/tartan",
-            Vendor::Persona => "/persona/api/v1",
-            Vendor::Leen => "/leen/v1",
-        }
-    }
-}
-
-impl std::str::FromStr for Vendor {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, String> {
-        Vendor::ALL
-            .into_iter()
-            .find(|v| v.name().eq_ignore_ascii_case(s))
-            .ok_or_else(|| format!("unknown vendor `{s}` (known: tartan, persona, leen)"))
-    }
-}
-
-impl std::fmt::Display for Vendor {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.name())
-    }
-}
+/// One of the faked vendors: the workspace's vendor table ([`disconnect_vendors`]). Each is
+/// served under its [`disconnect_vendors::VendorFacts::fake_prefix`].
+pub use disconnect_vendors::Vendor;
 
 /// How the fakes are set up.
 #[derive(Clone)]
@@ -242,7 +194,11 @@ impl FakeServer {
 
     /// `http://127.0.0.1:PORT` plus the vendor's prefix: what a client uses as its base URL.
     pub fn base_url(&self, vendor: Vendor) -> String {
-        format!("{}{}", server::http_url(self.addr), vendor.prefix())
+        format!(
+            "{}{}",
+            server::http_url(self.addr),
+            vendor.facts().fake_prefix
+        )
     }
 
     /// The key the vendor's fake accepts.

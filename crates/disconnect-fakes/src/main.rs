@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use clap::{Parser, Subcommand};
 use disconnect_fakes::{FakeConfig, FakeServer, RateLimit, Seed, Vendor};
+use disconnect_vendors::UnknownVendor;
 
 /// Fake Tartan, Persona and Leen servers for offline testing.
 #[derive(Parser)]
@@ -103,10 +104,11 @@ async fn main() -> ExitCode {
     }
     println!("disconnect-fakes listening on http://{}", fakes.addr());
     for vendor in Vendor::ALL {
-        let var = vendor.name().to_uppercase();
         println!(
-            "  {var}_BASE_URL={}  {var}_API_KEY={}",
+            "  {}={}  {}={}",
+            vendor.base_url_var(),
             fakes.base_url(vendor),
+            vendor.api_key_var(),
             fakes.api_key(vendor)
         );
     }
@@ -127,10 +129,10 @@ fn vendor_and<T>(
     let (vendor, value) = text
         .split_once('=')
         .ok_or_else(|| format!("`{text}`: expected VENDOR=VALUE"))?;
-    let vendor = Vendor::ALL
-        .into_iter()
-        .find(|v| v.name() == vendor.trim())
-        .ok_or_else(|| format!("unknown vendor `{vendor}` (tartan, persona, leen)"))?;
+    let vendor: Vendor = vendor
+        .trim()
+        .parse()
+        .map_err(|e: UnknownVendor| e.to_string())?;
     Ok((vendor, parse(value.trim())?))
 }
 

@@ -182,7 +182,7 @@ async fn dispatch(
         return Ok(response.unwrap_or_else(|e: Infallible| match e {}));
     }
     let route = Vendor::ALL.into_iter().find_map(|v| {
-        path.strip_prefix(v.prefix())
+        path.strip_prefix(v.facts().fake_prefix)
             .map(|rest| (v, rest.to_string()))
     });
     let (parts, body) = req.into_parts();
@@ -239,7 +239,10 @@ async fn dispatch(
         tracing::info!(method = %parts.method, path, status = 404, "unknown route");
         return Ok(finish(Reply::json(
             404,
-            serde_json::json!({"error": "no fake vendor at this path", "vendors": ["/tartan", "/persona/api/v1", "/leen/v1"]}),
+            serde_json::json!({
+                "error": "no fake vendor at this path",
+                "vendors": Vendor::ALL.map(|v| v.facts().fake_prefix),
+            }),
         )));
     };
     if bytes.is_err() {
@@ -249,7 +252,7 @@ async fn dispatch(
         )));
     }
     let log = |status: &str| {
-        tracing::info!("{} {} {} -> {}", vendor.name(), parts.method, path, status);
+        tracing::info!("{} {} {} -> {}", vendor.id(), parts.method, path, status);
     };
 
     if let Some(latency) = shared.config.latency.get(&vendor) {
@@ -521,7 +524,9 @@ async fn push_faults(
     Path(vendor): Path<String>,
     Json(faults): Json<OneOrMany>,
 ) -> Result<Json<serde_json::Value>, (StatusCode, String)> {
-    let vendor: Vendor = vendor.parse().map_err(|e| (StatusCode::NOT_FOUND, e))?;
+    let vendor: Vendor = vendor
+        .parse()
+        .map_err(|e: disconnect_vendors::UnknownVendor| (StatusCode::NOT_FOUND, e.to_string()))?;
     let faults = match faults {
         OneOrMany::One(f) => vec![f],
         OneOrMany::Many(f) => f,
@@ -538,7 +543,9 @@ async fn count_faults(
     State(shared): State<Arc<Shared>>,
     Path(vendor): Path<String>,
 ) -> Result<Json<serde_json::Value>, (StatusCode, String)> {
-    let vendor: Vendor = vendor.parse().map_err(|e| (StatusCode::NOT_FOUND, e))?;
+    let vendor: Vendor = vendor
+        .parse()
+        .map_err(|e: disconnect_vendors::UnknownVendor| (StatusCode::NOT_FOUND, e.to_string()))?;
     Ok(Json(
         serde_json::json!({"pending": shared.pending_faults(vendor)}),
     ))

@@ -13,7 +13,8 @@ use tracing::Instrument;
 
 use disconnect_client_runtime::is_retryable_status;
 
-use crate::adapter::{Adapter, Answer, Failure};
+use crate::adapters::Adapter;
+use crate::classify::{AttemptFailure, Classified};
 use crate::error::{DisconnectError, ErrorContext};
 use crate::lane::{InFlight, Lane, Pace};
 use crate::outcome::{DisconnectStatus, Disconnected, VendorRecord};
@@ -28,13 +29,6 @@ pub(crate) fn backoff(settings: &Settings, retry: u32) -> Duration {
         .min(settings.max_backoff);
     let nanos = u64::try_from(cap.as_nanos()).unwrap_or(u64::MAX);
     Duration::from_nanos(fastrand::u64(0..=nanos))
-}
-
-/// Whether the vendor stores an answer with this status under its idempotency key so that a
-/// retry with the same key would only replay it: any 5xx (Persona stores 5xx; 401 and 429 run
-/// before its idempotency layer and are not stored).
-fn stored_under_key(status: u16) -> bool {
-    (500..=599).contains(&status)
 }
 
 /// The idempotency keys of one call. A vendor like Persona stores the first answer to a key,
@@ -54,11 +48,11 @@ impl Keys {
         Self { first, rotation: 0 }
     }
 
-    /// Continue the chain after `previous`, the key an earlier run of the same call used last,
-    /// when that run's last answer was `status`: a 5xx is stored under `previous`, so the next
-    /// key; otherwise `previous` itself (its stored answer, if any, is the one to read). A key
-    /// not from this chain (another operation id) is ignored.
-    pub(crate) fn resume(first: String, previous: &str, status: Option<u16>) -> Self {
+    /// Continue the chain after `previous`, the key an earlier run of the same call used last:
+    /// when the vendor stored that run's last answer under it (`replayed`, a 5xx at Persona),
+    /// the next key; otherwise `previous` itself (its stored answer, if any, is the one to
+    /// read). A key not from this chain (another operation id) is ignored.
+    pub(crate) fn resume(first: String, previous: &str, replayed: bool) -> Self {
         let rotation = if previous == first {
             Some(0)
         } else {
@@ -70,10 +64,9 @@ impl Keys {
         let Some(rotation) = rotation else {
             return Self::new(first);
         };
-        let stored_5xx = status.is_some_and(stored_under_key);
         Self {
             first,
-            rotation: rotation + u32::from(stored_5xx),
+            rotation: rotation + u32::from(replayed),
         }
     }
 
@@ -95,15 +88,16 @@ impl Keys {
 pub(crate) struct CallState {
     /// Retries so far for transient failures (transport, timeouts, retryable statuses, 429s).
     pub transient_retries: u32,
-    /// How long the vendor has been answering "busy" (a Tartan sync), if it has.
-    pub busy_for: Option<Duration>,
+    /// For a "busy" answer: the adapter's wait before polling again (`None`: stop).
+    pub busy_retry: Option<Duration>,
     /// Time left before the call's deadline.
     pub time_left: Duration,
     /// The full-jitter backoff for the next transient retry (drawn by the caller, so that the
     /// decision itself is a pure function).
     pub backoff: Duration,
-    /// Whether the call carries an idempotency key chain.
-    pub keyed: bool,
+    /// The vendor stored this answer under the call's idempotency key: a retry with the same
+    /// key would only replay it.
+    pub replayed: bool,
 }
 
 /// What to do after a failed attempt.
@@ -129,43 +123,42 @@ pub(crate) enum Decision {
 
 /// The decision after a failed attempt, from its classification, the call's state and the
 /// settings: transient failures are retried with backoff up to `max_attempts`, a 429 pauses
-/// the lane (its retry waits at the lane, not charged to the call), "busy" is polled while
-/// `wait_for_sync` allows, everything else stops; no wait may pass the deadline.
+/// the lane (its retry waits at the lane, not charged to the call), "busy" is polled as the
+/// vendor's adapter says, everything else stops; no wait may pass the deadline.
 pub(crate) fn decide(
-    failure: &Failure,
+    failure: &AttemptFailure,
     http_status: Option<u16>,
     state: CallState,
     settings: &Settings,
 ) -> Decision {
     let transient_left = state.transient_retries + 1 < settings.max_attempts;
     let pause_lane = match failure {
-        Failure::RateLimited(reset) => *reset,
+        AttemptFailure::RateLimited(reset) => *reset,
         _ => None,
     };
     let wait = match failure {
-        Failure::Transport(_) | Failure::Timeout => transient_left.then_some(state.backoff),
-        Failure::Server(_) | Failure::Unexpected(_)
+        AttemptFailure::Transport(_) | AttemptFailure::Timeout => {
+            transient_left.then_some(state.backoff)
+        }
+        AttemptFailure::Server(_) | AttemptFailure::Unexpected(_)
             if http_status.is_some_and(is_retryable_status) =>
         {
             transient_left.then_some(state.backoff)
         }
         // With a reset the retry waits at the paused lane (not charged); without one, a
         // backoff of the call's own.
-        Failure::RateLimited(reset) => transient_left.then_some(match reset {
+        AttemptFailure::RateLimited(reset) => transient_left.then_some(match reset {
             Some(_) => Duration::ZERO,
             None => state.backoff,
         }),
-        Failure::Busy(_) => settings.wait_for_sync.and_then(|limit| {
-            let busy_for = state.busy_for.unwrap_or_default();
-            (busy_for + settings.sync_poll_interval <= limit).then_some(settings.sync_poll_interval)
-        }),
+        AttemptFailure::Busy(_) => state.busy_retry,
         _ => None,
     };
     match wait {
         Some(wait) if wait <= state.time_left => Decision::Retry {
             wait,
-            transient: !matches!(failure, Failure::Busy(_)),
-            next_key: state.keyed && http_status.is_some_and(stored_under_key),
+            transient: !matches!(failure, AttemptFailure::Busy(_)),
+            next_key: state.replayed,
             pause_lane,
         },
         _ => Decision::Stop { pause_lane },
@@ -224,7 +217,7 @@ impl Call<'_> {
     }
 
     /// Record the answer on the call and its tracing spans.
-    fn observe(&mut self, answer: &Answer, attempt_span: &tracing::Span) {
+    fn observe(&mut self, answer: &Classified, attempt_span: &tracing::Span) {
         self.last = (answer.http_status, answer.request_id.clone());
         let span = tracing::Span::current();
         span.record("attempts", self.attempts);
@@ -237,15 +230,25 @@ impl Call<'_> {
         }
     }
 
-    fn state(&self, settings: &Settings, failure: &Failure) -> CallState {
+    /// What [`decide`] needs, the vendor's own rules asked of its adapter.
+    fn state(
+        &self,
+        adapter: &impl Adapter,
+        settings: &Settings,
+        failure: &AttemptFailure,
+        http_status: Option<u16>,
+    ) -> CallState {
         let now = Instant::now();
         CallState {
             transient_retries: self.transient_retries,
-            busy_for: matches!(failure, Failure::Busy(_))
-                .then(|| now - self.busy_since.unwrap_or(now)),
+            busy_retry: match failure {
+                AttemptFailure::Busy(_) => adapter.busy_retry(now - self.busy_since.unwrap_or(now)),
+                _ => None,
+            },
             time_left: self.deadline.saturating_duration_since(now),
             backoff: backoff(settings, self.transient_retries),
-            keyed: self.keys.is_some(),
+            replayed: self.keys.is_some()
+                && http_status.is_some_and(|s| adapter.replays_under_key(s)),
         }
     }
 }
@@ -305,11 +308,11 @@ impl<'a> Call<'a> {
     /// One attempt within `budget`; the lane learns the vendor's rate-limit headers.
     async fn attempt(
         &mut self,
-        adapter: &dyn Adapter,
+        adapter: &impl Adapter,
         lane: &Lane,
         in_flight: InFlight<'_>,
         budget: Duration,
-    ) -> Answer {
+    ) -> Classified {
         let span = tracing::debug_span!(
             "attempt",
             attempt = self.attempts,
@@ -321,7 +324,7 @@ impl<'a> Call<'a> {
             .instrument(span.clone());
         let answer = tokio::time::timeout(budget, attempt)
             .await
-            .unwrap_or_else(|_| Answer::failed(None, None, Failure::Timeout));
+            .unwrap_or_else(|_| Classified::failed(None, None, AttemptFailure::Timeout));
         if let Some(info) = answer.rate {
             lane.observe(info);
         }
@@ -333,10 +336,10 @@ impl<'a> Call<'a> {
     /// The call's result if the answer settles it, else the failure and its HTTP status.
     fn settle(
         &mut self,
-        answer: Answer,
+        answer: Classified,
         settings: &Settings,
-    ) -> Result<Disconnected, (Failure, Option<u16>)> {
-        let Answer {
+    ) -> Result<Disconnected, (AttemptFailure, Option<u16>)> {
+        let Classified {
             http_status,
             request_id,
             outcome,
@@ -347,14 +350,14 @@ impl<'a> Call<'a> {
                 Ok(self.done(status, record, http_status.unwrap_or(200), request_id))
             }
             // "Not found" taken as already disconnected.
-            Err(Failure::NotFound(_)) if settings.not_found_is_gone => Ok(self.done(
+            Err(AttemptFailure::NotFound(_)) if settings.not_found_is_gone => Ok(self.done(
                 DisconnectStatus::AlreadyDisconnected,
                 VendorRecord::None,
                 http_status.unwrap_or(404),
                 request_id,
             )),
             Err(failure) => {
-                if matches!(failure, Failure::Busy(_)) {
+                if matches!(failure, AttemptFailure::Busy(_)) {
                     self.busy_since.get_or_insert_with(Instant::now);
                 }
                 Err((failure, http_status))
@@ -365,7 +368,7 @@ impl<'a> Call<'a> {
 
 /// Run one call to completion: admit at the lane, attempt, settle or apply [`decide`].
 pub(crate) async fn run(
-    adapter: &dyn Adapter,
+    adapter: &impl Adapter,
     lane: &Lane,
     pace: Option<&Pace>,
     settings: &Settings,
@@ -383,7 +386,7 @@ pub(crate) async fn run(
                 Ok(done) => return Ok(done),
                 Err(failed) => failed,
             };
-            let state = call.state(settings, &failure);
+            let state = call.state(adapter, settings, &failure, http_status);
             let decision = decide(&failure, http_status, state, settings);
             if let Decision::Retry {
                 pause_lane: Some(pause),
@@ -427,18 +430,20 @@ mod tests {
     use std::sync::{Arc, Mutex};
 
     use super::*;
-    use crate::adapter::BoxFuture;
     use crate::plan::PlannedRequest;
     use crate::{DisconnectStatus, Vendor};
 
-    /// Answers from a script; records when each attempt started and the key it carried.
+    /// Answers from a script; records when each attempt started and the key it carried. Its
+    /// rules: 5xx answers are stored under the key (as Persona does); "busy" is polled every
+    /// 2 s for up to `sync_wait` (as Tartan does when asked).
     struct Scripted {
         script: Mutex<VecDeque<Step>>,
         log: Mutex<Vec<(Instant, Option<String>)>>,
+        sync_wait: Option<Duration>,
     }
 
     enum Step {
-        Answer(Option<u16>, Result<DisconnectStatus, Failure>),
+        Answer(Option<u16>, Result<DisconnectStatus, AttemptFailure>),
         Hang,
     }
 
@@ -447,6 +452,13 @@ mod tests {
             Arc::new(Self {
                 script: Mutex::new(steps.into()),
                 log: Mutex::new(Vec::new()),
+                sync_wait: None,
+            })
+        }
+        fn waiting_for_sync(steps: Vec<Step>, limit: Duration) -> Arc<Self> {
+            Arc::new(Self {
+                sync_wait: Some(limit),
+                ..Arc::into_inner(Self::new(steps)).unwrap()
             })
         }
         fn starts(&self) -> Vec<Instant> {
@@ -461,7 +473,18 @@ mod tests {
         fn plan(&self, _: &Target, _: Option<&str>) -> PlannedRequest {
             unimplemented!("not used by the engine")
         }
-        fn attempt<'a>(&'a self, _: &'a Target, key: Option<&'a str>) -> BoxFuture<'a, Answer> {
+        fn replays_under_key(&self, status: u16) -> bool {
+            (500..=599).contains(&status)
+        }
+        fn busy_retry(&self, busy_for: Duration) -> Option<Duration> {
+            let interval = Duration::from_secs(2);
+            (busy_for + interval <= self.sync_wait?).then_some(interval)
+        }
+        fn attempt(
+            &self,
+            _: &Target,
+            key: Option<&str>,
+        ) -> impl std::future::Future<Output = Classified> + Send {
             self.log
                 .lock()
                 .unwrap()
@@ -472,18 +495,20 @@ mod tests {
                 .unwrap()
                 .pop_front()
                 .expect("script ran out");
-            Box::pin(async move {
+            async move {
                 match step {
                     Step::Hang => std::future::pending().await,
-                    Step::Answer(status, Ok(done)) => Answer {
+                    Step::Answer(status, Ok(done)) => Classified {
                         http_status: status,
                         request_id: Some("req_1".into()),
                         outcome: Ok((done, VendorRecord::None)),
                         rate: None,
                     },
-                    Step::Answer(status, Err(f)) => Answer::failed(status, Some("req_1".into()), f),
+                    Step::Answer(status, Err(f)) => {
+                        Classified::failed(status, Some("req_1".into()), f)
+                    }
                 }
-            })
+            }
         }
     }
 
@@ -494,20 +519,14 @@ mod tests {
     /// Every classification of a failed attempt, and the decision for it, as a table.
     #[test]
     fn decisions_for_every_classification() {
-        let s = |f: &dyn Fn(&mut Settings)| {
-            let mut settings = Settings::default();
-            f(&mut settings);
-            settings
-        };
         let plain = Settings::default();
-        let sync_5m = s(&|st| st.wait_for_sync = Some(Duration::from_secs(300)));
         let ms = Duration::from_millis;
         let fresh = CallState {
             transient_retries: 0,
-            busy_for: None,
+            busy_retry: None,
             time_left: Duration::from_secs(30),
             backoff: ms(250),
-            keyed: true,
+            replayed: false,
         };
         let spent = CallState {
             transient_retries: plain.max_attempts - 1,
@@ -517,12 +536,21 @@ mod tests {
             time_left: ms(100),
             ..fresh
         };
-        let long_busy = CallState {
-            busy_for: Some(Duration::from_secs(299)),
+        let polling = CallState {
+            busy_retry: Some(Duration::from_secs(2)),
             ..fresh
         };
-        let unkeyed = CallState {
-            keyed: false,
+        let polling_spent = CallState {
+            busy_retry: Some(Duration::from_secs(2)),
+            ..spent
+        };
+        let polling_late = CallState {
+            busy_retry: Some(Duration::from_secs(2)),
+            time_left: Duration::from_secs(1),
+            ..fresh
+        };
+        let replayed = CallState {
+            replayed: true,
             ..fresh
         };
         let retry = |wait, transient, next_key, pause_lane| Decision::Retry {
@@ -535,7 +563,7 @@ mod tests {
         let reset = Some(Duration::from_secs(7));
         type Row<'s> = (
             &'static str,
-            Failure,
+            AttemptFailure,
             Option<u16>,
             CallState,
             &'s Settings,
@@ -543,28 +571,28 @@ mod tests {
         );
         #[rustfmt::skip]
         let table: Vec<Row> = vec![
-            ("transport error", Failure::Transport("reset".into()), None, fresh, &plain, retry(ms(250), true, false, None)),
-            ("attempt timeout", Failure::Timeout, None, fresh, &plain, retry(ms(250), true, false, None)),
-            ("transport, attempts spent", Failure::Transport("reset".into()), None, spent, &plain, stop),
-            ("backoff past the deadline", Failure::Timeout, None, no_time, &plain, stop),
-            ("500 stored under the key", Failure::Server("boom".into()), Some(500), fresh, &plain, retry(ms(250), true, true, None)),
-            ("503 without a key chain", Failure::Server("busy".into()), Some(503), unkeyed, &plain, retry(ms(250), true, false, None)),
-            ("408", Failure::Unexpected("slow".into()), Some(408), fresh, &plain, retry(ms(250), true, false, None)),
-            ("501 is not retryable", Failure::Server("nope".into()), Some(501), fresh, &plain, stop),
-            ("an undocumented 418", Failure::Unexpected("teapot".into()), Some(418), fresh, &plain, stop),
-            ("429 with a reset", Failure::RateLimited(reset), Some(429), fresh, &plain, retry(Duration::ZERO, true, false, reset)),
-            ("429 without a reset", Failure::RateLimited(None), Some(429), fresh, &plain, retry(ms(250), true, false, None)),
-            ("429, attempts spent", Failure::RateLimited(reset), Some(429), spent, &plain, Decision::Stop { pause_lane: reset }),
-            ("busy, no waiting asked", Failure::Busy("sync".into()), Some(400), fresh, &plain, stop),
-            ("busy, waiting asked", Failure::Busy("sync".into()), Some(400), fresh, &sync_5m, retry(plain.sync_poll_interval, false, false, None)),
-            ("busy past wait_for_sync", Failure::Busy("sync".into()), Some(400), long_busy, &sync_5m, stop),
-            ("busy, polls need no attempts left", Failure::Busy("sync".into()), Some(400), spent, &sync_5m, retry(plain.sync_poll_interval, false, false, None)),
-            ("401", Failure::Unauthorized("bad key".into()), Some(401), fresh, &plain, stop),
-            ("403", Failure::Forbidden("no".into()), Some(403), fresh, &plain, stop),
-            ("404", Failure::NotFound("gone?".into()), Some(404), fresh, &plain, stop),
-            ("422", Failure::Invalid(vec!["bad".into()]), Some(422), fresh, &plain, stop),
-            ("a redirect", Failure::Redirected(None), Some(302), fresh, &plain, stop),
-            ("an undecodable answer", Failure::InvalidResponse("html".into()), Some(200), fresh, &plain, stop),
+            ("transport error", AttemptFailure::Transport("reset".into()), None, fresh, &plain, retry(ms(250), true, false, None)),
+            ("attempt timeout", AttemptFailure::Timeout, None, fresh, &plain, retry(ms(250), true, false, None)),
+            ("transport, attempts spent", AttemptFailure::Transport("reset".into()), None, spent, &plain, stop),
+            ("backoff past the deadline", AttemptFailure::Timeout, None, no_time, &plain, stop),
+            ("500 stored under the key", AttemptFailure::Server("boom".into()), Some(500), replayed, &plain, retry(ms(250), true, true, None)),
+            ("503 not stored (no key chain)", AttemptFailure::Server("busy".into()), Some(503), fresh, &plain, retry(ms(250), true, false, None)),
+            ("408", AttemptFailure::Unexpected("slow".into()), Some(408), fresh, &plain, retry(ms(250), true, false, None)),
+            ("501 is not retryable", AttemptFailure::Server("nope".into()), Some(501), fresh, &plain, stop),
+            ("an undocumented 418", AttemptFailure::Unexpected("teapot".into()), Some(418), fresh, &plain, stop),
+            ("429 with a reset", AttemptFailure::RateLimited(reset), Some(429), fresh, &plain, retry(Duration::ZERO, true, false, reset)),
+            ("429 without a reset", AttemptFailure::RateLimited(None), Some(429), fresh, &plain, retry(ms(250), true, false, None)),
+            ("429, attempts spent", AttemptFailure::RateLimited(reset), Some(429), spent, &plain, Decision::Stop { pause_lane: reset }),
+            ("busy, the adapter stops", AttemptFailure::Busy("sync".into()), Some(400), fresh, &plain, stop),
+            ("busy, the adapter polls", AttemptFailure::Busy("sync".into()), Some(400), polling, &plain, retry(ms(2000), false, false, None)),
+            ("busy, polls need no attempts left", AttemptFailure::Busy("sync".into()), Some(400), polling_spent, &plain, retry(ms(2000), false, false, None)),
+            ("busy, the poll would pass the deadline", AttemptFailure::Busy("sync".into()), Some(400), polling_late, &plain, stop),
+            ("401", AttemptFailure::Unauthorized("bad key".into()), Some(401), fresh, &plain, stop),
+            ("403", AttemptFailure::Forbidden("no".into()), Some(403), fresh, &plain, stop),
+            ("404", AttemptFailure::NotFound("gone?".into()), Some(404), fresh, &plain, stop),
+            ("422", AttemptFailure::Invalid(vec!["bad".into()]), Some(422), fresh, &plain, stop),
+            ("a redirect", AttemptFailure::Redirected(None), Some(302), fresh, &plain, stop),
+            ("an undecodable answer", AttemptFailure::InvalidResponse("html".into()), Some(200), fresh, &plain, stop),
         ];
         for (name, failure, status, state, settings, expected) in table {
             assert_eq!(
@@ -579,7 +607,7 @@ mod tests {
         Step::Answer(Some(200), Ok(DisconnectStatus::Disconnected))
     }
 
-    fn fail(status: u16, f: Failure) -> Step {
+    fn fail(status: u16, f: AttemptFailure) -> Step {
         Step::Answer(Some(status), Err(f))
     }
 
@@ -601,8 +629,8 @@ mod tests {
     #[tokio::test(start_paused = true)]
     async fn transient_failures_are_retried_with_jittered_backoff() {
         let adapter = Scripted::new(vec![
-            Step::Answer(None, Err(Failure::Transport("reset".into()))),
-            fail(503, Failure::Server("busy".into())),
+            Step::Answer(None, Err(AttemptFailure::Transport("reset".into()))),
+            fail(503, AttemptFailure::Server("busy".into())),
             ok(),
         ]);
         let settings = Settings::default();
@@ -641,9 +669,9 @@ mod tests {
     #[tokio::test(start_paused = true)]
     async fn a_5xx_moves_on_to_a_fresh_key_and_nothing_else_does() {
         let adapter = Scripted::new(vec![
-            fail(500, Failure::Server("stored".into())),
-            Step::Answer(None, Err(Failure::Transport("reset".into()))),
-            fail(503, Failure::Server("stored too".into())),
+            fail(500, AttemptFailure::Server("stored".into())),
+            Step::Answer(None, Err(AttemptFailure::Transport("reset".into()))),
+            fail(503, AttemptFailure::Server("stored too".into())),
         ]);
         let settings = Settings {
             max_attempts: 3,
@@ -661,7 +689,10 @@ mod tests {
             "the key the last request carried is reported"
         );
 
-        let adapter = Scripted::new(vec![fail(500, Failure::Server("stored".into())), ok()]);
+        let adapter = Scripted::new(vec![
+            fail(500, AttemptFailure::Server("stored".into())),
+            ok(),
+        ]);
         let done = call(&adapter, &Settings::default()).await.unwrap();
         assert_eq!(done.idempotency_key.as_deref(), Some("idem-1-r1"));
     }
@@ -670,23 +701,23 @@ mod tests {
     fn a_rerun_continues_the_key_chain() {
         let first = || "k".to_string();
         // After a stored 5xx: the next key.
-        assert_eq!(Keys::resume(first(), "k", Some(500)).current(), "k-r1");
-        assert_eq!(Keys::resume(first(), "k-r3", Some(502)).current(), "k-r4");
+        assert_eq!(Keys::resume(first(), "k", true).current(), "k-r1");
+        assert_eq!(Keys::resume(first(), "k-r3", true).current(), "k-r4");
         // After anything else: the same key, whose stored answer is the one to read.
-        assert_eq!(Keys::resume(first(), "k-r3", Some(200)).current(), "k-r3");
-        assert_eq!(Keys::resume(first(), "k", None).current(), "k");
+        assert_eq!(Keys::resume(first(), "k-r3", false).current(), "k-r3");
+        assert_eq!(Keys::resume(first(), "k", false).current(), "k");
         // A key of another chain (another operation id) is ignored.
-        assert_eq!(Keys::resume(first(), "other-r2", Some(500)).current(), "k");
-        assert_eq!(Keys::resume(first(), "k-rx", Some(500)).current(), "k");
+        assert_eq!(Keys::resume(first(), "other-r2", true).current(), "k");
+        assert_eq!(Keys::resume(first(), "k-rx", true).current(), "k");
     }
 
     #[tokio::test(start_paused = true)]
     async fn status_408_is_retried_like_the_other_retryable_statuses() {
         for status in disconnect_client_runtime::RETRYABLE_STATUSES {
             let failure = match status {
-                429 => Failure::RateLimited(None),
-                408 => Failure::Unexpected("HTTP 408: slow".into()),
-                _ => Failure::Server("x".into()),
+                429 => AttemptFailure::RateLimited(None),
+                408 => AttemptFailure::Unexpected("HTTP 408: slow".into()),
+                _ => AttemptFailure::Server("x".into()),
             };
             let adapter = Scripted::new(vec![fail(*status, failure), ok()]);
             let done = call(&adapter, &Settings::default()).await.unwrap();
@@ -698,7 +729,7 @@ mod tests {
     async fn attempts_are_capped() {
         let adapter = Scripted::new(
             (0..3)
-                .map(|_| fail(502, Failure::Server("bad gateway".into())))
+                .map(|_| fail(502, AttemptFailure::Server("bad gateway".into())))
                 .collect(),
         );
         let err = call(&adapter, &Settings::default()).await.unwrap_err();
@@ -712,14 +743,17 @@ mod tests {
     #[tokio::test(start_paused = true)]
     async fn other_statuses_are_never_retried() {
         for (status, failure) in [
-            (400, Failure::Invalid(vec!["bad".into()])),
-            (401, Failure::Unauthorized("no".into())),
-            (403, Failure::Forbidden("no".into())),
-            (404, Failure::NotFound("no".into())),
-            (501, Failure::Server("not implemented".into())),
-            (418, Failure::Unexpected("teapot".into())),
-            (307, Failure::Redirected(Some("http://elsewhere".into()))),
-            (200, Failure::InvalidResponse("not json".into())),
+            (400, AttemptFailure::Invalid(vec!["bad".into()])),
+            (401, AttemptFailure::Unauthorized("no".into())),
+            (403, AttemptFailure::Forbidden("no".into())),
+            (404, AttemptFailure::NotFound("no".into())),
+            (501, AttemptFailure::Server("not implemented".into())),
+            (418, AttemptFailure::Unexpected("teapot".into())),
+            (
+                307,
+                AttemptFailure::Redirected(Some("http://elsewhere".into())),
+            ),
+            (200, AttemptFailure::InvalidResponse("not json".into())),
         ] {
             let adapter = Scripted::new(vec![fail(status, failure)]);
             let err = call(&adapter, &Settings::default()).await.unwrap_err();
@@ -730,7 +764,10 @@ mod tests {
     #[tokio::test(start_paused = true)]
     async fn a_rate_limit_reset_that_fits_is_waited_out() {
         let adapter = Scripted::new(vec![
-            fail(429, Failure::RateLimited(Some(Duration::from_secs(5)))),
+            fail(
+                429,
+                AttemptFailure::RateLimited(Some(Duration::from_secs(5))),
+            ),
             ok(),
         ]);
         let done = call(&adapter, &Settings::default()).await.unwrap();
@@ -744,7 +781,10 @@ mod tests {
     #[tokio::test(start_paused = true)]
     async fn a_rate_limit_reset_past_the_deadline_is_waited_out_not_charged() {
         let adapter = Scripted::new(vec![
-            fail(429, Failure::RateLimited(Some(Duration::from_secs(120)))),
+            fail(
+                429,
+                AttemptFailure::RateLimited(Some(Duration::from_secs(120))),
+            ),
             ok(),
         ]);
         let settings = Settings::default();
@@ -756,7 +796,12 @@ mod tests {
 
         let refusing = Scripted::new(
             (0..3)
-                .map(|_| fail(429, Failure::RateLimited(Some(Duration::from_secs(60)))))
+                .map(|_| {
+                    fail(
+                        429,
+                        AttemptFailure::RateLimited(Some(Duration::from_secs(60))),
+                    )
+                })
                 .collect(),
         );
         match call(&refusing, &settings).await.unwrap_err() {
@@ -774,7 +819,7 @@ mod tests {
         let lane = Lane::default();
         lane.pause_until(Instant::now() + Duration::from_secs(600));
         let adapter = Scripted::new(vec![
-            Step::Answer(None, Err(Failure::Transport("reset".into()))),
+            Step::Answer(None, Err(AttemptFailure::Transport("reset".into()))),
             ok(),
         ]);
         let settings = Settings::default(); // 30 s deadline
@@ -823,7 +868,7 @@ mod tests {
 
     #[tokio::test(start_paused = true)]
     async fn busy_is_waited_out_only_when_asked() {
-        let busy = || fail(400, Failure::Busy("sync in progress".into()));
+        let busy = || fail(400, AttemptFailure::Busy("sync in progress".into()));
         let adapter = Scripted::new(vec![busy()]);
         let err = call(&adapter, &Settings::default()).await.unwrap_err();
         assert!(
@@ -831,17 +876,15 @@ mod tests {
             "{err:?}"
         );
 
-        let waiting = Settings {
-            wait_for_sync: Some(Duration::from_secs(10)),
-            ..Settings::default()
-        };
-        let adapter = Scripted::new(vec![busy(), busy(), busy(), busy(), ok()]);
+        let waiting = Settings::default();
+        let wait = Duration::from_secs(10);
+        let adapter = Scripted::waiting_for_sync(vec![busy(), busy(), busy(), busy(), ok()], wait);
         let done = call(&adapter, &waiting).await.unwrap();
         assert_eq!(
             done.attempts, 5,
             "busy polls do not use up the retry budget"
         );
-        let adapter = Scripted::new((0..6).map(|_| busy()).collect());
+        let adapter = Scripted::waiting_for_sync((0..6).map(|_| busy()).collect(), wait);
         let err = call(&adapter, &waiting).await.unwrap_err();
         assert!(matches!(err, DisconnectError::Busy { .. }), "{err:?}");
         assert_eq!(err.attempts(), 6, "polled every 2 s for 10 s");
@@ -849,7 +892,7 @@ mod tests {
 
     #[tokio::test(start_paused = true)]
     async fn not_found_can_mean_already_gone() {
-        let adapter = Scripted::new(vec![fail(404, Failure::NotFound("gone".into()))]);
+        let adapter = Scripted::new(vec![fail(404, AttemptFailure::NotFound("gone".into()))]);
         let settings = Settings {
             not_found_is_gone: true,
             ..Settings::default()
@@ -865,7 +908,10 @@ mod tests {
     async fn a_rate_limited_lane_holds_other_calls() {
         let lane = Arc::new(Lane::default());
         let first = Scripted::new(vec![
-            fail(429, Failure::RateLimited(Some(Duration::from_secs(7)))),
+            fail(
+                429,
+                AttemptFailure::RateLimited(Some(Duration::from_secs(7))),
+            ),
             ok(),
         ]);
         let second = Scripted::new(vec![ok()]);

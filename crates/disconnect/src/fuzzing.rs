@@ -9,8 +9,6 @@
 use std::cell::RefCell;
 
 use crate::Vendor;
-#[allow(unused_imports)]
-use crate::adapter::{Answer, untyped};
 
 thread_local! {
     static RUNTIME: RefCell<Option<tokio::runtime::Runtime>> = const { RefCell::new(None) };
@@ -63,33 +61,10 @@ pub fn decode(data: &[u8]) -> Option<String> {
                 .build()
                 .expect("runtime")
         });
-        runtime.block_on(dispatch(vendor, response))
+        runtime.block_on(crate::adapters::classify_response(vendor, response))
     });
     Some(match &answer.outcome {
         Ok((status, _)) => format!("{:?} {status:?}", answer.http_status),
         Err(failure) => format!("{:?} {failure:?}", answer.http_status),
     })
-}
-
-/// The generated clients' status dispatch for each vendor, then the facade's classification.
-async fn dispatch(vendor: Vendor, response: reqwest::Response) -> Answer {
-    match vendor {
-        #[cfg(feature = "tartan")]
-        Vendor::Tartan => {
-            let result = tartan_client::responses::terminate_connection(response).await;
-            crate::vendors::tartan::answer(result).await
-        }
-        #[cfg(feature = "persona")]
-        Vendor::Persona => {
-            let result = persona_client::responses::deactivate_a_connect_connection(response).await;
-            crate::vendors::persona::answer(result).await
-        }
-        #[cfg(feature = "leen")]
-        Vendor::Leen => {
-            let result = leen_client::responses::delete_connection_by_id(response).await;
-            crate::vendors::leen::answer(result).await
-        }
-        #[allow(unreachable_patterns)]
-        _ => untyped(response).await,
-    }
 }

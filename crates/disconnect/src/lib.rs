@@ -86,8 +86,9 @@
     allow(dead_code)
 )]
 
-mod adapter;
+mod adapters;
 mod bulk;
+mod classify;
 mod config;
 mod engine;
 mod error;
@@ -97,22 +98,18 @@ mod lane;
 mod outcome;
 mod plan;
 mod target;
-mod vendor;
-mod vendors;
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use sha2::{Digest, Sha256};
-
 pub use bulk::{BulkHandle, BulkOptions, BulkRun, Job, LaneState, LaneStatus};
 pub use config::{ConfigError, DisconnectorBuilder, Settings};
+pub use disconnect_vendors::{self as vendors, UnknownVendor, Vendor, VendorFacts};
 pub use error::{DisconnectError, ErrorContext};
 pub use lane::Rate;
 pub use outcome::{DisconnectStatus, Disconnected, VendorRecord};
 pub use plan::{PlannedRequest, REDACTED};
 pub use target::{MAX_ID_BYTES, Target, TargetError};
-pub use vendor::Vendor;
 
 /// The Leen client crate.
 #[cfg(feature = "leen")]
@@ -124,7 +121,7 @@ pub use persona_client as persona;
 #[cfg(feature = "tartan")]
 pub use tartan_client as tartan;
 
-use adapter::Adapter;
+use adapters::{Adapter, AnyAdapter, Connect};
 use lane::Lane;
 
 /// Cuts connections at every configured vendor. Cheap to clone; share one per process.
@@ -135,7 +132,7 @@ pub struct Disconnector {
 
 struct Inner {
     settings: Settings,
-    adapters: BTreeMap<Vendor, Box<dyn Adapter>>,
+    adapters: BTreeMap<Vendor, AnyAdapter>,
     lanes: BTreeMap<Vendor, Lane>,
 }
 
@@ -184,7 +181,7 @@ impl Disconnector {
 
     fn from_builder(builder: DisconnectorBuilder) -> Result<Self, ConfigError> {
         let settings = builder.settings;
-        let mut adapters: BTreeMap<Vendor, Box<dyn Adapter>> = BTreeMap::new();
+        let mut adapters = BTreeMap::new();
         for (vendor, (key, key_var)) in builder.keys {
             let (url, url_var) = builder
                 .urls
@@ -192,7 +189,14 @@ impl Disconnector {
                 .cloned()
                 .unwrap_or((vendor.default_base_url().to_string(), None));
             config::check_base_url(vendor, &url, url_var, settings.allow_insecure_http)?;
-            let adapter = make_adapter(vendor, key.0, &url, url_var, key_var, &settings)?;
+            let adapter = AnyAdapter::connect(Connect {
+                vendor,
+                key: key.0,
+                url: &url,
+                url_var,
+                key_var,
+                settings: &settings,
+            })?;
             adapters.insert(vendor, adapter);
         }
         let lanes = Vendor::ALL
@@ -218,40 +222,28 @@ impl Disconnector {
         &self.inner.settings
     }
 
-    /// The `Idempotency-Key` sent with every Persona request for this target: derived from
-    /// the vendor, the connection id and [`Settings::operation_id`], so that retries and a
-    /// restarted job reuse it. `None` for vendors without idempotency keys.
+    /// The first `Idempotency-Key` sent for this target, for vendors that take one (Persona):
+    /// derived from the connection id and [`Settings::operation_id`], so that retries and a
+    /// restarted job reuse it. `None` for vendors without idempotency keys, or not configured.
     pub fn idempotency_key(&self, target: &Target) -> Option<String> {
-        let Target::Persona { connection_id } = target else {
-            return None;
-        };
-        let mut hash = Sha256::new();
-        hash.update(b"disconnect/persona/deactivate\n");
-        hash.update(connection_id.as_bytes());
-        hash.update(b"\n");
-        hash.update(
-            self.inner
-                .settings
-                .operation_id
-                .as_deref()
-                .unwrap_or("")
-                .as_bytes(),
-        );
-        let mut key = String::with_capacity(43);
-        key.push_str("disconnect-");
-        for b in &hash.finalize()[..16] {
-            use std::fmt::Write;
-            let _ = write!(key, "{b:02x}");
-        }
-        Some(key)
+        self.inner
+            .adapters
+            .get(&target.vendor())?
+            .idempotency_key(target)
     }
 
-    fn adapter(&self, target: &Target) -> Result<&dyn Adapter, DisconnectError> {
+    /// The sha256 of the spec that the vendor's compiled client crate was generated from
+    /// (`None` when the vendor's cargo feature is off): which API contract calls follow.
+    /// Recorded in audit reports.
+    pub fn spec_sha256(vendor: Vendor) -> Option<&'static str> {
+        adapters::compiled_spec_sha256(vendor)
+    }
+
+    fn adapter(&self, target: &Target) -> Result<&AnyAdapter, DisconnectError> {
         let vendor = target.vendor();
         self.inner
             .adapters
             .get(&vendor)
-            .map(|a| a.as_ref())
             .ok_or_else(|| DisconnectError::NotConfigured {
                 ctx: Box::new(ErrorContext {
                     vendor,
@@ -268,8 +260,9 @@ impl Disconnector {
     /// The exact request [`Disconnector::disconnect`] would send first, secrets redacted.
     /// Sends nothing.
     pub fn plan(&self, target: &Target) -> Result<PlannedRequest, DisconnectError> {
-        let key = self.idempotency_key(target);
-        Ok(self.adapter(target)?.plan(target, key.as_deref()))
+        let adapter = self.adapter(target)?;
+        let key = adapter.idempotency_key(target);
+        Ok(adapter.plan(target, key.as_deref()))
     }
 
     /// Cut one connection: retries, waits and the deadline as in [`Settings`].
@@ -298,12 +291,18 @@ impl Disconnector {
         pace: Option<&lane::Pace>,
     ) -> Result<Disconnected, DisconnectError> {
         let adapter = self.adapter(target)?;
-        let keys =
-            self.idempotency_key(target)
-                .map(|first| match previous.idempotency_key.as_deref() {
-                    Some(last) => engine::Keys::resume(first, last, previous.http_status),
-                    None => engine::Keys::new(first),
-                });
+        let keys = adapter.idempotency_key(target).map(|first| {
+            match previous.idempotency_key.as_deref() {
+                Some(last) => engine::Keys::resume(
+                    first,
+                    last,
+                    previous
+                        .http_status
+                        .is_some_and(|s| adapter.replays_under_key(s)),
+                ),
+                None => engine::Keys::new(first),
+            }
+        });
         let lane = self.lane(target.vendor());
         engine::run(adapter, lane, pace, &self.inner.settings, target, keys).await
     }
@@ -330,71 +329,5 @@ impl Disconnector {
         I::IntoIter: Send + 'static,
     {
         bulk::run(self, jobs, options)
-    }
-}
-
-#[cfg_attr(not(feature = "persona"), allow(unused_variables))]
-fn make_adapter(
-    vendor: Vendor,
-    key: secrecy::SecretString,
-    url: &str,
-    url_var: Option<&'static str>,
-    key_var: Option<&'static str>,
-    settings: &Settings,
-) -> Result<Box<dyn Adapter>, ConfigError> {
-    #[allow(unused_macros)]
-    macro_rules! client {
-        ($krate:ident) => {{
-            // The generated constructor checks the key and URL, marks the key sensitive and
-            // never follows redirects.
-            let builder =
-                reqwest::ClientBuilder::new().connect_timeout(std::time::Duration::from_secs(10));
-            $krate::Client::with_api_key_and_builder(url, key, builder).map_err(|e| match e {
-                $krate::ConfigError::InvalidApiKey => ConfigError::InvalidApiKey {
-                    vendor,
-                    variable: key_var,
-                },
-                other => ConfigError::InvalidBaseUrl {
-                    vendor,
-                    variable: url_var,
-                    url: url.to_string(),
-                    reason: other.to_string(),
-                },
-            })?
-        }};
-    }
-    let base_url = url.trim_end_matches('/').to_string();
-    // One arm per vendor, compiled in or not: no catch-all, so a new vendor must be added here.
-    #[cfg_attr(
-        all(feature = "tartan", feature = "persona", feature = "leen"),
-        allow(unused_variables)
-    )]
-    let not_compiled: Result<Box<dyn Adapter>, ConfigError> = Err(ConfigError::VendorNotCompiled {
-        vendor,
-        feature: vendor.id(),
-    });
-    match vendor {
-        #[cfg(feature = "tartan")]
-        Vendor::Tartan => Ok(Box::new(vendors::tartan::Tartan {
-            client: client!(tartan_client),
-            base_url,
-        })),
-        #[cfg(not(feature = "tartan"))]
-        Vendor::Tartan => not_compiled,
-        #[cfg(feature = "persona")]
-        Vendor::Persona => Ok(Box::new(vendors::persona::Persona {
-            client: client!(persona_client),
-            base_url,
-            version: settings.persona_version,
-        })),
-        #[cfg(not(feature = "persona"))]
-        Vendor::Persona => not_compiled,
-        #[cfg(feature = "leen")]
-        Vendor::Leen => Ok(Box::new(vendors::leen::Leen {
-            client: client!(leen_client),
-            base_url,
-        })),
-        #[cfg(not(feature = "leen"))]
-        Vendor::Leen => not_compiled,
     }
 }

@@ -59,7 +59,7 @@ pub enum TargetError {
         input: String,
     },
     /// A prefix that is not a vendor.
-    #[error("unknown vendor `{vendor}` (expected tartan, persona or leen)")]
+    #[error("unknown vendor `{vendor}` (known: {})", Vendor::known_ids())]
     UnknownVendor {
         /// The prefix, shortened.
         vendor: String,
@@ -288,7 +288,7 @@ impl FromStr for Target {
                     parse_uuid("Leen connection id", conn)?,
                 ))
             }
-            Err(()) => Err(TargetError::UnknownVendor {
+            Err(_) => Err(TargetError::UnknownVendor {
                 vendor: shown(vendor),
             }),
         }

@@ -30,7 +30,7 @@ pub fn contract() -> &'static Contract {
         let docs = Vendor::ALL
             .into_iter()
             .map(|vendor| {
-                let config = &file.vendors[vendor.name()];
+                let config = &file.vendors[vendor.id()];
                 let text = std::fs::read_to_string(layout.specs_dir.join(&config.spec)).unwrap();
                 let doc = xtask::codegen::vendor_transforms(
                     config,

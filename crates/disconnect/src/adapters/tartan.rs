@@ -1,20 +1,46 @@
 //! Tartan HyperSync: `POST /api/terminate_connection/`, multipart `client_org`, raw key.
 
+use std::time::Duration;
+
 use tartan_client::types::{
     TerminateConnectionBody, TerminateConnectionError as Documented, TerminateConnectionResponse,
 };
 use tartan_client::{Client, Error, MAX_RESPONSE_BYTES, ResponseValue};
 
-use crate::adapter::{
-    Adapter, Answer, BoxFuture, Failure, already_disconnected, by_status, undecodable,
-};
+use crate::adapters::{Adapter, Connect};
+use crate::classify::{AttemptFailure, Classified, already_disconnected, by_status, undecodable};
+use crate::config::ConfigError;
 use crate::outcome::{DisconnectStatus, VendorRecord};
 use crate::plan::{PlannedRequest, REDACTED};
 use crate::{Target, Vendor};
 
 pub(crate) struct Tartan {
-    pub(crate) client: Client,
-    pub(crate) base_url: String,
+    client: Client,
+    base_url: String,
+    /// How long to keep polling a connection whose data sync is running
+    /// ([`crate::Settings::wait_for_sync`]), and how often.
+    sync_wait: Option<(Duration, Duration)>,
+}
+
+impl Tartan {
+    pub(crate) fn connect(c: Connect<'_>) -> Result<Self, ConfigError> {
+        Ok(Self {
+            client: client!(tartan_client, c)?,
+            base_url: c.base_url(),
+            sync_wait: c
+                .settings
+                .wait_for_sync
+                .map(|limit| (limit, c.settings.sync_poll_interval)),
+        })
+    }
+}
+
+/// The target's `client_org` (the registry routes only Tartan targets here).
+fn client_org(target: &Target) -> &str {
+    match target {
+        Target::Tartan { client_org } => client_org,
+        other => unreachable!("{other} routed to Tartan"),
+    }
 }
 
 impl Adapter for Tartan {
@@ -23,9 +49,6 @@ impl Adapter for Tartan {
     }
 
     fn plan(&self, target: &Target, _: Option<&str>) -> PlannedRequest {
-        let Target::Tartan { client_org } = target else {
-            unreachable!("routed by vendor")
-        };
         PlannedRequest {
             vendor: Vendor::Tartan,
             method: "POST",
@@ -38,31 +61,38 @@ impl Adapter for Tartan {
                     "multipart/form-data; boundary=<random>".into(),
                 ),
             ],
-            multipart: vec![("client_org".into(), client_org.clone())],
+            multipart: vec![("client_org".into(), client_org(target).to_string())],
         }
     }
 
-    fn attempt<'a>(&'a self, target: &'a Target, _: Option<&'a str>) -> BoxFuture<'a, Answer> {
-        Box::pin(async move {
-            let Target::Tartan { client_org } = target else {
-                unreachable!("routed by vendor")
-            };
-            let body = TerminateConnectionBody::builder().client_org(client_org.as_str());
-            answer(self.client.terminate_connection().body(body).send().await).await
-        })
+    async fn attempt(&self, target: &Target, _: Option<&str>) -> Classified {
+        let body = TerminateConnectionBody::builder().client_org(client_org(target));
+        answer(self.client.terminate_connection().body(body).send().await).await
     }
+
+    /// "Sync in progress" (a 400): poll every interval while the sync has run for less than
+    /// the limit; off unless [`crate::Settings::wait_for_sync`] is set.
+    fn busy_retry(&self, busy_for: Duration) -> Option<Duration> {
+        let (limit, interval) = self.sync_wait?;
+        (busy_for + interval <= limit).then_some(interval)
+    }
+}
+
+/// A raw response through the generated status dispatch, then [`answer`] (the fuzzer's path).
+pub(crate) async fn classify_response(response: reqwest::Response) -> Classified {
+    answer(tartan_client::responses::terminate_connection(response).await).await
 }
 
 /// Classify the generated client's result.
 pub(crate) async fn answer(
     result: Result<ResponseValue<TerminateConnectionResponse>, Error<Documented>>,
-) -> Answer {
-    crate::adapter::answer(result, MAX_RESPONSE_BYTES, success, typed).await
+) -> Classified {
+    crate::classify::answer(result, MAX_RESPONSE_BYTES, success, typed).await
 }
 
 /// Tartan's 200.
-fn success(done: ResponseValue<TerminateConnectionResponse>) -> Answer {
-    Answer {
+fn success(done: ResponseValue<TerminateConnectionResponse>) -> Classified {
+    Classified {
         http_status: Some(done.status().as_u16()),
         request_id: None,
         outcome: Ok((
@@ -77,7 +107,7 @@ fn success(done: ResponseValue<TerminateConnectionResponse>) -> Answer {
 
 /// Tartan's documented error statuses, each with its own body, or a documented status whose body
 /// did not decode (a 500 with an HTML page is still a 500, and retried).
-fn typed(value: ResponseValue<Documented>) -> Answer {
+fn typed(value: ResponseValue<Documented>) -> Classified {
     let status = value.status().as_u16();
     let headers = value.headers().clone();
     let (failure, request_id) = match value.into_inner() {
@@ -94,18 +124,18 @@ fn typed(value: ResponseValue<Documented>) -> Answer {
         Documented::BadRequest(bad) => {
             let message = bad.message.unwrap_or_default();
             if message.to_ascii_lowercase().contains("sync") {
-                (Failure::Busy(message), None)
+                (AttemptFailure::Busy(message), None)
             } else {
-                (Failure::Invalid(vec![message]), None)
+                (AttemptFailure::Invalid(vec![message]), None)
             }
         }
         Documented::Unauthorized(e) => (
-            Failure::Unauthorized(e.message.unwrap_or_default()),
+            AttemptFailure::Unauthorized(e.message.unwrap_or_default()),
             e.request_id,
         ),
-        Documented::NotFound(e) => (Failure::NotFound(e.message.unwrap_or_default()), None),
+        Documented::NotFound(e) => (AttemptFailure::NotFound(e.message.unwrap_or_default()), None),
         Documented::InternalServerError(e) => {
-            (Failure::Server(e.message.unwrap_or_default()), e.request_id)
+            (AttemptFailure::Server(e.message.unwrap_or_default()), e.request_id)
         }
         Documented::Undecodable(_) if status == 409 => {
             return already_disconnected(status, None, VendorRecord::Tartan { message: None });
@@ -116,5 +146,5 @@ fn typed(value: ResponseValue<Documented>) -> Answer {
         // A status documented after this adapter was written: what its status means.
         other => (by_status(status, &headers, format!("{other:?}")), None),
     };
-    Answer::failed(Some(status), request_id, failure)
+    Classified::failed(Some(status), request_id, failure)
 }

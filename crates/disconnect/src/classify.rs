@@ -1,8 +1,7 @@
-//! The vendor adapter trait and what adapters share: turning generated-client results into
-//! [`Answer`]s. Adding a vendor is one module in `vendors/` implementing [`Adapter`].
+//! What the adapters share: turning a generated client's result into a [`Classified`] answer,
+//! by the vendor's documented statuses first and by status alone for the rest (the mapping's
+//! "any vendor" rows).
 
-use std::future::Future;
-use std::pin::Pin;
 use std::time::{Duration, SystemTime};
 
 use disconnect_client_runtime::UndecodableBody;
@@ -12,44 +11,26 @@ use reqwest::header::HeaderMap;
 use crate::error::{DisconnectError, ErrorContext};
 use crate::lane::RateInfo;
 use crate::outcome::{DisconnectStatus, VendorRecord};
-use crate::plan::PlannedRequest;
-use crate::{Target, Vendor};
-
-/// A boxed, sendable future (adapters are used as trait objects).
-pub(crate) type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 
 /// Bytes of an unexpected body kept for the error.
 pub(crate) const BODY_EXCERPT: usize = 1024;
 
-/// What one vendor does for one attempt.
-pub(crate) trait Adapter: Send + Sync {
-    /// The vendor.
-    fn vendor(&self) -> Vendor;
-    /// The request [`Adapter::attempt`] sends, secrets redacted.
-    fn plan(&self, target: &Target, idempotency_key: Option<&str>) -> PlannedRequest;
-    /// Send one request and classify the answer. Never panics on any answer.
-    fn attempt<'a>(
-        &'a self,
-        target: &'a Target,
-        idempotency_key: Option<&'a str>,
-    ) -> BoxFuture<'a, Answer>;
-}
-
-/// The classified answer to one attempt.
+/// The answer to one attempt, classified: success or an [`AttemptFailure`], with what the
+/// engine needs from the answer (status, request id, rate-limit headers).
 #[derive(Debug)]
-pub(crate) struct Answer {
+pub(crate) struct Classified {
     pub(crate) http_status: Option<u16>,
     pub(crate) request_id: Option<String>,
-    pub(crate) outcome: Result<(DisconnectStatus, VendorRecord), Failure>,
+    pub(crate) outcome: Result<(DisconnectStatus, VendorRecord), AttemptFailure>,
     /// What the answer's `RateLimit-*` headers said, for the lane's budget.
     pub(crate) rate: Option<RateInfo>,
 }
 
-impl Answer {
+impl Classified {
     pub(crate) fn failed(
         http_status: Option<u16>,
         request_id: Option<String>,
-        failure: Failure,
+        failure: AttemptFailure,
     ) -> Self {
         Self {
             http_status,
@@ -60,9 +41,10 @@ impl Answer {
     }
 }
 
-/// Why an attempt failed, before the call's context is attached.
+/// Why one attempt failed, before the call's context is attached: what the engine decides on.
+/// The call's final failure is a [`DisconnectError`] ([`AttemptFailure::into_error`]).
 #[derive(Debug, Clone, PartialEq)]
-pub(crate) enum Failure {
+pub(crate) enum AttemptFailure {
     Unauthorized(String),
     Forbidden(String),
     NotFound(String),
@@ -77,7 +59,7 @@ pub(crate) enum Failure {
     InvalidResponse(String),
 }
 
-impl Failure {
+impl AttemptFailure {
     /// The call's error for this failure. `cut_by_deadline`: a timeout came from the call's
     /// deadline rather than the attempt timeout.
     pub(crate) fn into_error(
@@ -86,21 +68,25 @@ impl Failure {
         cut_by_deadline: bool,
     ) -> DisconnectError {
         match self {
-            Failure::Unauthorized(message) => DisconnectError::Unauthorized { ctx, message },
-            Failure::Forbidden(message) => DisconnectError::Forbidden { ctx, message },
-            Failure::NotFound(message) => DisconnectError::NotFound { ctx, message },
-            Failure::Busy(message) => DisconnectError::Busy { ctx, message },
-            Failure::Invalid(problems) => DisconnectError::Invalid { ctx, problems },
-            Failure::RateLimited(retry_after) => DisconnectError::RateLimited { ctx, retry_after },
-            Failure::Server(message) => DisconnectError::Server { ctx, message },
-            Failure::Unexpected(body) => DisconnectError::Unexpected { ctx, body },
-            Failure::Redirected(location) => DisconnectError::Redirected { ctx, location },
-            Failure::Transport(message) => DisconnectError::Transport { ctx, message },
-            Failure::Timeout => DisconnectError::Timeout {
+            AttemptFailure::Unauthorized(message) => DisconnectError::Unauthorized { ctx, message },
+            AttemptFailure::Forbidden(message) => DisconnectError::Forbidden { ctx, message },
+            AttemptFailure::NotFound(message) => DisconnectError::NotFound { ctx, message },
+            AttemptFailure::Busy(message) => DisconnectError::Busy { ctx, message },
+            AttemptFailure::Invalid(problems) => DisconnectError::Invalid { ctx, problems },
+            AttemptFailure::RateLimited(retry_after) => {
+                DisconnectError::RateLimited { ctx, retry_after }
+            }
+            AttemptFailure::Server(message) => DisconnectError::Server { ctx, message },
+            AttemptFailure::Unexpected(body) => DisconnectError::Unexpected { ctx, body },
+            AttemptFailure::Redirected(location) => DisconnectError::Redirected { ctx, location },
+            AttemptFailure::Transport(message) => DisconnectError::Transport { ctx, message },
+            AttemptFailure::Timeout => DisconnectError::Timeout {
                 ctx,
                 deadline: cut_by_deadline,
             },
-            Failure::InvalidResponse(message) => DisconnectError::InvalidResponse { ctx, message },
+            AttemptFailure::InvalidResponse(message) => {
+                DisconnectError::InvalidResponse { ctx, message }
+            }
         }
     }
 }
@@ -138,20 +124,20 @@ pub(crate) fn retry_after(headers: &HeaderMap, now: SystemTime) -> Option<Durati
 
 /// What a status means when nothing else is known of the answer (an undocumented status, or a
 /// documented one whose body did not decode): the mapping's "any vendor" rows.
-pub(crate) fn by_status(status: u16, headers: &HeaderMap, excerpt: String) -> Failure {
+pub(crate) fn by_status(status: u16, headers: &HeaderMap, excerpt: String) -> AttemptFailure {
     match status {
-        300..=399 => Failure::Redirected(
+        300..=399 => AttemptFailure::Redirected(
             headers
                 .get("location")
                 .and_then(|v| v.to_str().ok())
                 .map(str::to_string),
         ),
-        401 => Failure::Unauthorized(excerpt),
-        403 => Failure::Forbidden(excerpt),
-        404 => Failure::NotFound(excerpt),
-        429 => Failure::RateLimited(retry_after(headers, SystemTime::now())),
-        500..=599 => Failure::Server(excerpt),
-        _ => Failure::Unexpected(format!("HTTP {status}: {excerpt}")),
+        401 => AttemptFailure::Unauthorized(excerpt),
+        403 => AttemptFailure::Forbidden(excerpt),
+        404 => AttemptFailure::NotFound(excerpt),
+        429 => AttemptFailure::RateLimited(retry_after(headers, SystemTime::now())),
+        500..=599 => AttemptFailure::Server(excerpt),
+        _ => AttemptFailure::Unexpected(format!("HTTP {status}: {excerpt}")),
     }
 }
 
@@ -160,13 +146,13 @@ fn excerpt(bytes: &[u8]) -> String {
 }
 
 /// Classify an answer whose status the spec does not document.
-pub(crate) async fn untyped(response: reqwest::Response) -> Answer {
+pub(crate) async fn untyped(response: reqwest::Response) -> Classified {
     let status = response.status().as_u16();
     let headers = response.headers().clone();
     let request_id = header_request_id(&headers);
     // Bodies are already capped by the generated client's `exec` (1 MiB).
     let bytes = response.bytes().await.unwrap_or_default();
-    Answer::failed(
+    Classified::failed(
         Some(status),
         request_id,
         by_status(status, &headers, excerpt(&bytes)),
@@ -181,14 +167,16 @@ pub(crate) fn undecodable(
     headers: &HeaderMap,
     body: &UndecodableBody,
     max_body: usize,
-) -> Answer {
+) -> Classified {
     let request_id = header_request_id(headers);
     let failure = match status {
-        200..=299 => Failure::InvalidResponse(unreadable(body.len(), max_body, body.reason())),
-        400 | 422 => Failure::Invalid(vec![excerpt(body.excerpt())]),
+        200..=299 => {
+            AttemptFailure::InvalidResponse(unreadable(body.len(), max_body, body.reason()))
+        }
+        400 | 422 => AttemptFailure::Invalid(vec![excerpt(body.excerpt())]),
         _ => by_status(status, headers, excerpt(body.excerpt())),
     };
-    Answer::failed(Some(status), request_id, failure)
+    Classified::failed(Some(status), request_id, failure)
 }
 
 /// Why a body of `len` bytes could not be read: over the cap, or the decoder's `reason`.
@@ -205,8 +193,8 @@ pub(crate) fn already_disconnected(
     status: u16,
     request_id: Option<String>,
     record: VendorRecord,
-) -> Answer {
-    Answer {
+) -> Classified {
+    Classified {
         http_status: Some(status),
         request_id,
         outcome: Ok((DisconnectStatus::AlreadyDisconnected, record)),
@@ -220,9 +208,9 @@ pub(crate) fn already_disconnected(
 pub(crate) async fn answer<T, E>(
     result: Result<ResponseValue<T>, progenitor_client::Error<E>>,
     max_body: usize,
-    success: fn(ResponseValue<T>) -> Answer,
-    typed: fn(ResponseValue<E>) -> Answer,
-) -> Answer {
+    success: fn(ResponseValue<T>) -> Classified,
+    typed: fn(ResponseValue<E>) -> Classified,
+) -> Classified {
     use progenitor_client::Error;
     let headers = match &result {
         Ok(value) => Some(value.headers()),
@@ -243,32 +231,32 @@ pub(crate) async fn answer<T, E>(
 pub(crate) async fn classify<E>(
     error: progenitor_client::Error<E>,
     max_body: usize,
-    typed: impl FnOnce(progenitor_client::ResponseValue<E>) -> Answer,
-) -> Answer {
+    typed: impl FnOnce(progenitor_client::ResponseValue<E>) -> Classified,
+) -> Classified {
     use progenitor_client::Error;
     match error {
         Error::ErrorResponse(value) => typed(value),
         Error::UnexpectedResponse(response) => untyped(response).await,
         Error::CommunicationError(e) | Error::ResponseBodyError(e) | Error::InvalidUpgrade(e) => {
             if e.is_timeout() {
-                Answer::failed(None, None, Failure::Timeout)
+                Classified::failed(None, None, AttemptFailure::Timeout)
             } else {
-                Answer::failed(
+                Classified::failed(
                     e.status().map(|s| s.as_u16()),
                     None,
-                    Failure::Transport(transport_message(&e)),
+                    AttemptFailure::Transport(transport_message(&e)),
                 )
             }
         }
         // The generated clients decode with the status kept (`Undecodable`); this comes only
         // from a client hook.
-        Error::InvalidResponsePayload(bytes, e) => Answer::failed(
+        Error::InvalidResponsePayload(bytes, e) => Classified::failed(
             None,
             None,
-            Failure::InvalidResponse(unreadable(bytes.len(), max_body, &e.to_string())),
+            AttemptFailure::InvalidResponse(unreadable(bytes.len(), max_body, &e.to_string())),
         ),
         Error::InvalidRequest(m) | Error::Custom(m) => {
-            Answer::failed(None, None, Failure::Unexpected(m))
+            Classified::failed(None, None, AttemptFailure::Unexpected(m))
         }
     }
 }

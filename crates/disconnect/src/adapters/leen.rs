@@ -3,16 +3,36 @@
 use leen_client::types::{ConnectionRespModel, DeleteConnectionByIdError};
 use leen_client::{Client, Error, MAX_RESPONSE_BYTES, ResponseValue};
 
-use crate::adapter::{
-    Adapter, Answer, BoxFuture, Failure, by_status, header_request_id, undecodable,
-};
+use crate::adapters::{Adapter, Connect};
+use crate::classify::{AttemptFailure, Classified, by_status, header_request_id, undecodable};
+use crate::config::ConfigError;
 use crate::outcome::{DisconnectStatus, VendorRecord};
 use crate::plan::{PlannedRequest, REDACTED};
 use crate::{Target, Vendor};
 
 pub(crate) struct Leen {
-    pub(crate) client: Client,
-    pub(crate) base_url: String,
+    client: Client,
+    base_url: String,
+}
+
+impl Leen {
+    pub(crate) fn connect(c: Connect<'_>) -> Result<Self, ConfigError> {
+        Ok(Self {
+            client: client!(leen_client, c)?,
+            base_url: c.base_url(),
+        })
+    }
+}
+
+/// The target's ids (the registry routes only Leen targets here).
+fn ids(target: &Target) -> (&uuid::Uuid, &uuid::Uuid) {
+    match target {
+        Target::Leen {
+            organization_id,
+            connection_id,
+        } => (organization_id, connection_id),
+        other => unreachable!("{other} routed to Leen"),
+    }
 }
 
 impl Adapter for Leen {
@@ -21,13 +41,7 @@ impl Adapter for Leen {
     }
 
     fn plan(&self, target: &Target, _: Option<&str>) -> PlannedRequest {
-        let Target::Leen {
-            organization_id,
-            connection_id,
-        } = target
-        else {
-            unreachable!("routed by vendor")
-        };
+        let (organization_id, connection_id) = ids(target);
         PlannedRequest {
             vendor: Vendor::Leen,
             method: "DELETE",
@@ -43,38 +57,35 @@ impl Adapter for Leen {
         }
     }
 
-    fn attempt<'a>(&'a self, target: &'a Target, _: Option<&'a str>) -> BoxFuture<'a, Answer> {
-        Box::pin(async move {
-            let Target::Leen {
-                organization_id,
-                connection_id,
-            } = target
-            else {
-                unreachable!("routed by vendor")
-            };
-            let result = self
-                .client
-                .delete_connection_by_id()
-                .organization_id(*organization_id)
-                .connection_id(*connection_id)
-                .send()
-                .await;
-            answer(result).await
-        })
+    async fn attempt(&self, target: &Target, _: Option<&str>) -> Classified {
+        let (organization_id, connection_id) = ids(target);
+        let result = self
+            .client
+            .delete_connection_by_id()
+            .organization_id(*organization_id)
+            .connection_id(*connection_id)
+            .send()
+            .await;
+        answer(result).await
     }
+}
+
+/// A raw response through the generated status dispatch, then [`answer`] (the fuzzer's path).
+pub(crate) async fn classify_response(response: reqwest::Response) -> Classified {
+    answer(leen_client::responses::delete_connection_by_id(response).await).await
 }
 
 /// Classify the generated client's result. 404 (also a second delete, see disconnect-fakes),
 /// 401, 429 and 5xx are not in Leen's spec: they arrive untyped and are classified by status.
 pub(crate) async fn answer(
     result: Result<ResponseValue<ConnectionRespModel>, Error<DeleteConnectionByIdError>>,
-) -> Answer {
-    crate::adapter::answer(result, MAX_RESPONSE_BYTES, success, typed).await
+) -> Classified {
+    crate::classify::answer(result, MAX_RESPONSE_BYTES, success, typed).await
 }
 
 /// Leen's 200.
-fn success(done: ResponseValue<ConnectionRespModel>) -> Answer {
-    Answer {
+fn success(done: ResponseValue<ConnectionRespModel>) -> Classified {
+    Classified {
         http_status: Some(done.status().as_u16()),
         request_id: header_request_id(done.headers()),
         outcome: Ok((
@@ -87,12 +98,12 @@ fn success(done: ResponseValue<ConnectionRespModel>) -> Answer {
 
 /// Leen's documented error statuses (422 with FastAPI's `detail`), or a documented status whose
 /// body did not decode.
-fn typed(value: ResponseValue<DeleteConnectionByIdError>) -> Answer {
+fn typed(value: ResponseValue<DeleteConnectionByIdError>) -> Classified {
     let status = value.status().as_u16();
     let request_id = header_request_id(value.headers());
     let headers = value.headers().clone();
     let failure = match value.into_inner() {
-        DeleteConnectionByIdError::UnprocessableEntity(invalid) => Failure::Invalid(
+        DeleteConnectionByIdError::UnprocessableEntity(invalid) => AttemptFailure::Invalid(
             invalid
                 .detail
                 .iter()
@@ -108,5 +119,5 @@ fn typed(value: ResponseValue<DeleteConnectionByIdError>) -> Answer {
         // A status documented after this adapter was written: what its status means.
         other => by_status(status, &headers, format!("{other:?}")),
     };
-    Answer::failed(Some(status), request_id, failure)
+    Classified::failed(Some(status), request_id, failure)
 }

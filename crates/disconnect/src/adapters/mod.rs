@@ -1,0 +1,217 @@
+//! One adapter per vendor, and the registry that lists them.
+//!
+//! An adapter knows one vendor: how to send its request with the generated client, how to
+//! classify the answer (with the shared helpers of [`crate::classify`]), and the vendor's own
+//! rules for retrying: Persona's idempotency keys, Tartan's "sync in progress". The engine
+//! applies those rules without knowing which vendor they come from.
+//!
+//! The [`registry!`] invocation below is the facade's one registration point: it declares each
+//! adapter module behind its cargo feature and builds [`AnyAdapter`], which dispatches statically
+//! (no boxed futures). Every other vendor fact comes from the vendor table
+//! ([`disconnect_vendors`]). A vendor in the table but not registered here fails to compile: the
+//! matches over [`Vendor`] are exhaustive.
+
+use std::future::Future;
+use std::time::Duration;
+
+// `untyped` serves only vendors whose feature is off.
+#[allow(unused_imports)]
+use crate::classify::{Classified, untyped};
+use crate::config::ConfigError;
+use crate::plan::PlannedRequest;
+use crate::{Settings, Target, Vendor};
+
+/// What one vendor does for one attempt, and its own retry rules.
+pub(crate) trait Adapter: Send + Sync {
+    /// The vendor.
+    fn vendor(&self) -> Vendor;
+
+    /// The request [`Adapter::attempt`] sends, secrets redacted.
+    fn plan(&self, target: &Target, idempotency_key: Option<&str>) -> PlannedRequest;
+
+    /// Send one request and classify the answer. Never panics on any answer.
+    fn attempt(
+        &self,
+        target: &Target,
+        idempotency_key: Option<&str>,
+    ) -> impl Future<Output = Classified> + Send;
+
+    /// The first key of the target's idempotency key chain, for vendors that take one.
+    fn idempotency_key(&self, _target: &Target) -> Option<String> {
+        None
+    }
+
+    /// Whether the vendor stores an answer with this status under the request's idempotency
+    /// key, so that retrying with the same key would only replay it (the call moves on to the
+    /// chain's next key).
+    fn replays_under_key(&self, _status: u16) -> bool {
+        false
+    }
+
+    /// After a "busy" answer (the vendor is working on the connection), having been busy for
+    /// `busy_for`: how long to wait before trying again, or `None` to stop with `Busy`.
+    fn busy_retry(&self, _busy_for: Duration) -> Option<Duration> {
+        None
+    }
+}
+
+/// What an adapter is built from.
+pub(crate) struct Connect<'a> {
+    pub(crate) vendor: Vendor,
+    pub(crate) key: secrecy::SecretString,
+    pub(crate) url: &'a str,
+    pub(crate) url_var: Option<&'static str>,
+    pub(crate) key_var: Option<&'static str>,
+    pub(crate) settings: &'a Settings,
+}
+
+impl Connect<'_> {
+    /// The base URL without a trailing `/`, for planned requests.
+    pub(crate) fn base_url(&self) -> String {
+        self.url.trim_end_matches('/').to_string()
+    }
+}
+
+/// Build a generated client from a [`Connect`] (in scope in the adapter modules declared below): the generated constructor checks the key and
+/// URL, marks the key sensitive and never follows redirects.
+#[allow(unused_macros)] // with every vendor's feature off
+macro_rules! client {
+    ($krate:ident, $connect:expr) => {{
+        let c: &$crate::adapters::Connect<'_> = &$connect;
+        let builder =
+            reqwest::ClientBuilder::new().connect_timeout(std::time::Duration::from_secs(10));
+        $krate::Client::with_api_key_and_builder(c.url, c.key.clone(), builder).map_err(|e| match e
+        {
+            $krate::ConfigError::InvalidApiKey => $crate::ConfigError::InvalidApiKey {
+                vendor: c.vendor,
+                variable: c.key_var,
+            },
+            other => $crate::ConfigError::InvalidBaseUrl {
+                vendor: c.vendor,
+                variable: c.url_var,
+                url: c.url.to_string(),
+                reason: other.to_string(),
+            },
+        })
+    }};
+}
+
+/// Declares each adapter module behind its feature and builds [`AnyAdapter`] over them.
+macro_rules! registry {
+    ($($feature:literal => $module:ident :: $adapter:ident as $variant:ident, $krate:ident);* $(;)?) => {
+        $(
+            #[cfg(feature = $feature)]
+            pub(crate) mod $module;
+        )*
+
+        /// The adapter of one configured vendor.
+        pub(crate) enum AnyAdapter {
+            $(
+                #[cfg(feature = $feature)]
+                $variant($module::$adapter),
+            )*
+        }
+
+        impl AnyAdapter {
+            /// The vendor's adapter, or why it cannot be built (a bad key or URL, or the
+            /// vendor's feature compiled out).
+            #[cfg_attr(not(all($(feature = $feature),*)), allow(unreachable_code))]
+            pub(crate) fn connect(connect: Connect<'_>) -> Result<Self, ConfigError> {
+                match connect.vendor {
+                    $(
+                        Vendor::$variant => {
+                            #[cfg(feature = $feature)]
+                            return Ok(Self::$variant($module::$adapter::connect(connect)?));
+                            #[cfg(not(feature = $feature))]
+                            return Err(ConfigError::VendorNotCompiled {
+                                vendor: connect.vendor,
+                                feature: $feature,
+                            });
+                        }
+                    )*
+                }
+            }
+        }
+
+        /// The sha256 of the spec the vendor's compiled client crate was generated from
+        /// (`None`: the vendor's feature is off).
+        pub(crate) fn compiled_spec_sha256(vendor: Vendor) -> Option<&'static str> {
+            match vendor {
+                $(
+                    Vendor::$variant => {
+                        #[cfg(feature = $feature)]
+                        return Some($krate::spec::SHA256);
+                        #[cfg(not(feature = $feature))]
+                        return None;
+                    }
+                )*
+            }
+        }
+
+        /// Run a raw response through the vendor's generated status dispatch and its adapter's
+        /// classification (for the fuzzer); an uncompiled vendor's by status alone.
+        pub(crate) async fn classify_response(
+            vendor: Vendor,
+            response: reqwest::Response,
+        ) -> Classified {
+            match vendor {
+                $(
+                    Vendor::$variant => {
+                        #[cfg(feature = $feature)]
+                        return $module::classify_response(response).await;
+                        #[cfg(not(feature = $feature))]
+                        return untyped(response).await;
+                    }
+                )*
+            }
+        }
+
+        #[cfg_attr(not(any($(feature = $feature),*)), allow(unused_variables))]
+        impl Adapter for AnyAdapter {
+            fn vendor(&self) -> Vendor {
+                match *self {
+                    $(#[cfg(feature = $feature)] Self::$variant(ref a) => a.vendor(),)*
+                }
+            }
+
+            fn plan(&self, target: &Target, key: Option<&str>) -> PlannedRequest {
+                match *self {
+                    $(#[cfg(feature = $feature)] Self::$variant(ref a) => a.plan(target, key),)*
+                }
+            }
+
+            async fn attempt(&self, target: &Target, key: Option<&str>) -> Classified {
+                match *self {
+                    $(
+                        #[cfg(feature = $feature)]
+                        Self::$variant(ref a) => a.attempt(target, key).await,
+                    )*
+                }
+            }
+
+            fn idempotency_key(&self, target: &Target) -> Option<String> {
+                match *self {
+                    $(#[cfg(feature = $feature)] Self::$variant(ref a) => a.idempotency_key(target),)*
+                }
+            }
+
+            fn replays_under_key(&self, status: u16) -> bool {
+                match *self {
+                    $(#[cfg(feature = $feature)] Self::$variant(ref a) => a.replays_under_key(status),)*
+                }
+            }
+
+            fn busy_retry(&self, busy_for: Duration) -> Option<Duration> {
+                match *self {
+                    $(#[cfg(feature = $feature)] Self::$variant(ref a) => a.busy_retry(busy_for),)*
+                }
+            }
+        }
+    };
+}
+
+registry! {
+    "tartan" => tartan::Tartan as Tartan, tartan_client;
+    "persona" => persona::Persona as Persona, persona_client;
+    "leen" => leen::Leen as Leen, leen_client;
+}
