@@ -97,12 +97,9 @@ async fn canned_server() -> SocketAddr {
     addr
 }
 
+/// The canned server serves each vendor under the fakes' prefix.
 fn base(addr: SocketAddr, vendor: Vendor) -> String {
-    match vendor {
-        Vendor::Tartan => format!("http://{addr}/tartan"),
-        Vendor::Persona => format!("http://{addr}/persona/api/v1"),
-        Vendor::Leen => format!("http://{addr}/leen/v1"),
-    }
+    format!("http://{addr}{}", vendor.facts().fake_prefix)
 }
 
 fn target(vendor: Vendor) -> Target {

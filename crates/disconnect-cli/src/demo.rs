@@ -3,7 +3,7 @@
 use std::time::Duration;
 
 use disconnect::{BulkOptions, Disconnector, DisconnectorBuilder, Target, Vendor};
-use disconnect_fakes::{FakeConfig, FakeServer, Seed};
+use disconnect_fakes::{FakeConfig, FakeServer};
 use futures_util::StreamExt;
 
 use std::io::IsTerminal;
@@ -11,42 +11,17 @@ use std::io::IsTerminal;
 use comfy_table::{ContentArrangement, Table, presets};
 
 use crate::output::{Format, Output, Style};
-use crate::report::{Outcome, ReportLine};
-
-fn fake_vendor(v: Vendor) -> disconnect_fakes::Vendor {
-    match v {
-        Vendor::Tartan => disconnect_fakes::Vendor::Tartan,
-        Vendor::Persona => disconnect_fakes::Vendor::Persona,
-        Vendor::Leen => disconnect_fakes::Vendor::Leen,
-    }
-}
+use crate::report::{ReportLine, ReportStatus};
 
 /// Start fakes on a free loopback port with every target seeded as a live connection.
 pub async fn start_fakes(targets: &[&Target], config: FakeConfig) -> std::io::Result<FakeServer> {
     let fakes = FakeServer::start(config).await?;
-    let mut seed = Seed::default();
     for target in targets {
-        match target {
-            Target::Tartan { client_org } => seed.tartan.push(disconnect_fakes::TartanSeed {
-                client_org: client_org.clone(),
-                terminated: false,
-            }),
-            Target::Persona { connection_id } => seed.persona.push(disconnect_fakes::PersonaSeed {
-                id: connection_id.clone(),
-                status: "active".into(),
-            }),
-            Target::Leen {
-                organization_id,
-                connection_id,
-            } => seed.leen.push(disconnect_fakes::LeenSeed {
-                organization_id: *organization_id,
-                connection_id: *connection_id,
-                vendor: "crowdstrike".into(),
-                state: "ACTIVE".into(),
-            }),
-        }
+        // Every id a Target holds is valid for its fake.
+        fakes
+            .seed_live(target.vendor(), &target.id())
+            .map_err(std::io::Error::other)?;
     }
-    fakes.seed(&seed);
     Ok(fakes)
 }
 
@@ -54,10 +29,9 @@ pub async fn start_fakes(targets: &[&Target], config: FakeConfig) -> std::io::Re
 pub fn pointed_at(fakes: &FakeServer) -> DisconnectorBuilder {
     let mut builder = Disconnector::builder();
     for vendor in Vendor::ALL {
-        let v = fake_vendor(vendor);
         builder = builder
-            .api_key(vendor, fakes.api_key(v))
-            .base_url(vendor, fakes.base_url(v));
+            .api_key(vendor, fakes.api_key(vendor))
+            .base_url(vendor, fakes.base_url(vendor));
     }
     builder
 }
@@ -66,7 +40,7 @@ pub fn pointed_at(fakes: &FakeServer) -> DisconnectorBuilder {
 pub fn base_urls(fakes: &FakeServer) -> std::collections::BTreeMap<Vendor, String> {
     Vendor::ALL
         .into_iter()
-        .map(|v| (v, fakes.base_url(fake_vendor(v))))
+        .map(|v| (v, fakes.base_url(v)))
         .collect()
 }
 
@@ -74,59 +48,59 @@ const ORG: &str = "0b9c2f4e-8a43-4d3a-9a1e-2f7a5b6c7d8e";
 const CONN: &str = "6f1d2c3b-4a59-4e7f-8d6c-5b4a39281706";
 
 /// The tour: (target, expected outcome, expected error kind, what it shows).
-fn script() -> Vec<(String, Outcome, Option<&'static str>, &'static str)> {
+fn script() -> Vec<(String, ReportStatus, Option<&'static str>, &'static str)> {
     vec![
         (
             "tartan:acme-corp".into(),
-            Outcome::Disconnected,
+            ReportStatus::Disconnected,
             None,
             "a plain disconnect (Tartan multipart, raw key)",
         ),
         (
             "tartan:globex".into(),
-            Outcome::AlreadyDisconnected,
+            ReportStatus::AlreadyDisconnected,
             None,
             "Tartan's 409: already terminated",
         ),
         (
             "tartan:initech".into(),
-            Outcome::Disconnected,
+            ReportStatus::Disconnected,
             None,
             "a Tartan data sync in progress (400), waited out",
         ),
         (
             format!("leen:{ORG}/{CONN}"),
-            Outcome::Disconnected,
+            ReportStatus::Disconnected,
             None,
             "Leen DELETE, record comes back DELETED",
         ),
         (
             "persona:cxn_DEMO1".into(),
-            Outcome::Disconnected,
+            ReportStatus::Disconnected,
             None,
             "Persona, idempotency key pinned",
         ),
         (
             "persona:cxn_DEMO2".into(),
-            Outcome::Disconnected,
+            ReportStatus::Disconnected,
             None,
             "Persona",
         ),
         (
             "persona:cxn_DEMO3".into(),
-            Outcome::Disconnected,
+            ReportStatus::Disconnected,
             None,
             "Persona's window is spent (RateLimit-Remaining: 0): the lane waits for RateLimit-Reset, no 429",
         ),
         (
             "persona:cxn_DEMO4".into(),
-            Outcome::Disconnected,
+            ReportStatus::Disconnected,
             None,
             "Persona, after the pause",
         ),
         (
             "persona:cxn_NOSUCH".into(),
-            Outcome::Failed,
+            ReportStatus::Failed,
             Some("not_found"),
             "a connection Persona does not know (404)",
         ),
@@ -213,8 +187,7 @@ pub async fn run(format: Format) -> u8 {
         .iter()
         .filter(|l| l.target.starts_with("persona:"))
         .count();
-    let paused = fakes.requests_to(disconnect_fakes::Vendor::Persona).len() == persona_targets
-        && persona_targets > 2;
+    let paused = fakes.requests_to(Vendor::Persona).len() == persona_targets && persona_targets > 2;
     let waited = lines
         .iter()
         .any(|l| l.target == "tartan:initech" && l.attempts > 1);
@@ -239,7 +212,7 @@ pub async fn run(format: Format) -> u8 {
     }
 }
 
-type Script = [(String, Outcome, Option<&'static str>, &'static str)];
+type Script = [(String, ReportStatus, Option<&'static str>, &'static str)];
 
 /// The tour's targets and what each shows, fitted to the terminal.
 fn scenario_table(script: &Script, style: Style) -> Table {

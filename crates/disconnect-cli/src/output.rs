@@ -7,7 +7,7 @@ use comfy_table::{
     Cell, CellAlignment, Color, ColumnConstraint, ContentArrangement, Table, Width, presets,
 };
 
-use crate::report::{Outcome, ReportLine};
+use crate::report::{ReportLine, ReportStatus};
 
 /// `--output`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -160,16 +160,16 @@ fn csv_record(line: &ReportLine) -> Vec<String> {
     ]
 }
 
-fn outcome_cell(outcome: Outcome, text: String, color: bool) -> Cell {
+fn outcome_cell(outcome: ReportStatus, text: String, color: bool) -> Cell {
     let cell = Cell::new(text);
     if !color {
         return cell;
     }
     cell.fg(match outcome {
-        Outcome::Disconnected => Color::Green,
-        Outcome::AlreadyDisconnected => Color::Cyan,
-        Outcome::Failed => Color::Red,
-        Outcome::Skipped => Color::Yellow,
+        ReportStatus::Disconnected => Color::Green,
+        ReportStatus::AlreadyDisconnected => Color::Cyan,
+        ReportStatus::Failed => Color::Red,
+        ReportStatus::Skipped => Color::Yellow,
     })
 }
 
@@ -209,7 +209,7 @@ pub fn table(lines: &[ReportLine], style: Style) -> Table {
     }
     for line in lines {
         let outcome = match (&line.outcome, &line.error) {
-            (Outcome::Failed, Some(e)) => format!("failed: {}", e.kind),
+            (ReportStatus::Failed, Some(e)) => format!("failed: {}", e.kind),
             (o, _) => o.as_str().to_string(),
         };
         t.add_row(vec![
@@ -237,10 +237,10 @@ pub fn table(lines: &[ReportLine], style: Style) -> Table {
 /// Counts per vendor (rows) and outcome (columns), with a total column.
 pub fn counts_table(counts: &BTreeMap<String, BTreeMap<String, u64>>, style: Style) -> Table {
     let outcomes = [
-        Outcome::Disconnected,
-        Outcome::AlreadyDisconnected,
-        Outcome::Failed,
-        Outcome::Skipped,
+        ReportStatus::Disconnected,
+        ReportStatus::AlreadyDisconnected,
+        ReportStatus::Failed,
+        ReportStatus::Skipped,
     ];
     let mut t = new_table(style);
     let mut header = vec![Cell::new("VENDOR")];
@@ -294,7 +294,7 @@ mod tests {
         let mut not_found = line(
             "persona:cxn_NOSUCH",
             "persona",
-            Outcome::Failed,
+            ReportStatus::Failed,
             404,
             1,
             Some("req_3f8a2c1d9e7b4a6f5c0d1e2f"),
@@ -308,7 +308,7 @@ mod tests {
             line(
                 "tartan:acme-corp",
                 "tartan",
-                Outcome::Disconnected,
+                ReportStatus::Disconnected,
                 200,
                 1,
                 None,
@@ -316,7 +316,7 @@ mod tests {
             line(
                 "tartan:globex",
                 "tartan",
-                Outcome::AlreadyDisconnected,
+                ReportStatus::AlreadyDisconnected,
                 409,
                 1,
                 None,
@@ -324,7 +324,7 @@ mod tests {
             line(
                 "tartan:initech",
                 "tartan",
-                Outcome::Disconnected,
+                ReportStatus::Disconnected,
                 200,
                 5,
                 None,
@@ -332,7 +332,7 @@ mod tests {
             line(
                 "leen:0b9c2f4e-8a43-4d3a-9a1e-2f7a5b6c7d8e/6f1d2c3b-4a59-4e7f-8d6c-5b4a39281706",
                 "leen",
-                Outcome::Disconnected,
+                ReportStatus::Disconnected,
                 200,
                 1,
                 None,
@@ -340,7 +340,7 @@ mod tests {
             line(
                 "persona:cxn_DEMO1",
                 "persona",
-                Outcome::Disconnected,
+                ReportStatus::Disconnected,
                 200,
                 1,
                 Some("req_9c1b7e2a4d6f8a0b3c5d7e9f"),
@@ -348,7 +348,7 @@ mod tests {
             line(
                 "persona:cxn_DEMO2",
                 "persona",
-                Outcome::Disconnected,
+                ReportStatus::Disconnected,
                 200,
                 1,
                 Some("req_5e6f7a8b9c0d1e2f3a4b5c6d"),
@@ -356,7 +356,7 @@ mod tests {
             line(
                 "persona:cxn_DEMO3",
                 "persona",
-                Outcome::Disconnected,
+                ReportStatus::Disconnected,
                 200,
                 1,
                 Some("req_1a2b3c4d5e6f7a8b9c0d1e2f"),
@@ -364,7 +364,7 @@ mod tests {
             line(
                 "persona:cxn_DEMO4",
                 "persona",
-                Outcome::Disconnected,
+                ReportStatus::Disconnected,
                 200,
                 2,
                 Some("req_7a8b9c0d1e2f3a4b5c6d7e8f"),

@@ -8,14 +8,15 @@ use std::fs::{File, OpenOptions};
 use std::io::{BufRead, BufReader, Seek, SeekFrom, Write};
 use std::path::Path;
 
-use disconnect::{DisconnectError, DisconnectStatus, Disconnected, Previous};
+use disconnect::{DisconnectError, DisconnectStatus, Previous, Receipt};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 /// How a target ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
-pub enum Outcome {
+#[schemars(rename = "Outcome")] // the report schema keeps its name
+pub enum ReportStatus {
     /// Cut by this run.
     Disconnected,
     /// Already cut before this run.
@@ -27,14 +28,14 @@ pub enum Outcome {
     Skipped,
 }
 
-impl Outcome {
+impl ReportStatus {
     /// The name used in reports, tables and summaries (`already_disconnected`).
     pub fn as_str(self) -> &'static str {
         match self {
-            Outcome::Disconnected => "disconnected",
-            Outcome::AlreadyDisconnected => "already_disconnected",
-            Outcome::Failed => "failed",
-            Outcome::Skipped => "skipped",
+            ReportStatus::Disconnected => "disconnected",
+            ReportStatus::AlreadyDisconnected => "already_disconnected",
+            ReportStatus::Failed => "failed",
+            ReportStatus::Skipped => "skipped",
         }
     }
 }
@@ -64,7 +65,7 @@ pub struct ReportLine {
     /// `tartan`, `persona` or `leen`; null for an unparseable target.
     pub vendor: Option<String>,
     /// How it ended.
-    pub outcome: Outcome,
+    pub outcome: ReportStatus,
     /// HTTP status of the vendor's last answer, if any.
     pub http_status: Option<u16>,
     /// The vendor's request id, if it sent one.
@@ -90,15 +91,15 @@ pub fn now() -> String {
 
 impl ReportLine {
     /// A finished call.
-    pub fn from_result(result: &Result<Disconnected, DisconnectError>) -> Self {
+    pub fn from_result(result: &Result<Receipt, DisconnectError>) -> Self {
         match result {
             Ok(d) => Self {
                 run_id: None,
                 target: d.target.to_string(),
                 vendor: Some(d.vendor.id().to_string()),
                 outcome: match d.status {
-                    DisconnectStatus::Disconnected => Outcome::Disconnected,
-                    DisconnectStatus::AlreadyDisconnected => Outcome::AlreadyDisconnected,
+                    DisconnectStatus::Disconnected => ReportStatus::Disconnected,
+                    DisconnectStatus::AlreadyDisconnected => ReportStatus::AlreadyDisconnected,
                 },
                 http_status: Some(d.http_status),
                 request_id: d.request_id.clone(),
@@ -110,8 +111,8 @@ impl ReportLine {
             },
             Err(e) => {
                 let outcome = match e {
-                    DisconnectError::Skipped { .. } => Outcome::Skipped,
-                    _ => Outcome::Failed,
+                    DisconnectError::Skipped { .. } => ReportStatus::Skipped,
+                    _ => ReportStatus::Failed,
                 };
                 // Target, status, request id and attempts are fields of their own.
                 let prefix = format!("{}: ", e.target());
@@ -145,7 +146,7 @@ impl ReportLine {
             run_id: None,
             target: raw.to_string(),
             vendor: None,
-            outcome: Outcome::Failed,
+            outcome: ReportStatus::Failed,
             http_status: None,
             request_id: None,
             attempts: 0,
@@ -164,7 +165,7 @@ impl ReportLine {
     pub fn is_done(&self) -> bool {
         matches!(
             self.outcome,
-            Outcome::Disconnected | Outcome::AlreadyDisconnected
+            ReportStatus::Disconnected | ReportStatus::AlreadyDisconnected
         )
     }
 }
@@ -398,15 +399,15 @@ pub fn schema() -> String {
 
 #[cfg(test)]
 mod outcome_tests {
-    use super::Outcome;
+    use super::ReportStatus;
 
     #[test]
     fn outcome_names_are_the_report_names() {
         for o in [
-            Outcome::Disconnected,
-            Outcome::AlreadyDisconnected,
-            Outcome::Failed,
-            Outcome::Skipped,
+            ReportStatus::Disconnected,
+            ReportStatus::AlreadyDisconnected,
+            ReportStatus::Failed,
+            ReportStatus::Skipped,
         ] {
             assert_eq!(serde_json::to_value(o).unwrap(), o.as_str());
         }

@@ -16,7 +16,7 @@ use crate::input::Item;
 use crate::keys::KeySource;
 use crate::output::{Format, Output, Style, counts_table};
 use crate::profile::{self, Selected};
-use crate::report::{self, Outcome, ReportLine, ReportWriter};
+use crate::report::{self, ReportLine, ReportStatus, ReportWriter};
 use crate::{INTERRUPTED, LANE_STOPPED, RunArgs, USAGE, progress};
 
 type Items = Box<dyn Iterator<Item = std::io::Result<Item>> + Send>;
@@ -489,8 +489,8 @@ pub async fn run(args: RunArgs, fake: bool) -> u8 {
      -> Result<(), String> {
         line.run_id = Some(run_id.clone());
         match line.outcome {
-            Outcome::Failed => failed += 1,
-            Outcome::Skipped => skipped += 1,
+            ReportStatus::Failed => failed += 1,
+            ReportStatus::Skipped => skipped += 1,
             _ => {}
         }
         count += 1;

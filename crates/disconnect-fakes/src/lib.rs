@@ -216,6 +216,13 @@ impl FakeServer {
         self.shared.seed(seed);
     }
 
+    /// Seed one live connection by the target's id, the text after `vendor:` in the facade's
+    /// target syntax (`acme`, `cxn_1`, `<organization_uuid>/<connection_uuid>`): what `--fake`
+    /// and the bench use to serve any target as a live connection.
+    pub fn seed_live(&self, vendor: Vendor, id: &str) -> Result<(), String> {
+        self.shared.seed_live(vendor, id)
+    }
+
     /// Mark a data sync as running for a Tartan `client_org`; it ends by itself after
     /// `duration` (measured on tokio's clock). Returns false for an unknown org.
     pub fn start_tartan_sync(&self, client_org: &str, duration: Duration) -> bool {

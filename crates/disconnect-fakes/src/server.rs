@@ -84,6 +84,25 @@ impl Shared {
         }
     }
 
+    /// Seed one live connection from a target's id (the text after `vendor:`), each vendor's
+    /// in its own syntax (`<org uuid>/<connection uuid>` for Leen).
+    pub(crate) fn seed_live(&self, vendor: Vendor, id: &str) -> Result<(), String> {
+        match vendor {
+            Vendor::Tartan => lock(&self.tartan).seed(id, false),
+            Vendor::Persona => lock(&self.persona).seed(id, "active"),
+            Vendor::Leen => {
+                let (org, conn) = id
+                    .split_once('/')
+                    .and_then(|(o, c)| Some((o.parse().ok()?, c.parse().ok()?)))
+                    .ok_or_else(|| {
+                        format!("`{id}` is not <organization_uuid>/<connection_uuid>")
+                    })?;
+                lock(&self.leen).seed(org, conn, "crowdstrike", "ACTIVE");
+            }
+        }
+        Ok(())
+    }
+
     pub(crate) fn push_fault(&self, vendor: Vendor, fault: Fault) {
         lock(&self.faults)
             .entry(vendor)

@@ -24,7 +24,7 @@ use tokio::sync::{Notify, mpsc};
 use tokio::time::Instant;
 
 use crate::lane::{Hold, Pace, Rate};
-use crate::{DisconnectError, Disconnected, Disconnector, ErrorContext, Previous, Target, Vendor};
+use crate::{DisconnectError, Disconnector, ErrorContext, Previous, Receipt, Target, Vendor};
 
 /// One item of [`Disconnector::disconnect_all`]: a target, and what an earlier run recorded of
 /// it (nothing for a first run). A [`Target`] converts into a job with no history.
@@ -122,7 +122,7 @@ pub struct LaneStatus {
     pub queued: u64,
     /// Calls running.
     pub in_flight: u32,
-    /// Disconnected or already disconnected.
+    /// Receipt or already disconnected.
     pub done: u64,
     /// Failed (not skipped).
     pub failed: u64,
@@ -364,7 +364,7 @@ impl LaneRun {
     }
 
     /// Count a result; trips the breaker after `breaker` consecutive 401/403.
-    fn record(&self, result: &Result<Disconnected, DisconnectError>, breaker: u32) {
+    fn record(&self, result: &Result<Receipt, DisconnectError>, breaker: u32) {
         let c = &self.counters;
         self.first_result
             .lock()
@@ -455,7 +455,7 @@ impl LaneRun {
 }
 
 /// Where workers send their results.
-type Results = mpsc::Sender<Result<Disconnected, DisconnectError>>;
+type Results = mpsc::Sender<Result<Receipt, DisconnectError>>;
 
 struct Shared {
     disconnector: Disconnector,
@@ -473,7 +473,7 @@ struct Shared {
 pub struct BulkRun {
     shared: Arc<Shared>,
     start: Option<Box<dyn FnOnce(Results) + Send>>,
-    rx: Option<mpsc::Receiver<Result<Disconnected, DisconnectError>>>,
+    rx: Option<mpsc::Receiver<Result<Receipt, DisconnectError>>>,
 }
 
 impl std::fmt::Debug for BulkRun {
@@ -551,7 +551,7 @@ impl Drop for BulkRun {
 }
 
 impl Stream for BulkRun {
-    type Item = Result<Disconnected, DisconnectError>;
+    type Item = Result<Receipt, DisconnectError>;
 
     fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
         let this = self.get_mut();

@@ -17,7 +17,7 @@ use crate::adapters::Adapter;
 use crate::classify::{AttemptFailure, Classified};
 use crate::error::{DisconnectError, ErrorContext};
 use crate::lane::{InFlight, Lane, Pace};
-use crate::outcome::{DisconnectStatus, Disconnected, VendorRecord};
+use crate::outcome::{DisconnectStatus, Receipt, VendorRecord};
 use crate::{Settings, Target};
 
 /// The wait before retry number `retry` (0-based): a random duration up to
@@ -201,9 +201,9 @@ impl Call<'_> {
         record: VendorRecord,
         http_status: u16,
         request_id: Option<String>,
-    ) -> Disconnected {
+    ) -> Receipt {
         tracing::info!(?status, "done");
-        Disconnected {
+        Receipt {
             vendor: self.vendor,
             target: self.target.clone(),
             status,
@@ -338,7 +338,7 @@ impl<'a> Call<'a> {
         &mut self,
         answer: Classified,
         settings: &Settings,
-    ) -> Result<Disconnected, (AttemptFailure, Option<u16>)> {
+    ) -> Result<Receipt, (AttemptFailure, Option<u16>)> {
         let Classified {
             http_status,
             request_id,
@@ -374,7 +374,7 @@ pub(crate) async fn run(
     settings: &Settings,
     target: &Target,
     keys: Option<Keys>,
-) -> Result<Disconnected, DisconnectError> {
+) -> Result<Receipt, DisconnectError> {
     let vendor = adapter.vendor();
     let span = tracing::info_span!("disconnect", %vendor, %target, attempts = tracing::field::Empty, status = tracing::field::Empty, request_id = tracing::field::Empty);
     async move {
@@ -611,10 +611,7 @@ mod tests {
         Step::Answer(Some(status), Err(f))
     }
 
-    async fn call(
-        adapter: &Scripted,
-        settings: &Settings,
-    ) -> Result<Disconnected, DisconnectError> {
+    async fn call(adapter: &Scripted, settings: &Settings) -> Result<Receipt, DisconnectError> {
         run(
             adapter,
             &Lane::default(),

@@ -2,7 +2,7 @@
 //!
 //! A [`Disconnector`] holds each vendor's credentials and turns every vendor's way of saying
 //! "done", "already done", "busy", "slow down" and "who are you" into one vocabulary:
-//! `Ok(`[`Disconnected`]`)` with [`DisconnectStatus::Disconnected`] or
+//! `Ok(`[`Receipt`]`)` with [`DisconnectStatus::Disconnected`] or
 //! [`DisconnectStatus::AlreadyDisconnected`], or a [`DisconnectError`] that says what happened,
 //! with the vendor's HTTP status, request id and the number of attempts. It retries only what is
 //! safe to retry, within a deadline for the whole call, and pauses a vendor's lane when it says
@@ -107,7 +107,8 @@ pub use config::{ConfigError, DisconnectorBuilder, Settings};
 pub use disconnect_vendors::{self as vendors, UnknownVendor, Vendor, VendorFacts};
 pub use error::{DisconnectError, ErrorContext};
 pub use lane::Rate;
-pub use outcome::{DisconnectStatus, Disconnected, VendorRecord};
+#[allow(deprecated)]
+pub use outcome::{DisconnectStatus, Disconnected, Receipt, VendorRecord};
 pub use plan::{PlannedRequest, REDACTED};
 pub use target::{MAX_ID_BYTES, Target, TargetError};
 
@@ -150,7 +151,7 @@ impl std::fmt::Debug for Disconnector {
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct Previous {
-    /// The `Idempotency-Key` the earlier run sent last ([`Disconnected::idempotency_key`],
+    /// The `Idempotency-Key` the earlier run sent last ([`Receipt::idempotency_key`],
     /// [`ErrorContext::idempotency_key`]).
     pub idempotency_key: Option<String>,
     /// The HTTP status of the earlier run's last answer.
@@ -266,7 +267,7 @@ impl Disconnector {
     }
 
     /// Cut one connection: retries, waits and the deadline as in [`Settings`].
-    pub async fn disconnect(&self, target: &Target) -> Result<Disconnected, DisconnectError> {
+    pub async fn disconnect(&self, target: &Target) -> Result<Receipt, DisconnectError> {
         self.disconnect_resuming(target, &Previous::default()).await
     }
 
@@ -279,7 +280,7 @@ impl Disconnector {
         &self,
         target: &Target,
         previous: &Previous,
-    ) -> Result<Disconnected, DisconnectError> {
+    ) -> Result<Receipt, DisconnectError> {
         self.call(target, previous, None).await
     }
 
@@ -289,7 +290,7 @@ impl Disconnector {
         target: &Target,
         previous: &Previous,
         pace: Option<&lane::Pace>,
-    ) -> Result<Disconnected, DisconnectError> {
+    ) -> Result<Receipt, DisconnectError> {
         let adapter = self.adapter(target)?;
         let keys = adapter.idempotency_key(target).map(|first| {
             match previous.idempotency_key.as_deref() {

@@ -1,4 +1,5 @@
-//! [`Disconnected`]: what a successful call returns.
+//! [`Receipt`]: what a successful call returns, with its [`DisconnectStatus`] and the
+//! vendor's own [`VendorRecord`]. A failed call returns a [`crate::DisconnectError`].
 
 use std::time::Duration;
 
@@ -35,9 +36,9 @@ pub enum VendorRecord {
     None,
 }
 
-/// A connection that is no longer live.
+/// Proof that a connection is no longer live: what `Ok` holds for a call (was `Disconnected`).
 #[derive(Debug, Clone)]
-pub struct Disconnected {
+pub struct Receipt {
     /// The vendor.
     pub vendor: Vendor,
     /// The target.
@@ -58,3 +59,7 @@ pub struct Disconnected {
     /// The `Idempotency-Key` of the last request (Persona); not a secret.
     pub idempotency_key: Option<String>,
 }
+
+/// The former name of [`Receipt`].
+#[deprecated(since = "0.3.0", note = "renamed to `Receipt`")]
+pub type Disconnected = Receipt;

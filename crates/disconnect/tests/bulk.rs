@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 use common::{ORG, builder};
-use disconnect::{BulkOptions, DisconnectError, Disconnected, LaneState, Target, Vendor};
+use disconnect::{BulkOptions, DisconnectError, LaneState, Receipt, Target, Vendor};
 use disconnect_fakes::{FakeConfig, FakeServer, Vendor as FakeVendor};
 use futures_util::StreamExt;
 use serde_json::json;
@@ -57,7 +57,7 @@ async fn fakes(persona_limit: u32, window: Duration, persona: usize, leen: usize
     fakes
 }
 
-fn target_of(r: &Result<Disconnected, DisconnectError>) -> String {
+fn target_of(r: &Result<Receipt, DisconnectError>) -> String {
     match r {
         Ok(d) => d.target.to_string(),
         Err(e) => e.target().to_string(),

@@ -38,7 +38,7 @@ fn leen() -> Target {
 }
 
 /// `status HTTP attempts` or `error-kind HTTP attempts`, for compact assertions.
-fn summary(result: &Result<disconnect::Disconnected, DisconnectError>) -> String {
+fn summary(result: &Result<disconnect::Receipt, DisconnectError>) -> String {
     match result {
         Ok(d) => format!("{:?} {} x{}", d.status, d.http_status, d.attempts),
         Err(e) => format!(
@@ -72,7 +72,7 @@ async fn the_mapping_table() {
         .unwrap();
 
     let mut rows = Vec::new();
-    let mut row = |label: &str, r: Result<disconnect::Disconnected, DisconnectError>| {
+    let mut row = |label: &str, r: Result<disconnect::Receipt, DisconnectError>| {
         rows.push(format!("{label:<40} {}", summary(&r)));
         r
     };
@@ -624,7 +624,7 @@ async fn bulk_yields_exactly_one_result_per_target() {
     seen.sort();
     expected.sort();
     assert_eq!(seen, expected, "each target exactly once");
-    let count = |f: &dyn Fn(&Result<disconnect::Disconnected, DisconnectError>) -> bool| {
+    let count = |f: &dyn Fn(&Result<disconnect::Receipt, DisconnectError>) -> bool| {
         results.iter().filter(|r| f(r)).count()
     };
     assert_eq!(

@@ -7,11 +7,11 @@ mod common;
 use std::time::Duration;
 
 use common::{CONN, ORG, fake, target};
-use disconnect::{DisconnectError, Disconnected, Disconnector, Vendor};
+use disconnect::{DisconnectError, Disconnector, Receipt, Vendor};
 use disconnect_fakes::{FakeConfig, FakeServer, Fault};
 use serde_json::json;
 
-fn summary(result: &Result<Disconnected, DisconnectError>) -> String {
+fn summary(result: &Result<Receipt, DisconnectError>) -> String {
     match result {
         Ok(d) => format!(
             "{} {} x{}",
