@@ -21,6 +21,8 @@ pub struct Output {
     pub api_md: String,
     /// The 3.0 document progenitor was given, as YAML (after every transform).
     pub normalized_yaml: String,
+    /// The same document, for what else is derived from it (the vendor table).
+    pub doc: Value,
 }
 
 /// The first line of every generated file.
@@ -80,6 +82,7 @@ pub fn generate(vendor: &VendorConfig, spec_text: &str) -> Result<Output> {
         rust,
         api_md,
         normalized_yaml,
+        doc,
     })
 }
 

@@ -54,6 +54,8 @@ pub fn fuzz_transforms(data: &[u8]) {
     }
 }
 
+use std::path::Path;
+
 use anyhow::{Context, Result, bail};
 
 use crate::codegen::Drift;
@@ -101,6 +103,18 @@ pub fn changelog_gaps(layout: &Layout, only: Option<&str>) -> Result<Vec<String>
     Ok(gaps)
 }
 
+/// The drift of one generated file from what is on disk; with `write`, the file is rewritten.
+fn refresh(path: &Path, display: &str, content: &str, write: bool) -> Result<Option<Drift>> {
+    let drift = codegen::drift(path, display, content);
+    if drift.is_some() && write {
+        if let Some(dir) = path.parent() {
+            std::fs::create_dir_all(dir)?;
+        }
+        std::fs::write(path, content).with_context(|| format!("writing {}", path.display()))?;
+    }
+    Ok(drift)
+}
+
 /// Generate every vendor (or one), returning the files that differ from what is on disk.
 /// With `write`, stale files are rewritten.
 pub fn generate(layout: &Layout, only: Option<&str>, write: bool) -> Result<Vec<Drift>> {
@@ -119,21 +133,7 @@ pub fn generate(layout: &Layout, only: Option<&str>, write: bool) -> Result<Vec<
         );
     }
     let mut drifts = Vec::new();
-    if only.is_none() {
-        let table = vendor_table::render(&vendor_table::read(layout)?)?;
-        let path = vendor_table::path(layout);
-        let display = format!("crates/{}/src/table.rs", vendor_table::CRATE);
-        if let Some(drift) = codegen::drift(&path, &display, &table) {
-            if write {
-                if let Some(dir) = path.parent() {
-                    std::fs::create_dir_all(dir)?;
-                }
-                std::fs::write(&path, &table)
-                    .with_context(|| format!("writing {}", path.display()))?;
-            }
-            drifts.push(drift);
-        }
-    }
+    let mut facts = Vec::new();
     for (name, vendor) in &vendors.vendors {
         if only.is_some_and(|o| o != name) {
             continue;
@@ -142,6 +142,7 @@ pub fn generate(layout: &Layout, only: Option<&str>, write: bool) -> Result<Vec<
         let text = std::fs::read_to_string(&spec_path)
             .with_context(|| format!("reading {}", spec_path.display()))?;
         let output = codegen::generate(vendor, &text)?;
+        facts.push(vendor_table::facts(name, vendor, &text, &output.doc)?);
         for (path, content) in [
             (layout.generated_rs(vendor), &output.rust),
             (layout.api_md(vendor), &output.api_md),
@@ -153,17 +154,19 @@ pub fn generate(layout: &Layout, only: Option<&str>, write: bool) -> Result<Vec<
                     .unwrap_or(&path)
                     .display()
             );
-            if let Some(drift) = codegen::drift(&path, &display, content) {
-                if write {
-                    if let Some(dir) = path.parent() {
-                        std::fs::create_dir_all(dir)?;
-                    }
-                    std::fs::write(&path, content)
-                        .with_context(|| format!("writing {}", path.display()))?;
-                }
-                drifts.push(drift);
-            }
+            drifts.extend(refresh(&path, &display, content, write)?);
         }
+    }
+    // The table lists every vendor: written only when every vendor was generated.
+    if only.is_none() {
+        let display = format!("crates/{}/src/table.rs", vendor_table::CRATE);
+        let table = vendor_table::render(&facts)?;
+        drifts.extend(refresh(
+            &vendor_table::path(layout),
+            &display,
+            &table,
+            write,
+        )?);
     }
     Ok(drifts)
 }

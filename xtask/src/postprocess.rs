@@ -282,7 +282,11 @@ fn doc_lit(text: &str) -> TokenStream {
 
 /// The spec's first server's URL with every variable at its default (`None`: no servers).
 pub fn default_server_url(doc: &Value) -> Option<String> {
-    let server = doc.get("servers")?.as_array()?.first()?;
+    url_with_defaults(doc.get("servers")?.as_array()?.first()?)
+}
+
+/// A server's URL with every variable at its default (`None`: no `url`).
+fn url_with_defaults(server: &Value) -> Option<String> {
     let mut url = server.get("url")?.as_str()?.to_string();
     for (var, spec) in server
         .get("variables")
@@ -336,14 +340,7 @@ fn servers(vendor: &VendorConfig, doc: &Value) -> Result<TokenStream> {
             .and_then(Value::as_object)
             .cloned()
             .unwrap_or_default();
-        let mut with_defaults = url.to_string();
-        for (var, spec) in &vars {
-            let default = spec
-                .get("default")
-                .and_then(Value::as_str)
-                .unwrap_or_default();
-            with_defaults = with_defaults.replace(&format!("{{{var}}}"), default);
-        }
+        let with_defaults = url_with_defaults(server).unwrap_or_default();
         let const_ident = format_ident!("{}", name.to_uppercase());
         if vars.is_empty() {
             let doc = doc_lit(&format!("`{url}`: {description}"));

@@ -13,7 +13,7 @@ use quote::{format_ident, quote};
 use serde_json::Value;
 
 use crate::codegen;
-use crate::config::{Layout, VendorsFile};
+use crate::config::{Layout, VendorConfig};
 use crate::postprocess::{self, OperationSpec};
 use crate::transforms::pascal_case;
 
@@ -65,65 +65,56 @@ impl Facts {
     }
 }
 
-/// Read every vendor's facts, in `vendors.toml`'s order.
-pub fn read(layout: &Layout) -> Result<Vec<Facts>> {
-    let vendors = VendorsFile::load(&layout.specs_dir.join("vendors.toml"))?;
-    let mut out = Vec::new();
-    for (id, vendor) in &vendors.vendors {
-        if id.is_empty()
-            || !id
-                .bytes()
-                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
-        {
-            bail!("vendors.toml: vendor id `{id}` must be lower-case letters and digits");
-        }
-        let name = vendor
-            .name
-            .clone()
-            .ok_or_else(|| anyhow!("vendors.toml: vendor `{id}` has no `name`"))?;
-        let path = layout.specs_dir.join(&vendor.spec);
-        let bytes = std::fs::read(&path).with_context(|| format!("reading {}", path.display()))?;
-        let text = String::from_utf8(bytes.clone())
-            .with_context(|| format!("specs/{} is not UTF-8", vendor.spec))?;
-        let doc = codegen::normalize(vendor, codegen::parse_spec(&vendor.spec, &text)?)?;
-        let ctx = || format!("specs/{}", vendor.spec);
-        let default_base_url = postprocess::default_server_url(&doc)
-            .ok_or_else(|| anyhow!("{}: no `servers`", ctx()))?;
-        let base_path = url::Url::parse(&default_base_url)
-            .with_context(|| format!("{}: server `{default_base_url}`", ctx()))?
-            .path()
-            .trim_end_matches('/')
-            .to_string();
-        let (_, header, prefix) = postprocess::security_scheme(&doc)
-            .with_context(ctx)?
-            .ok_or_else(|| anyhow!("{}: no security scheme", ctx()))?;
-        let mut operations = postprocess::operations(&doc).with_context(ctx)?;
-        if operations.len() != 1 {
-            bail!(
-                "{}: {} operations; the facade cuts a connection with exactly one",
-                ctx(),
-                operations.len()
-            );
-        }
-        let title = doc
-            .pointer("/info/title")
-            .and_then(Value::as_str)
-            .unwrap_or(&name)
-            .to_string();
-        out.push(Facts {
-            id: id.clone(),
-            name,
-            title,
-            client_crate: vendor.crate_name.clone(),
-            spec_file: vendor.spec.clone(),
-            spec_sha256: crate::sha256_hex(&bytes),
-            default_base_url,
-            base_path,
-            auth: (header, prefix),
-            operation: operations.remove(0),
-        });
+/// One vendor's facts: `id` and `vendor` from `vendors.toml`, `spec_text` its spec as read, and
+/// `doc` the spec after the transforms (`codegen::Output::doc`).
+pub fn facts(id: &str, vendor: &VendorConfig, spec_text: &str, doc: &Value) -> Result<Facts> {
+    if id.is_empty()
+        || !id
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
+    {
+        bail!("vendors.toml: vendor id `{id}` must be lower-case letters and digits");
     }
-    Ok(out)
+    let name = vendor
+        .name
+        .clone()
+        .ok_or_else(|| anyhow!("vendors.toml: vendor `{id}` has no `name`"))?;
+    let ctx = || format!("specs/{}", vendor.spec);
+    let default_base_url =
+        postprocess::default_server_url(doc).ok_or_else(|| anyhow!("{}: no `servers`", ctx()))?;
+    let base_path = url::Url::parse(&default_base_url)
+        .with_context(|| format!("{}: server `{default_base_url}`", ctx()))?
+        .path()
+        .trim_end_matches('/')
+        .to_string();
+    let (_, header, prefix) = postprocess::security_scheme(doc)
+        .with_context(ctx)?
+        .ok_or_else(|| anyhow!("{}: no security scheme", ctx()))?;
+    let mut operations = postprocess::operations(doc).with_context(ctx)?;
+    if operations.len() != 1 {
+        bail!(
+            "{}: {} operations; the facade cuts a connection with exactly one",
+            ctx(),
+            operations.len()
+        );
+    }
+    let title = doc
+        .pointer("/info/title")
+        .and_then(Value::as_str)
+        .unwrap_or(&name)
+        .to_string();
+    Ok(Facts {
+        id: id.to_string(),
+        name,
+        title,
+        client_crate: vendor.crate_name.clone(),
+        spec_file: vendor.spec.clone(),
+        spec_sha256: crate::sha256_hex(spec_text.as_bytes()),
+        default_base_url,
+        base_path,
+        auth: (header, prefix),
+        operation: operations.remove(0),
+    })
 }
 
 /// The text of `table.rs`.
