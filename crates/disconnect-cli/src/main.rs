@@ -16,7 +16,7 @@ mod run;
 mod summarize;
 
 use std::io::IsTerminal;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
 
@@ -170,11 +170,6 @@ impl RunArgs {
     /// `--output`, with `--json` as its alias.
     fn format(&self) -> Format {
         if self.json { Format::Json } else { self.output }
-    }
-
-    /// A vendor's `--<vendor>-key-file` and `--<vendor>-key-cmd`.
-    fn key_flags(&self, vendor: Vendor) -> (Option<&Path>, Option<&str>) {
-        self.keys.get(vendor)
     }
 }
 

@@ -121,7 +121,7 @@ impl Connection {
         let mut base_urls = BTreeMap::new();
         for vendor in Vendor::ALL {
             let vp = settings.profile.profile.vendors.get(&vendor);
-            let (file, cmd) = args.key_flags(vendor);
+            let (file, cmd) = args.keys.get(vendor);
             let source = KeySource::choose(
                 vendor,
                 file,

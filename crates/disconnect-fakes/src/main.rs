@@ -7,7 +7,6 @@ use std::time::Duration;
 
 use clap::{Parser, Subcommand};
 use disconnect_fakes::{FakeConfig, FakeServer, RateLimit, Seed, Vendor};
-use disconnect_vendors::UnknownVendor;
 
 /// Fake Tartan, Persona and Leen servers for offline testing.
 #[derive(Parser)]
@@ -129,10 +128,7 @@ fn vendor_and<T>(
     let (vendor, value) = text
         .split_once('=')
         .ok_or_else(|| format!("`{text}`: expected VENDOR=VALUE"))?;
-    let vendor: Vendor = vendor
-        .trim()
-        .parse()
-        .map_err(|e: UnknownVendor| e.to_string())?;
+    let vendor = vendor.trim().parse::<Vendor>().map_err(|e| e.to_string())?;
     Ok((vendor, parse(value.trim())?))
 }
 

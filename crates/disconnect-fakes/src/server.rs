@@ -538,14 +538,18 @@ enum OneOrMany {
     Many(Vec<Fault>),
 }
 
+/// The `{vendor}` of an admin path; an unknown one is a 404 naming the known ids.
+fn vendor_param(text: &str) -> Result<Vendor, (StatusCode, String)> {
+    text.parse::<Vendor>()
+        .map_err(|e| (StatusCode::NOT_FOUND, e.to_string()))
+}
+
 async fn push_faults(
     State(shared): State<Arc<Shared>>,
     Path(vendor): Path<String>,
     Json(faults): Json<OneOrMany>,
 ) -> Result<Json<serde_json::Value>, (StatusCode, String)> {
-    let vendor: Vendor = vendor
-        .parse()
-        .map_err(|e: disconnect_vendors::UnknownVendor| (StatusCode::NOT_FOUND, e.to_string()))?;
+    let vendor = vendor_param(&vendor)?;
     let faults = match faults {
         OneOrMany::One(f) => vec![f],
         OneOrMany::Many(f) => f,
@@ -562,9 +566,7 @@ async fn count_faults(
     State(shared): State<Arc<Shared>>,
     Path(vendor): Path<String>,
 ) -> Result<Json<serde_json::Value>, (StatusCode, String)> {
-    let vendor: Vendor = vendor
-        .parse()
-        .map_err(|e: disconnect_vendors::UnknownVendor| (StatusCode::NOT_FOUND, e.to_string()))?;
+    let vendor = vendor_param(&vendor)?;
     Ok(Json(
         serde_json::json!({"pending": shared.pending_faults(vendor)}),
     ))
