@@ -407,20 +407,17 @@ async fn lane_fakes(
     let mut seed = disconnect_fakes::Seed::default();
     for t in persona.iter().chain(leen) {
         match t {
-            Target::Persona { connection_id } => seed.persona.push(disconnect_fakes::PersonaSeed {
-                id: connection_id.clone(),
+            Target::Persona(p) => seed.persona.push(disconnect_fakes::PersonaSeed {
+                id: p.connection_id().to_string(),
                 status: "active".into(),
             }),
-            Target::Leen {
-                organization_id,
-                connection_id,
-            } => seed.leen.push(disconnect_fakes::LeenSeed {
-                organization_id: *organization_id,
-                connection_id: *connection_id,
+            Target::Leen(l) => seed.leen.push(disconnect_fakes::LeenSeed {
+                organization_id: l.organization_id(),
+                connection_id: l.connection_id(),
                 vendor: "crowdstrike".into(),
                 state: "ACTIVE".into(),
             }),
-            Target::Tartan { .. } => {}
+            _ => {}
         }
     }
     fakes.seed(&seed);

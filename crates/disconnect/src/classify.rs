@@ -8,9 +8,10 @@ use disconnect_client_runtime::UndecodableBody;
 use progenitor_client::ResponseValue;
 use reqwest::header::HeaderMap;
 
+use crate::VendorRecord;
 use crate::error::{DisconnectError, ErrorContext};
 use crate::lane::RateInfo;
-use crate::outcome::{DisconnectStatus, VendorRecord};
+use crate::outcome::DisconnectStatus;
 
 /// Bytes of an unexpected body kept for the error.
 pub(crate) const BODY_EXCERPT: usize = 1024;

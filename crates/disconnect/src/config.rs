@@ -35,9 +35,6 @@ pub struct Settings {
     /// Mixed into Persona idempotency keys, so that a job can be re-run as a new operation.
     /// Default none: the key depends on the connection only.
     pub operation_id: Option<String>,
-    /// The `Persona-Version` header pinned on every Persona call. Default `2025-12-08`.
-    #[cfg(feature = "persona")]
-    pub persona_version: persona_client::types::PersonaVersion,
     /// Accept `http://` base URLs to hosts other than loopback. Default false.
     pub allow_insecure_http: bool,
     /// The longest one wait at a vendor's lane may be: a 429's pause or a spent rate-limit
@@ -59,8 +56,6 @@ impl Default for Settings {
             sync_poll_interval: Duration::from_secs(2),
             not_found_is_gone: false,
             operation_id: None,
-            #[cfg(feature = "persona")]
-            persona_version: persona_client::types::PersonaVersion::X20251208,
             allow_insecure_http: false,
             max_lane_wait: Duration::from_secs(600),
         }
@@ -151,6 +146,8 @@ pub struct DisconnectorBuilder {
     pub(crate) keys: BTreeMap<Vendor, (SecretStringDebug, Option<&'static str>)>,
     pub(crate) urls: BTreeMap<Vendor, (String, Option<&'static str>)>,
     pub(crate) settings: Settings,
+    /// Options of one vendor, set by the builder methods its adapter adds (by type).
+    pub(crate) options: http::Extensions,
 }
 
 /// A secret whose `Debug` is redacted (secrecy's is too; this keeps `Clone` simple).
@@ -238,13 +235,6 @@ impl DisconnectorBuilder {
     /// See [`Settings::operation_id`].
     pub fn operation_id(mut self, id: impl Into<String>) -> Self {
         self.settings.operation_id = Some(id.into());
-        self
-    }
-
-    /// See [`Settings::persona_version`].
-    #[cfg(feature = "persona")]
-    pub fn persona_version(mut self, version: persona_client::types::PersonaVersion) -> Self {
-        self.settings.persona_version = version;
         self
     }
 

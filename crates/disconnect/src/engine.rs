@@ -13,11 +13,12 @@ use tracing::Instrument;
 
 use disconnect_client_runtime::is_retryable_status;
 
+use crate::VendorRecord;
 use crate::adapters::Adapter;
 use crate::classify::{AttemptFailure, Classified};
 use crate::error::{DisconnectError, ErrorContext};
 use crate::lane::{InFlight, Lane, Pace};
-use crate::outcome::{DisconnectStatus, Receipt, VendorRecord};
+use crate::outcome::{DisconnectStatus, Receipt};
 use crate::{Settings, Target};
 
 /// The wait before retry number `retry` (0-based): a random duration up to

@@ -81,10 +81,8 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 // With some vendors compiled out, parts of the shared classification go unused.
-#![cfg_attr(
-    not(all(feature = "tartan", feature = "persona", feature = "leen")),
-    allow(dead_code)
-)]
+// (`default` is every vendor: without it, some may be left out.)
+#![cfg_attr(not(feature = "default"), allow(dead_code))]
 
 mod adapters;
 mod bulk;
@@ -108,19 +106,14 @@ pub use disconnect_vendors::{self as vendors, UnknownVendor, Vendor, VendorFacts
 pub use error::{DisconnectError, ErrorContext};
 pub use lane::Rate;
 #[allow(deprecated)]
-pub use outcome::{DisconnectStatus, Disconnected, Receipt, VendorRecord};
+pub use outcome::{DisconnectStatus, Disconnected, Receipt};
 pub use plan::{PlannedRequest, REDACTED};
-pub use target::{MAX_ID_BYTES, Target, TargetError};
+pub use target::{MAX_ID_BYTES, TargetError};
 
-/// The Leen client crate.
-#[cfg(feature = "leen")]
-pub use leen_client as leen;
-/// The Persona client crate.
-#[cfg(feature = "persona")]
-pub use persona_client as persona;
-/// The Tartan client crate.
-#[cfg(feature = "tartan")]
-pub use tartan_client as tartan;
+/// Each compiled vendor's target and record types, and its generated client crate under the
+/// vendor's id (`disconnect::leen` is `leen_client`).
+pub use adapters::exports::*;
+pub use adapters::{Target, VendorRecord};
 
 use adapters::{Adapter, AnyAdapter, Connect};
 use lane::Lane;
@@ -197,6 +190,7 @@ impl Disconnector {
                 url_var,
                 key_var,
                 settings: &settings,
+                options: &builder.options,
             })?;
             adapters.insert(vendor, adapter);
         }

@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use crate::{Target, Vendor};
+use crate::{Target, Vendor, VendorRecord};
 
 /// Whether this call cut the connection or found it already cut.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
@@ -14,26 +14,6 @@ pub enum DisconnectStatus {
     /// The connection was already cut (Tartan 409, Persona 409, or NotFound with
     /// [`crate::Settings::not_found_is_gone`]).
     AlreadyDisconnected,
-}
-
-/// The vendor's own record of the result.
-#[derive(Debug, Clone)]
-#[non_exhaustive]
-pub enum VendorRecord {
-    /// Tartan's message (`"Connection terminated successfully"`, or the 409's).
-    #[cfg(feature = "tartan")]
-    Tartan {
-        /// The `message` field.
-        message: Option<String>,
-    },
-    /// Persona's Connection after deactivation.
-    #[cfg(feature = "persona")]
-    Persona(Box<persona_client::types::Connection>),
-    /// Leen's connection after deletion.
-    #[cfg(feature = "leen")]
-    Leen(Box<leen_client::types::ConnectionRespModel>),
-    /// The vendor's answer holds no record (e.g. Persona's 409, or a NotFound taken as gone).
-    None,
 }
 
 /// Proof that a connection is no longer live: what `Ok` holds for a call (was `Disconnected`).

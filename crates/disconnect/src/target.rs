@@ -5,45 +5,25 @@ use std::str::FromStr;
 
 use uuid::Uuid;
 
-use crate::Vendor;
+use crate::{Target, Vendor};
 
 /// Longest id accepted, in bytes.
 pub const MAX_ID_BYTES: usize = 256;
 
-/// One connection at one vendor, in the syntax `tartan:<client_org>`,
-/// `persona:<connection-id>` or `leen:<organization_uuid>/<connection_uuid>`.
-///
-/// A `Target` is valid by construction: ids are non-empty, at most [`MAX_ID_BYTES`] bytes,
-/// without control characters or surrounding whitespace; Persona ids (which travel in the URL
-/// path) contain none of `/ ? # %` and no `..`; Leen ids are UUIDs. No request is ever sent for
-/// input that fails these checks.
-///
-/// ```
-/// use disconnect::Target;
-/// let t: Target = "leen:0b9c2f4e-8a43-4d3a-9a1e-2f7a5b6c7d8e/6f1d2c3b-4a59-4e7f-8d6c-5b4a39281706".parse()?;
-/// assert_eq!(t.to_string(), "leen:0b9c2f4e-8a43-4d3a-9a1e-2f7a5b6c7d8e/6f1d2c3b-4a59-4e7f-8d6c-5b4a39281706");
-/// assert!("persona:cxn_1/../other".parse::<Target>().is_err());
-/// # Ok::<(), disconnect::TargetError>(())
-/// ```
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum Target {
-    /// A Tartan HyperSync client organisation (`client_org`).
-    Tartan {
-        /// The `client_org` identifier.
-        client_org: String,
-    },
-    /// A Persona Connect connection.
-    Persona {
-        /// The connection id (`cxn_…`).
-        connection_id: String,
-    },
-    /// A Leen connection.
-    Leen {
-        /// Leen's organisation UUID.
-        organization_id: Uuid,
-        /// The connection UUID.
-        connection_id: Uuid,
-    },
+// `Target` itself (one variant per compiled vendor, holding that vendor's target type) is
+// declared by the adapter registry (`adapters/mod.rs`); each vendor's target type, its parsing
+// and its constructor live in its adapter.
+
+/// What each vendor's target type provides to [`Target`].
+pub(crate) trait VendorTarget: Sized {
+    /// The id's syntax after `<vendor>:`, for messages (`<client_org>`).
+    const SYNTAX: &'static str;
+
+    /// Parse and validate the text after `<vendor>:`.
+    fn parse(id: &str) -> Result<Self, TargetError>;
+
+    /// The text after `<vendor>:`.
+    fn id(&self) -> String;
 }
 
 /// Why a target was refused. The offending input is shown escaped and shortened.
@@ -51,9 +31,7 @@ pub enum Target {
 #[non_exhaustive]
 pub enum TargetError {
     /// No `vendor:` prefix.
-    #[error(
-        "`{input}` is not a target: expected tartan:<client_org>, persona:<connection-id> or leen:<organization_uuid>/<connection_uuid>"
-    )]
+    #[error("`{input}` is not a target: expected {}", Target::forms())]
     MissingVendor {
         /// The input, shortened.
         input: String,
@@ -122,7 +100,7 @@ pub enum TargetError {
         /// The id, escaped and shortened.
         value: String,
     },
-    /// Not a UUID (Leen ids).
+    /// Not a UUID.
     #[error("{field} {value} is not a UUID")]
     NotUuid {
         /// Which id.
@@ -130,16 +108,26 @@ pub enum TargetError {
         /// The input, escaped and shortened.
         value: String,
     },
-    /// Leen needs both ids.
-    #[error("a Leen target is leen:<organization_uuid>/<connection_uuid>, got `{input}`")]
-    LeenShape {
+    /// An id that does not have the shape of its vendor's ids (was `LeenShape`).
+    #[error("a {vendor} target is {}:{syntax}, got `{input}`", vendor.id())]
+    Shape {
+        /// The vendor.
+        vendor: Vendor,
+        /// The syntax of its ids.
+        syntax: &'static str,
         /// The input, shortened.
         input: String,
+    },
+    /// A vendor whose support was left out at compile time (cargo feature).
+    #[error("{vendor} support is not compiled in (enable the `{}` feature of the disconnect crate)", vendor.id())]
+    VendorNotCompiled {
+        /// The vendor.
+        vendor: Vendor,
     },
 }
 
 /// Escaped (`{:?}`) and cut to 64 characters, for error messages.
-fn shown(value: &str) -> String {
+pub(crate) fn shown(value: &str) -> String {
     let cut: String = value.chars().take(64).collect();
     if cut.len() < value.len() {
         format!("{cut:?}…")
@@ -148,7 +136,7 @@ fn shown(value: &str) -> String {
     }
 }
 
-fn check_id(field: &'static str, value: &str) -> Result<(), TargetError> {
+pub(crate) fn check_id(field: &'static str, value: &str) -> Result<(), TargetError> {
     if value.is_empty() {
         return Err(TargetError::Empty { field });
     }
@@ -177,7 +165,11 @@ fn check_id(field: &'static str, value: &str) -> Result<(), TargetError> {
     Ok(())
 }
 
-fn check_path_id(field: &'static str, vendor: Vendor, value: &str) -> Result<(), TargetError> {
+pub(crate) fn check_path_id(
+    field: &'static str,
+    vendor: Vendor,
+    value: &str,
+) -> Result<(), TargetError> {
     check_id(field, value)?;
     if let Some(character) = value
         .chars()
@@ -199,7 +191,7 @@ fn check_path_id(field: &'static str, vendor: Vendor, value: &str) -> Result<(),
     Ok(())
 }
 
-fn parse_uuid(field: &'static str, value: &str) -> Result<Uuid, TargetError> {
+pub(crate) fn parse_uuid(field: &'static str, value: &str) -> Result<Uuid, TargetError> {
     check_id(field, value)?;
     Uuid::try_parse(value).map_err(|_| TargetError::NotUuid {
         field,
@@ -208,48 +200,13 @@ fn parse_uuid(field: &'static str, value: &str) -> Result<Uuid, TargetError> {
 }
 
 impl Target {
-    /// A Tartan target. The `client_org` travels in the request body, so any text passing the
-    /// common checks is accepted.
-    pub fn tartan(client_org: impl Into<String>) -> Result<Self, TargetError> {
-        let client_org = client_org.into();
-        check_id("Tartan client_org", &client_org)?;
-        Ok(Target::Tartan { client_org })
-    }
-
-    /// A Persona target. The id travels in the URL path: besides the common checks it may not
-    /// contain `/`, `?`, `#`, `%`, `\` or `..` (no Persona id does).
-    pub fn persona(connection_id: impl Into<String>) -> Result<Self, TargetError> {
-        let connection_id = connection_id.into();
-        check_path_id("Persona connection id", Vendor::Persona, &connection_id)?;
-        Ok(Target::Persona { connection_id })
-    }
-
-    /// A Leen target.
-    pub fn leen(organization_id: Uuid, connection_id: Uuid) -> Self {
-        Target::Leen {
-            organization_id,
-            connection_id,
-        }
-    }
-
-    /// The vendor this target is at.
-    pub fn vendor(&self) -> Vendor {
-        match self {
-            Target::Tartan { .. } => Vendor::Tartan,
-            Target::Persona { .. } => Vendor::Persona,
-            Target::Leen { .. } => Vendor::Leen,
-        }
-    }
-
-    /// The part after `vendor:`.
-    pub fn id(&self) -> String {
-        match self {
-            Target::Tartan { client_org } => client_org.clone(),
-            Target::Persona { connection_id } => connection_id.clone(),
-            Target::Leen {
-                organization_id,
-                connection_id,
-            } => format!("{organization_id}/{connection_id}"),
+    /// Every compiled vendor's target syntax, for messages.
+    pub(crate) fn forms() -> String {
+        let forms = Target::syntaxes();
+        match forms.as_slice() {
+            [] => "no vendor (none is compiled in)".to_string(),
+            [one] => one.clone(),
+            [first @ .., last] => format!("{} or {last}", first.join(", ")),
         }
     }
 }
@@ -269,29 +226,12 @@ impl FromStr for Target {
                 input: shown(input),
             });
         };
-        match vendor.parse::<Vendor>() {
-            Ok(Vendor::Tartan) => Target::tartan(rest),
-            Ok(Vendor::Persona) => Target::persona(rest),
-            Ok(Vendor::Leen) => {
-                let Some((org, conn)) = rest.split_once('/') else {
-                    return Err(TargetError::LeenShape {
-                        input: shown(input),
-                    });
-                };
-                if conn.contains('/') {
-                    return Err(TargetError::LeenShape {
-                        input: shown(input),
-                    });
-                }
-                Ok(Target::leen(
-                    parse_uuid("Leen organization id", org)?,
-                    parse_uuid("Leen connection id", conn)?,
-                ))
-            }
-            Err(_) => Err(TargetError::UnknownVendor {
+        let vendor = vendor
+            .parse::<Vendor>()
+            .map_err(|_| TargetError::UnknownVendor {
                 vendor: shown(vendor),
-            }),
-        }
+            })?;
+        Target::parse_id(vendor, rest)
     }
 }
 
@@ -386,11 +326,11 @@ mod tests {
                 },
             ),
             ("leen:0b9c2f4e-8a43-4d3a-9a1e-2f7a5b6c7d8e", |e| {
-                matches!(e, TargetError::LeenShape { .. })
+                matches!(e, TargetError::Shape { .. })
             }),
             (
                 "leen:0b9c2f4e-8a43-4d3a-9a1e-2f7a5b6c7d8e/6f1d2c3b-4a59-4e7f-8d6c-5b4a39281706/x",
-                |e| matches!(e, TargetError::LeenShape { .. }),
+                |e| matches!(e, TargetError::Shape { .. }),
             ),
         ];
         for (input, expected) in cases {

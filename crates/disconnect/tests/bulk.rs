@@ -40,10 +40,9 @@ async fn fakes(persona_limit: u32, window: Duration, persona: usize, leen: usize
     let leen: Vec<_> = leen_targets(leen)
         .into_iter()
         .map(|t| match t {
-            Target::Leen {
-                organization_id,
-                connection_id,
-            } => json!({"organization_id": organization_id, "connection_id": connection_id}),
+            Target::Leen(t) => {
+                json!({"organization_id": t.organization_id(), "connection_id": t.connection_id()})
+            }
             _ => unreachable!(),
         })
         .collect();
@@ -202,7 +201,7 @@ async fn a_configured_rate_paces_a_vendor_without_headers() {
     let targets = leen_targets(6);
     fakes.seed(
         &serde_json::from_value(json!({"leen": targets.iter().map(|t| match t {
-            Target::Leen { organization_id, connection_id } => json!({"organization_id": organization_id, "connection_id": connection_id}),
+            Target::Leen(t) => json!({"organization_id": t.organization_id(), "connection_id": t.connection_id()}),
             _ => unreachable!(),
         }).collect::<Vec<_>>()}))
         .unwrap(),

@@ -78,7 +78,7 @@ async fn the_mapping_table() {
     };
     let done = row("tartan 200", d.disconnect(&t("tartan:acme")).await).unwrap();
     assert!(
-        matches!(&done.record, disconnect::VendorRecord::Tartan { message: Some(m) } if m.contains("terminated"))
+        matches!(&done.record, disconnect::VendorRecord::Tartan(disconnect::TartanRecord { message: Some(m), .. }) if m.contains("terminated"))
     );
     row(
         "tartan 409 already terminated",
@@ -762,4 +762,56 @@ async fn vendor_changes_and_proxy_pages_are_classified_by_status() {
         "{err:?}"
     );
     assert_eq!((err.http_status(), err.attempts()), (Some(200), 1));
+}
+
+#[tokio::test]
+async fn the_persona_version_set_on_the_builder_is_sent() {
+    let fakes = fakes().await;
+    let d = builder(&fakes)
+        .persona_version(disconnect::persona::types::PersonaVersion::X20230105)
+        .build()
+        .unwrap();
+    let target = t("persona:cxn_1");
+    let plan = d.plan(&target).unwrap();
+    assert!(
+        plan.headers
+            .iter()
+            .any(|(n, v)| n == "persona-version" && v == "2023-01-05"),
+        "{plan}"
+    );
+    d.disconnect(&target).await.unwrap();
+    let sent = fakes.journal().pop().unwrap();
+    assert_eq!(sent.header("persona-version"), Some("2023-01-05"));
+}
+
+#[test]
+fn each_vendor_target_exposes_its_typed_ids() {
+    let Target::Tartan(tartan) = t("tartan:acme/eu") else {
+        panic!("not a Tartan target")
+    };
+    assert_eq!(tartan.client_org(), "acme/eu");
+    let Target::Persona(persona) = t("persona:cxn_1") else {
+        panic!("not a Persona target")
+    };
+    assert_eq!(persona.connection_id(), "cxn_1");
+    let Target::Leen(leen) = leen() else {
+        panic!("not a Leen target")
+    };
+    assert_eq!(leen.organization_id().to_string(), ORG);
+    assert_eq!(leen.connection_id().to_string(), CONN);
+    let shape = "leen:not-two-ids".parse::<Target>().unwrap_err();
+    assert!(
+        matches!(
+            shape,
+            disconnect::TargetError::Shape {
+                vendor: disconnect::Vendor::Leen,
+                ..
+            }
+        ),
+        "{shape:?}"
+    );
+    assert_eq!(
+        shape.to_string(),
+        "a Leen target is leen:<organization_uuid>/<connection_uuid>, got `\"not-two-ids\"`"
+    );
 }

@@ -6,9 +6,66 @@ use leen_client::{Client, Error, MAX_RESPONSE_BYTES, ResponseValue};
 use crate::adapters::{Adapter, Connect};
 use crate::classify::{AttemptFailure, Classified, by_status, header_request_id, undecodable};
 use crate::config::ConfigError;
-use crate::outcome::{DisconnectStatus, VendorRecord};
+use crate::outcome::DisconnectStatus;
 use crate::plan::{PlannedRequest, REDACTED};
-use crate::{Target, Vendor};
+use crate::target::{TargetError, VendorTarget, parse_uuid, shown};
+use crate::{Target, Vendor, VendorRecord};
+
+/// A Leen connection, `leen:<organization_uuid>/<connection_uuid>`: [`Target::Leen`].
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct LeenTarget {
+    organization_id: uuid::Uuid,
+    connection_id: uuid::Uuid,
+}
+
+impl LeenTarget {
+    /// Leen's organisation UUID.
+    pub fn organization_id(&self) -> uuid::Uuid {
+        self.organization_id
+    }
+
+    /// The connection UUID.
+    pub fn connection_id(&self) -> uuid::Uuid {
+        self.connection_id
+    }
+}
+
+impl VendorTarget for LeenTarget {
+    const SYNTAX: &'static str = "<organization_uuid>/<connection_uuid>";
+
+    fn parse(id: &str) -> Result<Self, TargetError> {
+        let shape = || TargetError::Shape {
+            vendor: Vendor::Leen,
+            syntax: Self::SYNTAX,
+            input: shown(id),
+        };
+        let (org, conn) = id.split_once('/').ok_or_else(shape)?;
+        if conn.contains('/') {
+            return Err(shape());
+        }
+        Ok(Self {
+            organization_id: parse_uuid("Leen organization id", org)?,
+            connection_id: parse_uuid("Leen connection id", conn)?,
+        })
+    }
+
+    fn id(&self) -> String {
+        format!("{}/{}", self.organization_id, self.connection_id)
+    }
+}
+
+impl Target {
+    /// A Leen target (see [`LeenTarget`]).
+    pub fn leen(organization_id: uuid::Uuid, connection_id: uuid::Uuid) -> Self {
+        Target::Leen(LeenTarget {
+            organization_id,
+            connection_id,
+        })
+    }
+}
+
+/// What Leen answered: the connection after deletion ([`VendorRecord::Leen`]).
+pub type LeenRecord = Box<ConnectionRespModel>;
 
 pub(crate) struct Leen {
     client: Client,
@@ -26,11 +83,9 @@ impl Leen {
 
 /// The target's ids (the registry routes only Leen targets here).
 fn ids(target: &Target) -> (&uuid::Uuid, &uuid::Uuid) {
+    #[allow(unreachable_patterns)] // with only this vendor compiled in
     match target {
-        Target::Leen {
-            organization_id,
-            connection_id,
-        } => (organization_id, connection_id),
+        Target::Leen(t) => (&t.organization_id, &t.connection_id),
         other => unreachable!("{other} routed to Leen"),
     }
 }

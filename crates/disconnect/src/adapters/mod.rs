@@ -19,7 +19,8 @@ use std::time::Duration;
 use crate::classify::{Classified, untyped};
 use crate::config::ConfigError;
 use crate::plan::PlannedRequest;
-use crate::{Settings, Target, Vendor};
+use crate::target::{TargetError, VendorTarget};
+use crate::{Settings, Vendor};
 
 /// What one vendor does for one attempt, and its own retry rules.
 pub(crate) trait Adapter: Send + Sync {
@@ -63,6 +64,9 @@ pub(crate) struct Connect<'a> {
     pub(crate) url_var: Option<&'static str>,
     pub(crate) key_var: Option<&'static str>,
     pub(crate) settings: &'a Settings,
+    /// Vendor-specific options set through the builder methods the adapters add to
+    /// [`crate::DisconnectorBuilder`], by type.
+    pub(crate) options: &'a http::Extensions,
 }
 
 impl Connect<'_> {
@@ -96,13 +100,118 @@ macro_rules! client {
     }};
 }
 
-/// Declares each adapter module behind its feature and builds [`AnyAdapter`] over them.
+/// Declares each adapter module behind its feature, the public [`Target`] and [`VendorRecord`]
+/// enums over the adapters' own types, the re-exports of the client crates, and [`AnyAdapter`].
 macro_rules! registry {
-    ($($feature:literal => $module:ident :: $adapter:ident as $variant:ident, $krate:ident);* $(;)?) => {
+    ($($feature:literal => $module:ident :: { $adapter:ident, $target:ident, $record:ident } as $variant:ident, $krate:ident);* $(;)?) => {
         $(
             #[cfg(feature = $feature)]
             pub(crate) mod $module;
         )*
+
+        #[cfg(not(any($(feature = $feature),*)))]
+        compile_error!("the disconnect crate needs at least one vendor's cargo feature");
+
+        /// What the crate root re-exports: each compiled vendor's target and record types, and
+        /// its generated client crate under the vendor's id (`disconnect::<id>`).
+        pub mod exports {
+            $(
+                #[cfg(feature = $feature)]
+                pub use super::$module::{$target, $record};
+                #[cfg(feature = $feature)]
+                #[doc = concat!("The generated client crate `", stringify!($krate), "`.")]
+                pub use $krate as $module;
+            )*
+        }
+
+        /// One connection at one vendor, in the syntax `<vendor>:<id>`, each vendor's id in its
+        /// own form: `tartan:<client_org>`, `persona:<connection-id>`,
+        /// `leen:<organization_uuid>/<connection_uuid>`. A variant per vendor compiled in
+        /// (cargo features), holding that vendor's target type.
+        ///
+        /// A `Target` is valid by construction: ids are non-empty, at most
+        /// [`MAX_ID_BYTES`](crate::MAX_ID_BYTES) bytes, without control characters or surrounding
+        /// whitespace, and of their vendor's form (an id that travels in a URL path holds none of
+        /// `/ ? # %` and no `..`; UUIDs are UUIDs). No request is ever sent for input that fails
+        /// these checks.
+        ///
+        /// ```
+        /// use disconnect::Target;
+        /// let t: Target = "leen:0b9c2f4e-8a43-4d3a-9a1e-2f7a5b6c7d8e/6f1d2c3b-4a59-4e7f-8d6c-5b4a39281706".parse()?;
+        /// assert_eq!(t.to_string(), "leen:0b9c2f4e-8a43-4d3a-9a1e-2f7a5b6c7d8e/6f1d2c3b-4a59-4e7f-8d6c-5b4a39281706");
+        /// assert_eq!(t.vendor(), disconnect::Vendor::Leen);
+        /// assert!("persona:cxn_1/../other".parse::<Target>().is_err());
+        /// # Ok::<(), disconnect::TargetError>(())
+        /// ```
+        #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        #[non_exhaustive]
+        pub enum Target {
+            $(
+                #[cfg(feature = $feature)]
+                #[doc = concat!("A target at ", stringify!($variant), ".")]
+                $variant($module::$target),
+            )*
+        }
+
+        impl Target {
+            /// The vendor this target is at.
+            pub fn vendor(&self) -> Vendor {
+                match *self {
+                    $(#[cfg(feature = $feature)] Target::$variant(_) => Vendor::$variant,)*
+                }
+            }
+
+            /// The part after `vendor:`.
+            pub fn id(&self) -> String {
+                match *self {
+                    $(#[cfg(feature = $feature)] Target::$variant(ref t) => VendorTarget::id(t),)*
+                }
+            }
+
+            /// The target for the text after `<vendor>:`.
+            pub(crate) fn parse_id(vendor: Vendor, id: &str) -> Result<Target, TargetError> {
+                match vendor {
+                    $(
+                        Vendor::$variant => {
+                            #[cfg(feature = $feature)]
+                            return <$module::$target as VendorTarget>::parse(id).map(Target::$variant);
+                            #[cfg(not(feature = $feature))]
+                            return Err(TargetError::VendorNotCompiled { vendor, });
+                        }
+                    )*
+                }
+            }
+
+            /// `<vendor>:<syntax>` of every compiled vendor.
+            pub(crate) fn syntaxes() -> Vec<String> {
+                #[allow(unused_mut)]
+                let mut forms = Vec::new();
+                $(
+                    #[cfg(feature = $feature)]
+                    forms.push(format!(
+                        "{}:{}",
+                        Vendor::$variant.id(),
+                        <$module::$target as VendorTarget>::SYNTAX
+                    ));
+                )*
+                forms
+            }
+        }
+
+        /// The vendor's own record of the result: a variant per vendor compiled in, holding
+        /// what that vendor answered.
+        #[derive(Debug, Clone)]
+        #[non_exhaustive]
+        pub enum VendorRecord {
+            $(
+                #[cfg(feature = $feature)]
+                #[doc = concat!("What ", stringify!($variant), " answered.")]
+                $variant($module::$record),
+            )*
+            /// The vendor's answer holds no record (a 409 without a body, or a NotFound taken as
+            /// gone).
+            None,
+        }
 
         /// The adapter of one configured vendor.
         pub(crate) enum AnyAdapter {
@@ -211,7 +320,7 @@ macro_rules! registry {
 }
 
 registry! {
-    "tartan" => tartan::Tartan as Tartan, tartan_client;
-    "persona" => persona::Persona as Persona, persona_client;
-    "leen" => leen::Leen as Leen, leen_client;
+    "tartan" => tartan::{Tartan, TartanTarget, TartanRecord} as Tartan, tartan_client;
+    "persona" => persona::{Persona, PersonaTarget, PersonaRecord} as Persona, persona_client;
+    "leen" => leen::{Leen, LeenTarget, LeenRecord} as Leen, leen_client;
 }

@@ -16,9 +16,60 @@ use crate::classify::{
     undecodable,
 };
 use crate::config::ConfigError;
-use crate::outcome::{DisconnectStatus, VendorRecord};
+use crate::outcome::DisconnectStatus;
 use crate::plan::{PlannedRequest, REDACTED};
-use crate::{Target, Vendor};
+use crate::target::{TargetError, VendorTarget, check_path_id};
+use crate::{DisconnectorBuilder, Target, Vendor, VendorRecord};
+
+/// A Persona Connect connection, `persona:<connection-id>`: [`Target::Persona`].
+///
+/// The id travels in the URL path: besides the common checks it may not contain `/`, `?`, `#`,
+/// `%`, `\` or `..` (no Persona id does).
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct PersonaTarget {
+    connection_id: String,
+}
+
+impl PersonaTarget {
+    /// The connection id (`cxn_…`).
+    pub fn connection_id(&self) -> &str {
+        &self.connection_id
+    }
+}
+
+impl VendorTarget for PersonaTarget {
+    const SYNTAX: &'static str = "<connection-id>";
+
+    fn parse(id: &str) -> Result<Self, TargetError> {
+        check_path_id("Persona connection id", Vendor::Persona, id)?;
+        Ok(Self {
+            connection_id: id.to_string(),
+        })
+    }
+
+    fn id(&self) -> String {
+        self.connection_id.clone()
+    }
+}
+
+impl Target {
+    /// A Persona target (see [`PersonaTarget`]).
+    pub fn persona(connection_id: impl Into<String>) -> Result<Self, TargetError> {
+        PersonaTarget::parse(&connection_id.into()).map(Target::Persona)
+    }
+}
+
+/// What Persona answered: the Connection after deactivation ([`VendorRecord::Persona`]).
+pub type PersonaRecord = Box<persona_client::types::Connection>;
+
+impl DisconnectorBuilder {
+    /// The `Persona-Version` header pinned on every Persona call. Default `2025-12-08` (was
+    /// `Settings::persona_version`).
+    pub fn persona_version(mut self, version: PersonaVersion) -> Self {
+        self.options.insert(version);
+        self
+    }
+}
 
 pub(crate) struct Persona {
     client: Client,
@@ -33,7 +84,11 @@ impl Persona {
         Ok(Self {
             client: client!(persona_client, c)?,
             base_url: c.base_url(),
-            version: c.settings.persona_version,
+            version: c
+                .options
+                .get::<PersonaVersion>()
+                .copied()
+                .unwrap_or(PersonaVersion::X20251208),
             operation_id: c.settings.operation_id.clone().unwrap_or_default(),
         })
     }
@@ -41,8 +96,9 @@ impl Persona {
 
 /// The target's connection id (the registry routes only Persona targets here).
 fn connection_id(target: &Target) -> &str {
+    #[allow(unreachable_patterns)] // with only this vendor compiled in
     match target {
-        Target::Persona { connection_id } => connection_id,
+        Target::Persona(t) => &t.connection_id,
         other => unreachable!("{other} routed to Persona"),
     }
 }

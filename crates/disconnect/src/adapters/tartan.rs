@@ -10,9 +10,56 @@ use tartan_client::{Client, Error, MAX_RESPONSE_BYTES, ResponseValue};
 use crate::adapters::{Adapter, Connect};
 use crate::classify::{AttemptFailure, Classified, already_disconnected, by_status, undecodable};
 use crate::config::ConfigError;
-use crate::outcome::{DisconnectStatus, VendorRecord};
+use crate::outcome::DisconnectStatus;
 use crate::plan::{PlannedRequest, REDACTED};
-use crate::{Target, Vendor};
+use crate::target::{TargetError, VendorTarget, check_id};
+use crate::{Target, Vendor, VendorRecord};
+
+/// A Tartan HyperSync client organisation, `tartan:<client_org>`: [`Target::Tartan`].
+///
+/// The `client_org` travels in the request body, so any text passing the common checks is
+/// accepted (`tartan:acme/eu?x#1` is a valid target).
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct TartanTarget {
+    client_org: String,
+}
+
+impl TartanTarget {
+    /// The `client_org` identifier.
+    pub fn client_org(&self) -> &str {
+        &self.client_org
+    }
+}
+
+impl VendorTarget for TartanTarget {
+    const SYNTAX: &'static str = "<client_org>";
+
+    fn parse(id: &str) -> Result<Self, TargetError> {
+        check_id("Tartan client_org", id)?;
+        Ok(Self {
+            client_org: id.to_string(),
+        })
+    }
+
+    fn id(&self) -> String {
+        self.client_org.clone()
+    }
+}
+
+impl Target {
+    /// A Tartan target (see [`TartanTarget`]).
+    pub fn tartan(client_org: impl Into<String>) -> Result<Self, TargetError> {
+        TartanTarget::parse(&client_org.into()).map(Target::Tartan)
+    }
+}
+
+/// What Tartan answered: [`VendorRecord::Tartan`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct TartanRecord {
+    /// The `message` field (`"Connection terminated successfully"`, or the 409's).
+    pub message: Option<String>,
+}
 
 pub(crate) struct Tartan {
     client: Client,
@@ -37,8 +84,9 @@ impl Tartan {
 
 /// The target's `client_org` (the registry routes only Tartan targets here).
 fn client_org(target: &Target) -> &str {
+    #[allow(unreachable_patterns)] // with only this vendor compiled in
     match target {
-        Target::Tartan { client_org } => client_org,
+        Target::Tartan(t) => &t.client_org,
         other => unreachable!("{other} routed to Tartan"),
     }
 }
@@ -97,9 +145,9 @@ fn success(done: ResponseValue<TerminateConnectionResponse>) -> Classified {
         request_id: None,
         outcome: Ok((
             DisconnectStatus::Disconnected,
-            VendorRecord::Tartan {
+            VendorRecord::Tartan(TartanRecord {
                 message: done.into_inner().message,
-            },
+            }),
         )),
         rate: None,
     }
@@ -115,9 +163,9 @@ fn typed(value: ResponseValue<Documented>) -> Classified {
             return already_disconnected(
                 status,
                 None,
-                VendorRecord::Tartan {
+                VendorRecord::Tartan(TartanRecord {
                     message: conflict.message,
-                },
+                }),
             );
         }
         // Tartan documents one 400: a data sync in progress. Another 400 is an invalid request.
@@ -138,7 +186,7 @@ fn typed(value: ResponseValue<Documented>) -> Classified {
             (AttemptFailure::Server(e.message.unwrap_or_default()), e.request_id)
         }
         Documented::Undecodable(_) if status == 409 => {
-            return already_disconnected(status, None, VendorRecord::Tartan { message: None });
+            return already_disconnected(status, None, VendorRecord::Tartan(TartanRecord { message: None }));
         }
         Documented::Undecodable(body) => {
             return undecodable(status, &headers, &body, MAX_RESPONSE_BYTES);
