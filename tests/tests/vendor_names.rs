@@ -189,47 +189,97 @@ fn allowed(file: &str, id: &str, krate: &str) -> bool {
         || file == "crates/disconnect-vendors/src/table.rs"
 }
 
-#[test]
-fn vendor_names_appear_only_in_their_own_modules_and_two_registration_points() {
-    let vendors = vendors();
-    assert!(!vendors.is_empty());
+/// Where vendor names stand outside the places allowed for them: `(vendor, file, lines)` for
+/// each file (paths relative to the workspace) that breaks the rule.
+fn misplaced(files: &[(String, String)], vendors: &[(String, String, String)]) -> Vec<String> {
     // vendor id -> file -> lines where it is named.
-    let mut found: BTreeMap<&str, BTreeMap<String, Vec<usize>>> = BTreeMap::new();
-    for path in sources() {
-        let text = std::fs::read_to_string(&path).unwrap();
-        let mut file = syn::parse_file(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let mut found: BTreeMap<&str, BTreeMap<&str, Vec<usize>>> = BTreeMap::new();
+    for (rel, text) in files {
+        let mut file = syn::parse_file(text).unwrap_or_else(|e| panic!("{rel}: {e}"));
         StripProse.visit_file_mut(&mut file);
         let mut words = Vec::new();
         code_words(quote::ToTokens::into_token_stream(file), &mut words);
-        let rel = relative(&path);
-        for (id, name, krate) in &vendors {
+        for (id, name, krate) in vendors {
             let name = name.to_lowercase();
             let lines: Vec<usize> = words
                 .iter()
                 .filter(|(_, w)| *w == *id || *w == name)
                 .map(|(line, _)| *line)
                 .collect();
-            if !lines.is_empty() && !allowed(&rel, id, krate) {
-                found.entry(id).or_default().insert(rel.clone(), lines);
+            if !lines.is_empty() && !allowed(rel, id, krate) {
+                found.entry(id).or_default().insert(rel, lines);
             }
         }
     }
-
     let mut problems = Vec::new();
     for (id, files) in &found {
         for (file, lines) in files {
             let mut distinct = lines.clone();
             distinct.dedup();
-            if REGISTRATION_POINTS.contains(&file.as_str()) && distinct.len() == 1 {
+            if REGISTRATION_POINTS.contains(file) && distinct.len() == 1 {
                 continue;
             }
             problems.push(format!("{id}: {file} lines {distinct:?}"));
         }
     }
+    problems
+}
+
+#[test]
+fn vendor_names_appear_only_in_their_own_modules_and_two_registration_points() {
+    let vendors = vendors();
+    assert!(!vendors.is_empty());
+    let files: Vec<(String, String)> = sources()
+        .iter()
+        .map(|p| (relative(p), std::fs::read_to_string(p).unwrap()))
+        .collect();
+    assert!(files.len() > 50, "the sources were found");
+    let problems = misplaced(&files, &vendors);
     assert!(
         problems.is_empty(),
         "vendor names outside their vendor's own modules (see this test's docs):\n{}",
         problems.join("\n")
+    );
+}
+
+#[test]
+fn the_rule_flags_names_outside_their_places() {
+    let vendors = vec![(
+        "acme".to_string(),
+        "Acme".to_string(),
+        "acme-client".to_string(),
+    )];
+    let file = |path: &str, text: &str| (path.to_string(), text.to_string());
+    let files = [
+        // Allowed: its adapter, its fake, its crate, one registration line.
+        file("crates/disconnect/src/adapters/acme.rs", "struct Acme;"),
+        file("crates/disconnect-fakes/src/acme.rs", "fn acme_seed() {}"),
+        file("crates/acme-client/src/lib.rs", "const A: &str = \"acme\";"),
+        file(
+            "crates/disconnect/src/adapters/mod.rs",
+            "registry! {\n \"acme\" => acme::{Acme} as Acme, acme_client;\n}",
+        ),
+        // Not allowed: a second line at a registration point, any mention elsewhere.
+        file(
+            "crates/disconnect-fakes/src/lib.rs",
+            "fakes! {\n Acme => acme::{AcmeState};\n}\nfn f() { let _ = Vendor::Acme; }",
+        ),
+        file(
+            "crates/disconnect-cli/src/demo.rs",
+            "fn f() { let _ = \"acme:x\"; }",
+        ),
+        // Prose and tests are not code.
+        file(
+            "crates/disconnect/src/engine.rs",
+            "//! Acme\n/// Acme\nfn f() {}\n#[cfg(test)]\nmod tests { fn acme() {} }",
+        ),
+    ];
+    assert_eq!(
+        misplaced(&files, &vendors),
+        [
+            "acme: crates/disconnect-cli/src/demo.rs lines [1]",
+            "acme: crates/disconnect-fakes/src/lib.rs lines [2, 4]",
+        ]
     );
 }
 

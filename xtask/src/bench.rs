@@ -116,8 +116,9 @@ fn render_lanes(md: &mut String, lanes: &Value) -> Result<()> {
             <= 2 * rb["windows"].as_u64().unwrap_or(0);
     writeln!(
         md,
-        "| rate-bound: {} Persona targets, fake limit {} per {} s window | {:.1} s for a floor of {:.0} s: **{:.3}**; {} 429s; {} failed | ≤ 1.05, ≤ 2 429s per window, 0 failed: {} |",
+        "| rate-bound: {} {} targets, fake limit {} per {} s window | {:.1} s for a floor of {:.0} s: **{:.3}**; {} 429s; {} failed | ≤ 1.05, ≤ 2 429s per window, 0 failed: {} |",
         rb["targets"],
+        name(&rb["vendor"]),
         rb["limit"],
         rb["window_s"],
         f(&rb["wall_s"]),
@@ -128,23 +129,25 @@ fn render_lanes(md: &mut String, lanes: &Value) -> Result<()> {
         verdict(rb_ok)
     )?;
     let ind = &lanes["independence"];
+    let (paced, other) = (name(&ind["paced_vendor"]), name(&ind["other_vendor"]));
     writeln!(
         md,
-        "| independence: the same Persona file with {} Leen targets after it ({} ms Leen latency) | Leen's last result at {:.2} s vs {:.2} s alone: **{:.3}** (Persona's last at {:.1} s); {} failed | ≤ 1.1: {} |",
-        ind["leen_targets"],
-        ind["leen_latency_ms"],
-        f(&ind["leen_last_in_mixed_s"]),
-        f(&ind["leen_alone_s"]),
+        "| independence: the same {paced} file with {} {other} targets after it ({} ms {other} latency) | {other}'s last result at {:.2} s vs {:.2} s alone: **{:.3}** ({paced}'s last at {:.1} s); {} failed | ≤ 1.1: {} |",
+        ind["other_targets"],
+        ind["other_latency_ms"],
+        f(&ind["other_last_in_mixed_s"]),
+        f(&ind["other_alone_s"]),
         f(&ind["ratio"]),
-        f(&ind["persona_last_in_mixed_s"]),
+        f(&ind["paced_last_in_mixed_s"]),
         ind["failed"],
         verdict(f(&ind["ratio"]) <= 1.1 && ind["failed"].as_u64() == Some(0))
     )?;
     let lb = &lanes["latency_bound"];
     writeln!(
         md,
-        "| latency-bound: {} Leen targets, {} ms latency, concurrency {}, no limit | {:.0} targets/s of an ideal {:.0}: **{:.3}**; {} failed | ≥ 0.95: {} |",
+        "| latency-bound: {} {} targets, {} ms latency, concurrency {}, no limit | {:.0} targets/s of an ideal {:.0}: **{:.3}**; {} failed | ≥ 0.95: {} |",
         lb["targets"],
+        name(&lb["vendor"]),
         lb["latency_ms"],
         lb["concurrency"],
         f(&lb["rps"]),
@@ -159,6 +162,27 @@ fn render_lanes(md: &mut String, lanes: &Value) -> Result<()> {
         rb["targets"], rb["limit"], rb["windows"]
     )?;
     Ok(())
+}
+
+/// A vendor's display name from the bench's figures.
+fn name(value: &Value) -> &str {
+    value.as_str().unwrap_or("?")
+}
+
+/// The generated crate `benches/baseline-client` is the hand-written counterpart of
+/// (`[package.metadata.baseline] counterpart`).
+fn baseline_counterpart(manifest: &Path) -> Result<String> {
+    let text = std::fs::read_to_string(manifest)?;
+    let value: toml::Table = toml::from_str(&text)?;
+    value["package"]["metadata"]["baseline"]["counterpart"]
+        .as_str()
+        .map(str::to_string)
+        .with_context(|| {
+            format!(
+                "{}: no [package.metadata.baseline] counterpart",
+                manifest.display()
+            )
+        })
 }
 
 fn verdict(ok: bool) -> &'static str {
@@ -189,9 +213,10 @@ pub fn bench() -> Result<()> {
     eprintln!("code generation time...");
     let codegen = codegen_seconds()?;
     eprintln!("cold builds (this takes a few minutes)...");
-    let (vendor_build, vendor_deps) =
-        cold_build(&["-p", "leen-client", "--locked"], &["-p", "leen-client"])?;
     let baseline_manifest = root.join("benches/baseline-client/Cargo.toml");
+    let counterpart = baseline_counterpart(&baseline_manifest)?;
+    let (vendor_build, vendor_deps) =
+        cold_build(&["-p", &counterpart, "--locked"], &["-p", &counterpart])?;
     let manifest = baseline_manifest.to_string_lossy().to_string();
     let (base_build, base_deps) = cold_build(
         &["--manifest-path", &manifest, "--locked"],
@@ -233,7 +258,7 @@ pub fn bench() -> Result<()> {
     )?;
     writeln!(
         md,
-        "| vendor | raw reqwest | generated client | facade `disconnect()` | generated / raw | facade / raw | target facade ≥ 0.95 × raw |"
+        "| vendor | raw reqwest | generated client, one attempt through its adapter | facade `disconnect()` | generated / raw | facade / raw | target facade ≥ 0.95 × raw |"
     )?;
     writeln!(md, "|---|---|---|---|---|---|---|")?;
     for row in report["single"]["rows"].as_array().into_iter().flatten() {
@@ -308,7 +333,7 @@ pub fn bench() -> Result<()> {
     )?;
     writeln!(
         md,
-        "| `leen-client` (generated) | {:.0} s | {vendor_deps} |",
+        "| `{counterpart}` (generated) | {:.0} s | {vendor_deps} |",
         vendor_build.as_secs_f64()
     )?;
     writeln!(

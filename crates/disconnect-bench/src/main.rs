@@ -13,13 +13,11 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use bytes::Bytes;
-use disconnect::{BulkOptions, Disconnector, Target, Vendor};
+use disconnect::{BulkOptions, Disconnector, PlannedRequest, REDACTED, Target, Vendor};
 use futures_util::StreamExt;
 use http_body_util::{BodyExt, Full};
 use serde_json::{Value, json};
 
-const ORG: &str = "0b9c2f4e-8a43-4d3a-9a1e-2f7a5b6c7d8e";
-const CONN: &str = "6f1d2c3b-4a59-4e7f-8d6c-5b4a39281706";
 const KEY: &str = "bench-key";
 
 const SINGLE_CALLS: usize = 4000;
@@ -27,63 +25,63 @@ const ROUNDS: usize = 9;
 const BULK_TARGETS: usize = 10_000;
 const BULK_CONCURRENCY: usize = 64;
 
-fn tartan_body() -> Bytes {
-    Bytes::from_static(br#"{"message":"Connection terminated successfully","data":null}"#)
-}
+/// A canned answer: status, headers and body bytes.
+type Canned = (u16, Vec<(&'static str, String)>, Bytes);
 
-fn persona_body() -> Bytes {
-    Bytes::from(
-        json!({"data": {"type": "connect/connection", "id": "cxn_bench", "attributes": {
-            "status": "inactive", "destination-organization-id": "org_d", "source-organization-id": "org_s",
-            "created-at": "2026-01-01T00:00:00.000Z", "updated-at": "2026-11-22T00:00:00.000Z"},
-            "relationships": {"creator": {"data": {"type": "user", "id": "user_1"}}}}})
-        .to_string(),
+/// Each vendor's success answer, as its fake sends it.
+fn canned(vendor: Vendor) -> Canned {
+    let reply = disconnect_fakes::success_example(vendor);
+    (
+        reply.status.as_u16(),
+        reply.headers,
+        Bytes::from(reply.body.to_string()),
     )
 }
 
-fn leen_body() -> Bytes {
-    Bytes::from(
-        json!({"id": CONN, "vendor": "crowdstrike", "is_active": false, "refresh_interval_secs": 3600,
-            "timeout_secs": 600, "organization_id": ORG, "oauth2_authorize_url": null, "identifier": null,
-            "state": "DELETED", "created_at": "2026-01-01T00:00:00Z", "updated_at": "2026-11-22T00:00:00Z",
-            "health": {"name": "HEALTHY", "status": "HEALTHY", "description": "ok", "resolution_owner": "LEEN", "details": null}})
-        .to_string(),
-    )
-}
-
-/// A stateless server answering every vendor path with its canned success body.
+/// A stateless server answering every vendor path with the vendor's canned success answer.
 async fn canned_server() -> SocketAddr {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
-    let bodies = Arc::new([tartan_body(), persona_body(), leen_body()]);
+    let answers: Arc<Vec<(&'static str, Canned)>> = Arc::new(
+        Vendor::ALL
+            .into_iter()
+            .map(|v| (v.facts().fake_prefix, canned(v)))
+            .collect(),
+    );
     tokio::spawn(async move {
         loop {
             let Ok((stream, _)) = listener.accept().await else {
                 continue;
             };
             let _ = stream.set_nodelay(true);
-            let bodies = bodies.clone();
+            let answers = answers.clone();
             tokio::spawn(async move {
                 let service = hyper::service::service_fn(
                     move |req: hyper::Request<hyper::body::Incoming>| {
-                        let bodies = bodies.clone();
+                        let answers = answers.clone();
                         async move {
                             let path = req.uri().path().to_string();
                             let _ = req.into_body().collect().await; // read the request like a server would
-                            let body = if path.starts_with("/tartan") {
-                                bodies[0].clone()
-                            } else if path.starts_with("/persona") {
-                                bodies[1].clone()
-                            } else {
-                                bodies[2].clone()
-                            };
-                            let mut response = hyper::Response::new(Full::new(body));
+                            let mut response =
+                                match answers.iter().find(|(prefix, _)| path.starts_with(prefix)) {
+                                    Some((_, (status, headers, body))) => {
+                                        let mut r = hyper::Response::new(Full::new(body.clone()));
+                                        *r.status_mut() =
+                                            hyper::StatusCode::from_u16(*status).unwrap();
+                                        for (name, value) in headers {
+                                            r.headers_mut().insert(*name, value.parse().unwrap());
+                                        }
+                                        r
+                                    }
+                                    None => {
+                                        let mut r = hyper::Response::new(Full::new(Bytes::new()));
+                                        *r.status_mut() = hyper::StatusCode::NOT_FOUND;
+                                        r
+                                    }
+                                };
                             response
                                 .headers_mut()
                                 .insert("content-type", "application/json".parse().unwrap());
-                            response
-                                .headers_mut()
-                                .insert("request-id", "req_bench".parse().unwrap());
                             Ok::<_, Infallible>(response)
                         }
                     },
@@ -102,12 +100,15 @@ fn base(addr: SocketAddr, vendor: Vendor) -> String {
     format!("http://{addr}{}", vendor.facts().fake_prefix)
 }
 
+/// The `n`th sample target of a vendor.
+fn sample(vendor: Vendor, n: u64) -> Target {
+    format!("{}:{}", vendor.id(), disconnect_fakes::sample_id(vendor, n))
+        .parse()
+        .unwrap()
+}
+
 fn target(vendor: Vendor) -> Target {
-    match vendor {
-        Vendor::Tartan => "tartan:acme".parse().unwrap(),
-        Vendor::Persona => "persona:cxn_bench".parse().unwrap(),
-        Vendor::Leen => format!("leen:{ORG}/{CONN}").parse().unwrap(),
-    }
+    sample(vendor, 0)
 }
 
 fn disconnector(addr: SocketAddr) -> Disconnector {
@@ -118,97 +119,50 @@ fn disconnector(addr: SocketAddr) -> Disconnector {
     b.build().unwrap()
 }
 
-/// One hand-written request per vendor, identical on the wire to what the clients send.
+/// One request per vendor written out once, identical on the wire to what the clients send:
+/// the facade's own plan of the request, with the key in place of [`REDACTED`].
 struct Raw {
     http: reqwest::Client,
-    addr: SocketAddr,
+    requests: std::collections::BTreeMap<Vendor, PlannedRequest>,
 }
 
 impl Raw {
+    fn new(facade: &Disconnector) -> Self {
+        Self {
+            http: reqwest::Client::new(),
+            requests: Vendor::ALL
+                .into_iter()
+                .map(|v| (v, facade.plan(&target(v)).unwrap()))
+                .collect(),
+        }
+    }
+
     async fn call(&self, vendor: Vendor) {
-        let request = match vendor {
-            Vendor::Tartan => self
-                .http
-                .post(format!(
-                    "{}/api/terminate_connection/",
-                    base(self.addr, vendor)
-                ))
-                .header("accept", "application/json")
-                .header("authorization", KEY)
-                .multipart(reqwest::multipart::Form::new().text("client_org", "acme")),
-            Vendor::Persona => self
-                .http
-                .post(format!(
-                    "{}/connect/connections/cxn_bench/deactivate",
-                    base(self.addr, vendor)
-                ))
-                .header("accept", "application/json")
-                .header("authorization", format!("Bearer {KEY}"))
-                .header(
-                    "idempotency-key",
-                    "disconnect-0123456789abcdef0123456789abcdef",
-                )
-                .header("key-inflection", "kebab")
-                .header("persona-version", "2025-12-08"),
-            Vendor::Leen => self
-                .http
-                .delete(format!(
-                    "{}/provisioning/organizations/{ORG}/connections/{CONN}",
-                    base(self.addr, vendor)
-                ))
-                .header("accept", "application/json")
-                .header("x-api-key", KEY),
-        };
+        let plan = &self.requests[&vendor];
+        let method = reqwest::Method::from_bytes(plan.method.as_bytes()).unwrap();
+        let mut request = self.http.request(method, &plan.url);
+        for (name, value) in &plan.headers {
+            if !plan.multipart.is_empty() && name == "content-type" {
+                continue; // reqwest writes it, with its boundary
+            }
+            request = request.header(name, value.replace(REDACTED, KEY));
+        }
+        if !plan.multipart.is_empty() {
+            let mut form = reqwest::multipart::Form::new();
+            for (name, value) in &plan.multipart {
+                form = form.text(name.clone(), value.clone());
+            }
+            request = request.multipart(form);
+        }
         let response = request.send().await.unwrap();
         assert!(response.status().is_success());
         let _: Value = response.json().await.unwrap();
     }
 }
 
-/// The generated client called directly.
-struct Generated {
-    tartan: tartan_client::Client,
-    persona: persona_client::Client,
-    leen: leen_client::Client,
-}
-
-impl Generated {
-    async fn call(&self, vendor: Vendor) {
-        match vendor {
-            Vendor::Tartan => {
-                let body =
-                    tartan_client::types::TerminateConnectionBody::builder().client_org("acme");
-                self.tartan
-                    .terminate_connection()
-                    .body(body)
-                    .send()
-                    .await
-                    .unwrap();
-            }
-            Vendor::Persona => {
-                self.persona
-                    .deactivate_a_connect_connection()
-                    .connection_id("cxn_bench")
-                    .idempotency_key("disconnect-0123456789abcdef0123456789abcdef")
-                    .key_inflection(persona_client::types::KeyInflection::Kebab)
-                    .persona_version(persona_client::types::PersonaVersion::X20251208)
-                    .send()
-                    .await
-                    .unwrap();
-            }
-            Vendor::Leen => {
-                let (org, conn): (uuid::Uuid, uuid::Uuid) =
-                    (ORG.parse().unwrap(), CONN.parse().unwrap());
-                self.leen
-                    .delete_connection_by_id()
-                    .organization_id(org)
-                    .connection_id(conn)
-                    .send()
-                    .await
-                    .unwrap();
-            }
-        }
-    }
+/// The generated client through its vendor's adapter: one attempt, without the engine.
+async fn generated(facade: &Disconnector, target: &Target) {
+    assert_eq!(facade.attempt_once(target).await.unwrap(), Some(200));
 }
 
 fn median(mut xs: Vec<f64>) -> f64 {
@@ -217,23 +171,15 @@ fn median(mut xs: Vec<f64>) -> f64 {
 }
 
 async fn single(addr: SocketAddr) -> Value {
-    let raw = Raw {
-        http: reqwest::Client::new(),
-        addr,
-    };
-    let generated = Generated {
-        tartan: tartan_client::Client::with_api_key(&base(addr, Vendor::Tartan), KEY).unwrap(),
-        persona: persona_client::Client::with_api_key(&base(addr, Vendor::Persona), KEY).unwrap(),
-        leen: leen_client::Client::with_api_key(&base(addr, Vendor::Leen), KEY).unwrap(),
-    };
     let facade = disconnector(addr);
+    let raw = Raw::new(&facade);
     let mut rows = Vec::new();
     for vendor in Vendor::ALL {
         let target = target(vendor);
         // Warm up each path (connection pool, allocator).
         for _ in 0..200 {
             raw.call(vendor).await;
-            generated.call(vendor).await;
+            generated(&facade, &target).await;
             facade.disconnect(&target).await.unwrap();
         }
         let mut rates: [Vec<f64>; 3] = Default::default();
@@ -245,7 +191,7 @@ async fn single(addr: SocketAddr) -> Value {
                 for _ in 0..SINGLE_CALLS {
                     match variant {
                         0 => raw.call(vendor).await,
-                        1 => generated.call(vendor).await,
+                        1 => generated(&facade, &target).await,
                         _ => {
                             facade.disconnect(&target).await.unwrap();
                         }
@@ -271,10 +217,7 @@ fn bulk_targets() -> Vec<Target> {
 
 async fn bulk(addr: SocketAddr) -> Value {
     let facade = disconnector(addr);
-    let raw = Arc::new(Raw {
-        http: reqwest::Client::new(),
-        addr,
-    });
+    let raw = Arc::new(Raw::new(&facade));
     let mut facade_rates = Vec::new();
     let mut raw_rates = Vec::new();
     for round in 0..3 {
@@ -360,80 +303,57 @@ async fn cli_peak_rss(cli: &str, addr: SocketAddr, n: usize) -> (u64, f64) {
 
 // ------------------------------------------------------------------------------ lanes
 
-/// Rate-bound run: Persona targets against a fixed window of `LANE_LIMIT` per `LANE_WINDOW`.
+/// Rate-bound run: the paced vendor's targets against a fixed window of `LANE_LIMIT` per
+/// `LANE_WINDOW`.
 const LANE_LIMIT: u32 = 50;
 const LANE_WINDOW: std::time::Duration = std::time::Duration::from_secs(25);
-const LANE_PERSONA: usize = 125;
-const LANE_LEEN: usize = 300;
+const LANE_PACED: usize = 125;
+const LANE_OTHER: usize = 300;
 const LATENCY: std::time::Duration = std::time::Duration::from_millis(120);
 const LATENCY_CONCURRENCY: usize = 64;
 const LATENCY_TARGETS: usize = 64 * 30;
 
-fn persona_targets(n: usize) -> Vec<Target> {
-    (0..n)
-        .map(|i| Target::persona(format!("cxn_lane_{i:05}")).unwrap())
-        .collect()
+/// The vendors of the lane benchmarks: `paced`, whose fake answers its rate limit with
+/// `RateLimit-*` headers, and `other`, the last vendor whose fake does not (it gets latency).
+fn lane_vendors() -> (Vendor, Vendor) {
+    let headers = disconnect_fakes::sends_rate_limit_headers;
+    let paced = Vendor::ALL.into_iter().find(|v| headers(*v));
+    let other = Vendor::ALL.into_iter().rev().find(|v| !headers(*v));
+    (
+        paced.expect("a vendor whose fake sends RateLimit headers"),
+        other.expect("a vendor whose fake sends no RateLimit headers"),
+    )
 }
 
-fn leen_targets(n: usize) -> Vec<Target> {
-    (0..n)
-        .map(|i| {
-            Target::leen(
-                ORG.parse().unwrap(),
-                uuid::Uuid::from_u128(10_000 + i as u128),
-            )
-        })
-        .collect()
+fn targets(vendor: Vendor, n: usize) -> Vec<Target> {
+    (0..n as u64).map(|i| sample(vendor, 1 + i)).collect()
 }
 
-/// Fakes with every target seeded, a Persona window, and latency for Leen.
+/// Fakes with every target live, the paced vendor's window, and latency for the other.
 async fn lane_fakes(
-    persona: &[Target],
-    leen: &[Target],
-    leen_latency: Option<std::time::Duration>,
+    targets: &[Target],
+    latency: Option<(Vendor, std::time::Duration)>,
 ) -> disconnect_fakes::FakeServer {
-    let mut config = disconnect_fakes::FakeConfig {
-        persona_rate_limit: LANE_LIMIT,
-        persona_rate_window: LANE_WINDOW,
-        journal_limit: 100_000,
-        ..disconnect_fakes::FakeConfig::default()
-    };
-    if let Some(latency) = leen_latency {
-        config
-            .latency
-            .insert(disconnect_fakes::Vendor::Leen, latency);
+    let (paced, _) = lane_vendors();
+    let mut config =
+        disconnect_fakes::FakeConfig::default().with_rate_limit(paced, LANE_LIMIT, LANE_WINDOW);
+    config.journal_limit = 100_000;
+    if let Some((vendor, latency)) = latency {
+        config = config.with_latency(vendor, latency);
     }
     let fakes = disconnect_fakes::FakeServer::start(config).await.unwrap();
-    let mut seed = disconnect_fakes::Seed::default();
-    for t in persona.iter().chain(leen) {
-        match t {
-            Target::Persona(p) => seed.persona.push(disconnect_fakes::PersonaSeed {
-                id: p.connection_id().to_string(),
-                status: "active".into(),
-            }),
-            Target::Leen(l) => seed.leen.push(disconnect_fakes::LeenSeed {
-                organization_id: l.organization_id(),
-                connection_id: l.connection_id(),
-                vendor: "crowdstrike".into(),
-                state: "ACTIVE".into(),
-            }),
-            _ => {}
-        }
+    for t in targets {
+        fakes.seed_live(t.vendor(), &t.id()).unwrap();
     }
-    fakes.seed(&seed);
     fakes
 }
 
 fn fakes_disconnector(fakes: &disconnect_fakes::FakeServer) -> Disconnector {
     let mut b = Disconnector::builder().deadline(std::time::Duration::from_secs(600));
-    for (v, f) in [
-        (Vendor::Persona, disconnect_fakes::Vendor::Persona),
-        (Vendor::Leen, disconnect_fakes::Vendor::Leen),
-        (Vendor::Tartan, disconnect_fakes::Vendor::Tartan),
-    ] {
+    for v in Vendor::ALL {
         b = b
-            .api_key(v, fakes.api_key(f))
-            .base_url(v, fakes.base_url(f));
+            .api_key(v, fakes.api_key(v))
+            .base_url(v, fakes.base_url(v));
     }
     b.build().unwrap()
 }
@@ -443,7 +363,7 @@ async fn timed_run(
     d: &Disconnector,
     targets: Vec<Target>,
     options: BulkOptions,
-) -> (std::collections::BTreeMap<String, f64>, usize) {
+) -> (std::collections::BTreeMap<Vendor, f64>, usize) {
     let started = Instant::now();
     let mut last = std::collections::BTreeMap::new();
     let mut failed = 0;
@@ -456,70 +376,75 @@ async fn timed_run(
                 e.vendor()
             }
         };
-        last.insert(vendor.id().to_string(), started.elapsed().as_secs_f64());
+        last.insert(vendor, started.elapsed().as_secs_f64());
     }
     (last, failed)
 }
 
 /// The lanes' benchmarks: rate-bound, independence, latency-bound.
 async fn lanes() -> Value {
-    // Rate-bound: Persona alone against its window; the floor is the full windows it must
-    // wait out (the last window's requests can all go at its start).
-    let persona = persona_targets(LANE_PERSONA);
-    let fakes = lane_fakes(&persona, &[], None).await;
+    let (paced, other) = lane_vendors();
+    // Rate-bound: the paced vendor alone against its window; the floor is the full windows it
+    // must wait out (the last window's requests can all go at its start).
+    let paced_targets = targets(paced, LANE_PACED);
+    let fakes = lane_fakes(&paced_targets, None).await;
     let d = fakes_disconnector(&fakes);
-    let (last, failed) = timed_run(&d, persona.clone(), BulkOptions::default()).await;
-    let windows = LANE_PERSONA.div_ceil(LANE_LIMIT as usize);
+    let (last, failed) = timed_run(&d, paced_targets.clone(), BulkOptions::default()).await;
+    let windows = LANE_PACED.div_ceil(LANE_LIMIT as usize);
     let floor = (windows - 1) as f64 * LANE_WINDOW.as_secs_f64();
-    let wall = last["persona"];
-    let sent = fakes.requests_to(disconnect_fakes::Vendor::Persona).len();
+    let wall = last[&paced];
+    let sent = fakes.requests_to(paced).len();
     let rate_bound = json!({
-        "targets": LANE_PERSONA, "limit": LANE_LIMIT, "window_s": LANE_WINDOW.as_secs(),
+        "vendor": paced.name(), "targets": LANE_PACED, "limit": LANE_LIMIT, "window_s": LANE_WINDOW.as_secs(),
         "wall_s": wall, "floor_s": floor, "ratio": wall / floor,
-        "responses_429": sent - LANE_PERSONA, "windows": windows, "failed": failed,
+        "responses_429": sent - LANE_PACED, "windows": windows, "failed": failed,
     });
     drop(fakes);
 
-    // Independence: Leen alone, then the same Persona file with the Leen targets after it.
-    let leen = leen_targets(LANE_LEEN);
-    let fakes = lane_fakes(&[], &leen, Some(LATENCY)).await;
+    // Independence: the other vendor alone, then the same paced file with the other vendor's
+    // targets after it.
+    let other_targets = targets(other, LANE_OTHER);
+    let fakes = lane_fakes(&other_targets, Some((other, LATENCY))).await;
     let d = fakes_disconnector(&fakes);
-    let (alone, failed_alone) = timed_run(&d, leen.clone(), BulkOptions::default()).await;
+    let (alone, failed_alone) = timed_run(&d, other_targets.clone(), BulkOptions::default()).await;
     drop(fakes);
-    let fakes = lane_fakes(&persona, &leen, Some(LATENCY)).await;
+    let mixed_targets: Vec<Target> = paced_targets
+        .iter()
+        .chain(&other_targets)
+        .cloned()
+        .collect();
+    let fakes = lane_fakes(&mixed_targets, Some((other, LATENCY))).await;
     let d = fakes_disconnector(&fakes);
-    let mixed_targets: Vec<Target> = persona.iter().chain(&leen).cloned().collect();
     let (mixed, failed_mixed) = timed_run(&d, mixed_targets, BulkOptions::default()).await;
     drop(fakes);
     let independence = json!({
-        "persona_targets": LANE_PERSONA, "leen_targets": LANE_LEEN, "leen_latency_ms": LATENCY.as_millis() as u64,
-        "leen_alone_s": alone["leen"], "leen_last_in_mixed_s": mixed["leen"], "persona_last_in_mixed_s": mixed["persona"],
-        "ratio": mixed["leen"] / alone["leen"], "failed": failed_alone + failed_mixed,
+        "paced_vendor": paced.name(), "other_vendor": other.name(),
+        "paced_targets": LANE_PACED, "other_targets": LANE_OTHER, "other_latency_ms": LATENCY.as_millis() as u64,
+        "other_alone_s": alone[&other], "other_last_in_mixed_s": mixed[&other], "paced_last_in_mixed_s": mixed[&paced],
+        "ratio": mixed[&other] / alone[&other], "failed": failed_alone + failed_mixed,
     });
 
     // Latency-bound: 120 ms per answer, 64 in flight, no limit.
-    let leen = leen_targets(LATENCY_TARGETS);
-    let fakes = lane_fakes(&[], &leen, Some(LATENCY)).await;
+    let latency_targets = targets(other, LATENCY_TARGETS);
+    let fakes = lane_fakes(&latency_targets, Some((other, LATENCY))).await;
     let d = fakes_disconnector(&fakes);
     let options = BulkOptions {
         concurrency: LATENCY_CONCURRENCY,
         ..BulkOptions::default()
     };
-    let (last, failed) = timed_run(&d, leen, options).await;
-    let rps = LATENCY_TARGETS as f64 / last["leen"];
+    let (last, failed) = timed_run(&d, latency_targets, options).await;
+    let rps = LATENCY_TARGETS as f64 / last[&other];
     let ideal = LATENCY_CONCURRENCY as f64 / LATENCY.as_secs_f64();
     let latency_bound = json!({
-        "targets": LATENCY_TARGETS, "concurrency": LATENCY_CONCURRENCY, "latency_ms": LATENCY.as_millis() as u64,
+        "vendor": other.name(), "targets": LATENCY_TARGETS, "concurrency": LATENCY_CONCURRENCY, "latency_ms": LATENCY.as_millis() as u64,
         "rps": rps, "ideal_rps": ideal, "ratio": rps / ideal, "failed": failed,
     });
     json!({"rate_bound": rate_bound, "independence": independence, "latency_bound": latency_bound})
 }
 
 async fn wrk_ceiling(addr: SocketAddr) -> Value {
-    let url = format!(
-        "{}/provisioning/organizations/{ORG}/connections/{CONN}",
-        base(addr, Vendor::Leen)
-    );
+    // The canned server answers any path under a vendor's prefix.
+    let url = format!("{}/", base(addr, Vendor::ALL[0]));
     let out = tokio::process::Command::new("wrk")
         .args(["-t1", "-c32", "-d3s", &url])
         .output()

@@ -3,7 +3,7 @@
 use std::time::Duration;
 
 use disconnect::{BulkOptions, Disconnector, DisconnectorBuilder, Target, Vendor};
-use disconnect_fakes::{FakeConfig, FakeServer};
+use disconnect_fakes::{DemoOutcome, DemoScene, FakeConfig, FakeServer};
 use futures_util::StreamExt;
 
 use std::io::IsTerminal;
@@ -44,106 +44,51 @@ pub fn base_urls(fakes: &FakeServer) -> std::collections::BTreeMap<Vendor, Strin
         .collect()
 }
 
-const ORG: &str = "0b9c2f4e-8a43-4d3a-9a1e-2f7a5b6c7d8e";
-const CONN: &str = "6f1d2c3b-4a59-4e7f-8d6c-5b4a39281706";
-
-/// The tour: (target, expected outcome, expected error kind, what it shows).
-fn script() -> Vec<(String, ReportStatus, Option<&'static str>, &'static str)> {
-    vec![
-        (
-            "tartan:acme-corp".into(),
-            ReportStatus::Disconnected,
-            None,
-            "a plain disconnect (Tartan multipart, raw key)",
-        ),
-        (
-            "tartan:globex".into(),
-            ReportStatus::AlreadyDisconnected,
-            None,
-            "Tartan's 409: already terminated",
-        ),
-        (
-            "tartan:initech".into(),
-            ReportStatus::Disconnected,
-            None,
-            "a Tartan data sync in progress (400), waited out",
-        ),
-        (
-            format!("leen:{ORG}/{CONN}"),
-            ReportStatus::Disconnected,
-            None,
-            "Leen DELETE, record comes back DELETED",
-        ),
-        (
-            "persona:cxn_DEMO1".into(),
-            ReportStatus::Disconnected,
-            None,
-            "Persona, idempotency key pinned",
-        ),
-        (
-            "persona:cxn_DEMO2".into(),
-            ReportStatus::Disconnected,
-            None,
-            "Persona",
-        ),
-        (
-            "persona:cxn_DEMO3".into(),
-            ReportStatus::Disconnected,
-            None,
-            "Persona's window is spent (RateLimit-Remaining: 0): the lane waits for RateLimit-Reset, no 429",
-        ),
-        (
-            "persona:cxn_DEMO4".into(),
-            ReportStatus::Disconnected,
-            None,
-            "Persona, after the pause",
-        ),
-        (
-            "persona:cxn_NOSUCH".into(),
-            ReportStatus::Failed,
-            Some("not_found"),
-            "a connection Persona does not know (404)",
-        ),
-    ]
+/// What a demo scene expects of its report line: outcome and error kind.
+fn expected(outcome: DemoOutcome) -> (ReportStatus, Option<&'static str>) {
+    match outcome {
+        DemoOutcome::Disconnected => (ReportStatus::Disconnected, None),
+        DemoOutcome::AlreadyDisconnected => (ReportStatus::AlreadyDisconnected, None),
+        DemoOutcome::Failed(kind) => (ReportStatus::Failed, Some(kind)),
+        // An outcome this CLI does not know yet: never as scripted.
+        _ => (ReportStatus::Failed, Some("unknown demo outcome")),
+    }
 }
 
-/// Run the tour; exit 0 when every target ended as scripted.
+/// Run the tour each fake vendor gives of itself; exit 0 when every target ended as scripted.
 pub async fn run(format: Format) -> u8 {
     let json = format != Format::Table;
-    let script = script();
-    let targets: Vec<Target> = script
-        .iter()
-        .map(|(t, ..)| t.parse().expect("scripted targets are valid"))
-        .collect();
-    let seeded: Vec<&Target> = targets
-        .iter()
-        .filter(|t| !t.to_string().ends_with("NOSUCH"))
-        .collect();
-    // Persona allows 2 requests per 3-second window here, so the tour meets its rate limit.
-    let config = FakeConfig {
-        persona_rate_limit: 2,
-        persona_rate_window: Duration::from_secs(3),
-        ..FakeConfig::default()
-    };
-    let fakes = match start_fakes(&seeded, config).await {
+    let fakes = match FakeServer::start(disconnect_fakes::demo_config()).await {
         Ok(f) => f,
         Err(e) => {
             eprintln!("error: cannot start the fakes: {e}");
             return crate::USAGE;
         }
     };
-    fakes.seed(
-        &serde_json::from_value(
-            serde_json::json!({"tartan": [{"client_org": "globex", "terminated": true}]}),
-        )
-        .expect("valid seed"),
-    );
-    fakes.start_tartan_sync("initech", Duration::from_secs(2));
+    let script = fakes.demo();
+    let targets: Vec<Target> = script
+        .iter()
+        .map(|scene| {
+            scene
+                .target
+                .parse()
+                .expect("the fakes' demo targets are valid")
+        })
+        .collect();
     let disconnector = pointed_at(&fakes)
         .wait_for_sync(Some(Duration::from_secs(10)))
         .sync_poll_interval(Duration::from_millis(500))
         .build()
         .expect("the fakes' URLs and keys are valid");
+    // The vendors whose rate limit the tour meets: one request at a time, so that their lane's
+    // pacing shows.
+    let paced: Vec<Vendor> = fakes
+        .config()
+        .rate_limits
+        .keys()
+        .copied()
+        .filter(|v| disconnect_fakes::sends_rate_limit_headers(*v))
+        .collect();
 
     if !json {
         eprintln!(
@@ -156,7 +101,7 @@ pub async fn run(format: Format) -> u8 {
     }
     let options = BulkOptions {
         concurrency: 4,
-        per_vendor: [(Vendor::Persona, 1)].into_iter().collect(),
+        per_vendor: paced.iter().map(|v| (*v, 1)).collect(),
         ..BulkOptions::default()
     };
     let mut results = disconnector.disconnect_all(targets, options);
@@ -165,43 +110,62 @@ pub async fn run(format: Format) -> u8 {
         lines.push(ReportLine::from_result(&result));
     }
     // In the script's order, so that the tour reads the same every time.
-    lines.sort_by_key(|l| script.iter().position(|(t, ..)| *t == l.target));
+    lines.sort_by_key(|l| script.iter().position(|s| s.target == l.target));
     let mut out = Output::new(format);
     for line in &lines {
         out.print(line);
     }
     out.finish();
     let mut surprises = Vec::new();
-    for (target, outcome, kind, _) in &script {
-        let line = lines.iter().find(|l| &l.target == target);
+    for scene in &script {
+        let (outcome, kind) = expected(scene.outcome);
+        let line = lines.iter().find(|l| l.target == scene.target);
         let ok = line.is_some_and(|l| {
-            l.outcome == *outcome && l.error.as_ref().map(|e| e.kind.as_str()) == *kind
+            l.outcome == outcome
+                && l.error.as_ref().map(|e| e.kind.as_str()) == kind
+                && (!scene.retried || l.attempts > 1)
         });
         if !ok {
-            surprises.push(target.clone());
+            surprises.push(scene.target.clone());
         }
     }
-    // Paced, not refused: every Persona target took one request although the window allows
-    // two per 3 s, so the lane waited for the window instead of meeting 429s.
-    let persona_targets = lines
+    // Paced, not refused: every target of a paced vendor took one request although its
+    // window is smaller than its share of the tour, so the lane waited for the window
+    // instead of meeting 429s.
+    let mut all_paced = true;
+    for vendor in &paced {
+        let prefix = format!("{}:", vendor.id());
+        let sent = lines
+            .iter()
+            .filter(|l| l.target.starts_with(&prefix))
+            .count();
+        let limit = fakes.config().rate_limits[vendor].requests as usize;
+        let ok = fakes.requests_to(*vendor).len() == sent && sent > limit;
+        all_paced &= ok;
+        if !json {
+            eprintln!(
+                "\n{vendor} lane paced by its RateLimit headers, no 429: {}",
+                if ok { "yes" } else { "no" }
+            );
+        }
+    }
+    let retried: Vec<&str> = script
         .iter()
-        .filter(|l| l.target.starts_with("persona:"))
-        .count();
-    let paused = fakes.requests_to(Vendor::Persona).len() == persona_targets && persona_targets > 2;
-    let waited = lines
-        .iter()
-        .any(|l| l.target == "tartan:initech" && l.attempts > 1);
-    if !json {
+        .filter(|s| s.retried)
+        .map(|s| s.target.as_str())
+        .collect();
+    if !json && !retried.is_empty() {
         eprintln!(
-            "\nPersona lane paced by its RateLimit headers, no 429: {}",
-            if paused { "yes" } else { "no" }
-        );
-        eprintln!(
-            "Tartan sync waited out: {}",
-            if waited { "yes" } else { "no" }
+            "Waited out as scripted ({}): {}",
+            retried.join(", "),
+            if surprises.iter().any(|s| retried.contains(&s.as_str())) {
+                "no"
+            } else {
+                "yes"
+            }
         );
     }
-    if surprises.is_empty() && paused && waited {
+    if surprises.is_empty() && all_paced {
         if !json {
             eprintln!("demo complete: every outcome as scripted");
         }
@@ -212,10 +176,8 @@ pub async fn run(format: Format) -> u8 {
     }
 }
 
-type Script = [(String, ReportStatus, Option<&'static str>, &'static str)];
-
 /// The tour's targets and what each shows, fitted to the terminal.
-fn scenario_table(script: &Script, style: Style) -> Table {
+fn scenario_table(script: &[DemoScene], style: Style) -> Table {
     let mut t = Table::new();
     t.load_preset(presets::UTF8_FULL_CONDENSED)
         .set_content_arrangement(ContentArrangement::Dynamic)
@@ -223,8 +185,8 @@ fn scenario_table(script: &Script, style: Style) -> Table {
     if let Some(width) = style.width {
         t.set_width(width);
     }
-    for (target, _, _, shows) in script {
-        t.add_row(vec![target.as_str(), shows]);
+    for scene in script {
+        t.add_row(vec![scene.target.as_str(), scene.shows]);
     }
     t
 }

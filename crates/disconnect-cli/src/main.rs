@@ -174,9 +174,12 @@ impl RunArgs {
 }
 
 fn parse_rate(text: &str) -> Result<(Vendor, Rate), String> {
-    let (vendor, rate) = text
-        .split_once('=')
-        .ok_or("expected VENDOR=N/PERIOD, e.g. persona=300/min")?;
+    let (vendor, rate) = text.split_once('=').ok_or_else(|| {
+        format!(
+            "expected VENDOR=N/PERIOD, e.g. {}=300/min",
+            Vendor::ALL[0].id()
+        )
+    })?;
     let vendor = vendor.parse::<Vendor>().map_err(|e| e.to_string())?;
     Ok((vendor, rate.parse()?))
 }
@@ -184,7 +187,7 @@ fn parse_rate(text: &str) -> Result<(Vendor, Rate), String> {
 fn parse_per_vendor(text: &str) -> Result<(Vendor, usize), String> {
     let (vendor, n) = text
         .split_once('=')
-        .ok_or("expected VENDOR=N, e.g. persona=2")?;
+        .ok_or_else(|| format!("expected VENDOR=N, e.g. {}=2", Vendor::ALL[0].id()))?;
     let vendor = vendor.parse::<Vendor>().map_err(|e| e.to_string())?;
     let n = n
         .parse::<usize>()

@@ -304,7 +304,7 @@ fn the_demo_shows_every_outcome() {
         assert!(table.contains(outcome), "{table}");
     }
     assert!(stderr(&out).contains("Persona lane paced by its RateLimit headers, no 429: yes"));
-    assert!(stderr(&out).contains("Tartan sync waited out: yes"));
+    assert!(stderr(&out).contains("Waited out as scripted (tartan:initech): yes"));
 }
 
 #[test]

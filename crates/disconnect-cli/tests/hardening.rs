@@ -107,12 +107,12 @@ async fn keys_appear_in_no_output() {
         "personaKEY-0a1b2c3d4e5f",
         "leenKEY-5e4d3c2b1a09",
     ];
-    let fakes = FakeServer::start(FakeConfig {
-        tartan_key: keys[0].into(),
-        persona_key: keys[1].into(),
-        leen_key: keys[2].into(),
-        ..FakeConfig::default()
-    })
+    let fakes = FakeServer::start(
+        FakeConfig::default()
+            .with_key(Vendor::Tartan, keys[0])
+            .with_key(Vendor::Persona, keys[1])
+            .with_key(Vendor::Leen, keys[2]),
+    )
     .await
     .unwrap();
     fakes.seed(

@@ -18,10 +18,44 @@
 use std::collections::HashMap;
 
 use chrono::{DateTime, SecondsFormat, Utc};
+use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
+use tokio::time::Instant;
 use uuid::Uuid;
 
 use crate::reply::{Incoming, Reply};
+use crate::server::lock;
+use crate::vendor::{DemoOutcome, DemoScene, FakeVendor};
+use crate::{FakeConfig, FakeServer};
+
+/// A Leen connection in a seed document.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LeenSeed {
+    /// Leen organisation UUID.
+    pub organization_id: Uuid,
+    /// Connection UUID.
+    pub connection_id: Uuid,
+    /// Vendor name shown in the record (default `crowdstrike`).
+    #[serde(default = "default_vendor")]
+    pub vendor: String,
+    /// `PENDING`, `ACTIVE` (default), `PAUSED` or `DELETED`.
+    #[serde(default = "default_state")]
+    pub state: String,
+}
+
+fn default_vendor() -> String {
+    "crowdstrike".into()
+}
+
+fn default_state() -> String {
+    "ACTIVE".into()
+}
+
+/// The organisation of sample ids.
+const SAMPLE_ORG: Uuid = Uuid::from_u128(0x0b9c2f4e_8a43_4d3a_9a1e_2f7a5b6c7d8e);
+/// The demo's connection.
+const DEMO_CONNECTION: Uuid = Uuid::from_u128(0x6f1d2c3b_4a59_4e7f_8d6c_5b4a39281706);
 
 /// One Leen connection.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -62,7 +96,7 @@ impl LeenState {
         self.connections.get(&(organization_id, connection_id))
     }
 
-    pub(crate) fn handle(&mut self, api_key: &str, req: &Incoming<'_>) -> Reply {
+    fn answer(&mut self, api_key: &str, req: &Incoming<'_>) -> Reply {
         let segments: Vec<&str> = req.path.trim_start_matches('/').split('/').collect();
         let ["provisioning", "organizations", org, "connections", conn] = segments.as_slice()
         else {
@@ -125,4 +159,73 @@ fn record(org: Uuid, id: Uuid, c: &LeenConnection) -> Value {
             "details": null
         }
     })
+}
+
+impl FakeVendor for LeenState {
+    type Seed = LeenSeed;
+
+    fn new(_: &FakeConfig) -> Self {
+        Self::default()
+    }
+
+    fn handle(&mut self, api_key: &str, req: &Incoming<'_>, _: Instant) -> Reply {
+        self.answer(api_key, req)
+    }
+
+    fn seed(&mut self, seed: &LeenSeed) {
+        LeenState::seed(
+            self,
+            seed.organization_id,
+            seed.connection_id,
+            &seed.vendor,
+            &seed.state,
+        );
+    }
+
+    /// `<organization_uuid>/<connection_uuid>`.
+    fn seed_live(&mut self, id: &str) -> Result<(), String> {
+        let (org, conn) = id
+            .split_once('/')
+            .and_then(|(o, c)| Some((o.parse().ok()?, c.parse().ok()?)))
+            .ok_or_else(|| format!("`{id}` is not <organization_uuid>/<connection_uuid>"))?;
+        LeenState::seed(self, org, conn, &default_vendor(), &default_state());
+        Ok(())
+    }
+
+    fn sample_id(n: u64) -> String {
+        format!("{SAMPLE_ORG}/{}", Uuid::from_u128(u128::from(n) + 10_000))
+    }
+
+    fn success_example() -> Reply {
+        let now = Utc::now();
+        let connection = LeenConnection {
+            vendor: default_vendor(),
+            state: "DELETED".into(),
+            created_at: now,
+            updated_at: now,
+        };
+        Reply::json(
+            200,
+            record(SAMPLE_ORG, Uuid::from_u128(10_000), &connection),
+        )
+    }
+
+    fn demo(fakes: &FakeServer) -> Vec<DemoScene> {
+        let id = format!("{SAMPLE_ORG}/{DEMO_CONNECTION}");
+        let _ = fakes.seed_live(crate::Vendor::Leen, &id);
+        vec![DemoScene::new(
+            format!("leen:{id}"),
+            DemoOutcome::Disconnected,
+            "Leen DELETE, record comes back DELETED",
+        )]
+    }
+}
+
+impl FakeServer {
+    /// A Leen connection's state (`None`: unknown ids).
+    pub fn leen_state(&self, organization_id: Uuid, connection_id: Uuid) -> Option<String> {
+        lock(&self.shared.vendors.leen)
+            .get(organization_id, connection_id)
+            .map(|c| c.state.clone())
+    }
 }

@@ -40,12 +40,9 @@
 
 pub mod fault;
 pub mod journal;
-pub mod leen;
-pub mod persona;
 pub mod reply;
-pub mod seed;
 mod server;
-pub mod tartan;
+mod vendor;
 
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
@@ -56,10 +53,11 @@ use tokio::sync::oneshot;
 
 pub use fault::{Fault, RawBody};
 pub use journal::{RecordedBody, RecordedRequest, fingerprint};
-pub use seed::{LeenSeed, PersonaSeed, Seed, TartanSeed};
 pub use server::MAX_REQUEST_BODY;
+pub use vendor::{DemoOutcome, DemoScene};
 
-use server::{Shared, lock};
+use server::Shared;
+use vendor::FakeVendor;
 
 /// One of the faked vendors: the workspace's vendor table ([`disconnect_vendors`]). Each is
 /// served under its [`disconnect_vendors::VendorFacts::fake_prefix`].
@@ -70,25 +68,20 @@ pub use disconnect_vendors::Vendor;
 pub struct FakeConfig {
     /// Address to listen on (default `127.0.0.1:0`, a free port).
     pub addr: SocketAddr,
-    /// The key Tartan accepts in `Authorization` (raw).
-    pub tartan_key: String,
-    /// The key Persona accepts as `Authorization: Bearer <key>`.
-    pub persona_key: String,
-    /// The key Leen accepts in `X-API-KEY`.
-    pub leen_key: String,
-    /// Persona requests allowed per window (default 300, Persona's default per minute).
-    pub persona_rate_limit: u32,
-    /// Persona's rate-limit window (default one minute).
-    pub persona_rate_window: Duration,
+    /// The key each vendor's fake accepts, sent as the vendor's spec says (the table's
+    /// [`disconnect_vendors::Auth`]). A vendor left out accepts `fake-<id>-key`, the default.
+    pub keys: BTreeMap<Vendor, String>,
     /// Requests kept in the journal; the oldest are dropped beyond it (default 10,000), so a
     /// long-running fake uses bounded memory.
     pub journal_limit: usize,
     /// Time each vendor takes before it answers (default none), to reproduce a real run's
     /// timing, e.g. 120 ms.
     pub latency: BTreeMap<Vendor, Duration>,
-    /// Rate limits of vendors that send no `RateLimit-*` headers (Tartan, Leen; default none):
-    /// a fixed window, past which a request gets a 429 without reset headers. Persona's limit,
-    /// with headers, is `persona_rate_limit` per `persona_rate_window`.
+    /// Each vendor's rate limit as a fixed window. A vendor that documents `RateLimit-*`
+    /// headers answers with them (and a 429 with its reset); the others answer 429 without
+    /// headers past the limit. Default: the vendors' documented limits (Persona's 300 a minute);
+    /// a vendor left out of the map has no limit (one that sends the headers, its documented
+    /// default).
     pub rate_limits: BTreeMap<Vendor, RateLimit>,
 }
 
@@ -123,15 +116,44 @@ impl std::str::FromStr for RateLimit {
     }
 }
 
+impl FakeConfig {
+    /// The key the vendor's fake accepts.
+    pub fn key(&self, vendor: Vendor) -> String {
+        self.keys
+            .get(&vendor)
+            .cloned()
+            .unwrap_or_else(|| format!("fake-{}-key", vendor.id()))
+    }
+
+    /// With this key for the vendor.
+    pub fn with_key(mut self, vendor: Vendor, key: impl Into<String>) -> Self {
+        self.keys.insert(vendor, key.into());
+        self
+    }
+
+    /// With `requests` per `window` for the vendor (see [`FakeConfig::rate_limits`]).
+    pub fn with_rate_limit(mut self, vendor: Vendor, requests: u32, window: Duration) -> Self {
+        self.rate_limits
+            .insert(vendor, RateLimit { requests, window });
+        self
+    }
+
+    /// With this latency for the vendor (see [`FakeConfig::latency`]).
+    pub fn with_latency(mut self, vendor: Vendor, latency: Duration) -> Self {
+        self.latency.insert(vendor, latency);
+        self
+    }
+}
+
 impl std::fmt::Debug for FakeConfig {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let keys: BTreeMap<Vendor, String> = Vendor::ALL
+            .into_iter()
+            .map(|v| (v, fingerprint(&self.key(v))))
+            .collect();
         f.debug_struct("FakeConfig")
             .field("addr", &self.addr)
-            .field("tartan_key", &fingerprint(&self.tartan_key))
-            .field("persona_key", &fingerprint(&self.persona_key))
-            .field("leen_key", &fingerprint(&self.leen_key))
-            .field("persona_rate_limit", &self.persona_rate_limit)
-            .field("persona_rate_window", &self.persona_rate_window)
+            .field("keys", &keys)
             .field("journal_limit", &self.journal_limit)
             .field("latency", &self.latency)
             .field("rate_limits", &self.rate_limits)
@@ -143,14 +165,13 @@ impl Default for FakeConfig {
     fn default() -> Self {
         Self {
             addr: SocketAddr::from(([127, 0, 0, 1], 0)),
-            tartan_key: "fake-tartan-key".into(),
-            persona_key: "fake-persona-key".into(),
-            leen_key: "fake-leen-key".into(),
-            persona_rate_limit: 300,
-            persona_rate_window: Duration::from_secs(60),
+            keys: Vendor::ALL
+                .into_iter()
+                .map(|v| (v, format!("fake-{}-key", v.id())))
+                .collect(),
             journal_limit: 10_000,
             latency: BTreeMap::new(),
-            rate_limits: BTreeMap::new(),
+            rate_limits: Vendors::default_rate_limits(),
         }
     }
 }
@@ -203,12 +224,12 @@ impl FakeServer {
 
     /// The key the vendor's fake accepts.
     pub fn api_key(&self, vendor: Vendor) -> &str {
-        let c = &self.shared.config;
-        match vendor {
-            Vendor::Tartan => &c.tartan_key,
-            Vendor::Persona => &c.persona_key,
-            Vendor::Leen => &c.leen_key,
-        }
+        &self.shared.keys[&vendor]
+    }
+
+    /// The settings the fakes run with.
+    pub fn config(&self) -> &FakeConfig {
+        &self.shared.config
     }
 
     /// Load connections (existing ones with the same ids are reset).
@@ -221,12 +242,6 @@ impl FakeServer {
     /// and the bench use to serve any target as a live connection.
     pub fn seed_live(&self, vendor: Vendor, id: &str) -> Result<(), String> {
         self.shared.seed_live(vendor, id)
-    }
-
-    /// Mark a data sync as running for a Tartan `client_org`; it ends by itself after
-    /// `duration` (measured on tokio's clock). Returns false for an unknown org.
-    pub fn start_tartan_sync(&self, client_org: &str, duration: Duration) -> bool {
-        lock(&self.shared.tartan).start_sync(client_org, duration, tokio::time::Instant::now())
     }
 
     /// Queue a fault for the vendor's next request.
@@ -257,29 +272,6 @@ impl FakeServer {
         self.shared.clear_journal();
     }
 
-    /// Whether Tartan's connection for `client_org` is terminated (`None`: unknown org).
-    pub fn tartan_terminated(&self, client_org: &str) -> Option<bool> {
-        lock(&self.shared.tartan)
-            .get(client_org)
-            .map(|c| c.terminated)
-    }
-
-    /// A Persona connection's status (`None`: unknown id).
-    pub fn persona_status(&self, id: &str) -> Option<String> {
-        lock(&self.shared.persona).get(id).map(|c| c.status.clone())
-    }
-
-    /// A Leen connection's state (`None`: unknown ids).
-    pub fn leen_state(
-        &self,
-        organization_id: uuid::Uuid,
-        connection_id: uuid::Uuid,
-    ) -> Option<String> {
-        lock(&self.shared.leen)
-            .get(organization_id, connection_id)
-            .map(|c| c.state.clone())
-    }
-
     /// Stop accepting, close open connections and wait for the server task.
     pub async fn shutdown(mut self) {
         if let Some(tx) = self.shutdown.take() {
@@ -300,6 +292,160 @@ impl Drop for FakeServer {
             task.abort();
         }
     }
+}
+
+/// Declares each fake vendor's module and builds over them: [`Seed`] (a list per vendor, under
+/// its id), the server's per-vendor state ([`Vendors`]) and the dispatch to each module's
+/// [`FakeVendor`] implementation.
+macro_rules! fakes {
+    ($($variant:ident => $module:ident :: { $state:ident, $seed:ident });* $(;)?) => {
+        $(
+            pub mod $module;
+            pub use $module::$seed;
+        )*
+
+        /// Connections to load into the fakes: for each vendor, under its id, a list of its
+        /// seed entries (`--seed seed.json`, `POST /_admin/seed`). See the crate README.
+        ///
+        /// ```json
+        /// {
+        ///   "tartan": [{"client_org": "acme"}],
+        ///   "persona": [{"id": "cxn_123", "status": "active"}],
+        ///   "leen": [{"organization_id": "0b9c2f4e-8a43-4d3a-9a1e-2f7a5b6c7d8e",
+        ///             "connection_id": "6f1d2c3b-4a59-4e7f-8d6c-5b4a39281706"}]
+        /// }
+        /// ```
+        #[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+        #[serde(deny_unknown_fields)]
+        #[non_exhaustive]
+        pub struct Seed {
+            $(
+                #[doc = concat!("Connections of the ", stringify!($variant), " fake.")]
+                #[serde(default)]
+                pub $module: Vec<$seed>,
+            )*
+        }
+
+        /// Each vendor's state, behind its own lock.
+        pub(crate) struct Vendors {
+            $(pub(crate) $module: std::sync::Mutex<$module::$state>,)*
+        }
+
+        impl Vendors {
+            pub(crate) fn new(config: &FakeConfig) -> Self {
+                Self { $($module: std::sync::Mutex::new(<$module::$state as FakeVendor>::new(config)),)* }
+            }
+
+            /// The vendors' documented rate limits.
+            fn default_rate_limits() -> BTreeMap<Vendor, RateLimit> {
+                let mut limits = BTreeMap::new();
+                $(
+                    if let Some(limit) = <$module::$state as FakeVendor>::DEFAULT_RATE_LIMIT {
+                        limits.insert(Vendor::$variant, limit);
+                    }
+                )*
+                limits
+            }
+
+            /// Whether the vendor answers its rate limit with `RateLimit-*` headers itself.
+            pub(crate) fn sends_rate_limit_headers(vendor: Vendor) -> bool {
+                match vendor {
+                    $(Vendor::$variant => <$module::$state as FakeVendor>::RATE_LIMIT_HEADERS,)*
+                }
+            }
+
+            pub(crate) fn seed(&self, seed: &Seed) {
+                $(
+                    let mut state = server::lock(&self.$module);
+                    for entry in &seed.$module {
+                        FakeVendor::seed(&mut *state, entry);
+                    }
+                    drop(state);
+                )*
+            }
+
+            pub(crate) fn seed_live(&self, vendor: Vendor, id: &str) -> Result<(), String> {
+                match vendor {
+                    $(Vendor::$variant => FakeVendor::seed_live(&mut *server::lock(&self.$module), id),)*
+                }
+            }
+
+            pub(crate) fn handle(
+                &self,
+                vendor: Vendor,
+                api_key: &str,
+                req: &reply::Incoming<'_>,
+                now: tokio::time::Instant,
+            ) -> reply::Reply {
+                match vendor {
+                    $(Vendor::$variant => FakeVendor::handle(&mut *server::lock(&self.$module), api_key, req, now),)*
+                }
+            }
+
+            pub(crate) fn store_faulted(
+                &self,
+                vendor: Vendor,
+                api_key: &str,
+                req: &reply::Incoming<'_>,
+                reply: reply::Reply,
+            ) {
+                match vendor {
+                    $(Vendor::$variant => FakeVendor::store_faulted(&mut *server::lock(&self.$module), api_key, req, reply),)*
+                }
+            }
+
+            pub(crate) fn admin_routes() -> axum::Router<Arc<Shared>> {
+                axum::Router::new()
+                    $(.merge(<$module::$state as FakeVendor>::admin_routes()))*
+            }
+        }
+
+        /// A target id for the `n`th of many generated connections of the vendor, in the
+        /// facade's syntax after `<vendor>:` (for benchmarks and examples).
+        pub fn sample_id(vendor: Vendor, n: u64) -> String {
+            match vendor {
+                $(Vendor::$variant => <$module::$state as FakeVendor>::sample_id(n),)*
+            }
+        }
+
+        /// The vendor's success answer for a sample connection (status, headers, body), as
+        /// its fake sends it: what a stateless stand-in for the vendor answers.
+        pub fn success_example(vendor: Vendor) -> reply::Reply {
+            match vendor {
+                $(Vendor::$variant => <$module::$state as FakeVendor>::success_example(),)*
+            }
+        }
+
+        /// Whether the vendor's fake answers its rate limit with `RateLimit-*` headers (the
+        /// others answer a bare 429).
+        pub fn sends_rate_limit_headers(vendor: Vendor) -> bool {
+            Vendors::sends_rate_limit_headers(vendor)
+        }
+
+        /// The fakes' settings for `disconnect demo`: the defaults, with each vendor's demo
+        /// tweaks (a tight rate limit to show pacing).
+        pub fn demo_config() -> FakeConfig {
+            #[allow(unused_mut)]
+            let mut config = FakeConfig::default();
+            $(<$module::$state as FakeVendor>::demo_config(&mut config);)*
+            config
+        }
+
+        impl FakeServer {
+            /// Set the fakes up for `disconnect demo` and return its scenes, vendor by vendor.
+            pub fn demo(&self) -> Vec<DemoScene> {
+                let mut scenes = Vec::new();
+                $(scenes.extend(<$module::$state as FakeVendor>::demo(self));)*
+                scenes
+            }
+        }
+    };
+}
+
+fakes! {
+    Tartan => tartan::{TartanState, TartanSeed};
+    Persona => persona::{PersonaState, PersonaSeed};
+    Leen => leen::{LeenState, LeenSeed};
 }
 
 /// The README's examples, compiled and run as doctests.

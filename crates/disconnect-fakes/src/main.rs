@@ -33,12 +33,9 @@ enum Command {
         /// JSON file with the connections to start with (see the crate README).
         #[arg(long)]
         seed: Option<PathBuf>,
-        /// Persona requests allowed per minute (answered with `RateLimit-*` headers).
-        #[arg(long, default_value_t = 300)]
-        persona_rate_limit: u32,
         /// A vendor's rate limit as a fixed window, e.g. `persona=300/1m`, `leen=100/10s`
-        /// (repeatable). Tartan and Leen answer 429 without reset headers past it; Persona's
-        /// replaces --persona-rate-limit.
+        /// (repeatable). A vendor that documents `RateLimit-*` headers (Persona, 300/1m by
+        /// default) answers with them; the others answer 429 without reset headers past it.
         #[arg(long, value_name = "VENDOR=N/DURATION", value_parser = parse_rate_limit)]
         rate_limit: Vec<(Vendor, RateLimit)>,
         /// Time a vendor takes to answer, e.g. `persona=120ms` (repeatable).
@@ -63,7 +60,6 @@ async fn main() -> ExitCode {
         port,
         host,
         seed,
-        persona_rate_limit,
         rate_limit,
         latency,
         journal_limit,
@@ -77,20 +73,11 @@ async fn main() -> ExitCode {
     };
     let mut config = FakeConfig {
         addr: SocketAddr::new(host, port),
-        persona_rate_limit,
-        persona_rate_window: Duration::from_secs(60),
         journal_limit: journal_limit.max(1),
         latency: latency.into_iter().collect(),
         ..FakeConfig::default()
     };
-    for (vendor, limit) in rate_limit {
-        if vendor == Vendor::Persona {
-            config.persona_rate_limit = limit.requests;
-            config.persona_rate_window = limit.window;
-        } else {
-            config.rate_limits.insert(vendor, limit);
-        }
-    }
+    config.rate_limits.extend(rate_limit);
     let fakes = match FakeServer::start(config).await {
         Ok(f) => f,
         Err(e) => {

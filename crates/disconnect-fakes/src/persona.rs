@@ -23,10 +23,32 @@ use std::collections::HashMap;
 use std::time::Duration;
 
 use chrono::{DateTime, SecondsFormat, Utc};
+use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use tokio::time::Instant;
 
 use crate::reply::{Incoming, Reply};
+use crate::server::lock;
+use crate::vendor::{DemoOutcome, DemoScene, FakeVendor, per};
+use crate::{FakeConfig, FakeServer, RateLimit, Vendor};
+
+/// A Persona connection in a seed document.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PersonaSeed {
+    /// Connection id (`cxn_…`).
+    pub id: String,
+    /// `pending`, `active` (default) or `inactive`.
+    #[serde(default = "active")]
+    pub status: String,
+}
+
+fn active() -> String {
+    "active".into()
+}
+
+/// Persona's documented default: 300 requests a minute per API key.
+const DEFAULT_LIMIT: Option<RateLimit> = per(300, Duration::from_secs(60));
 
 /// The documented `Persona-Version` values.
 pub const VERSIONS: &[&str] = &[
@@ -122,7 +144,7 @@ impl PersonaState {
             .with_header("persona-organization-id", ORGANIZATION_ID)
     }
 
-    pub(crate) fn handle(&mut self, api_key: &str, req: &Incoming<'_>, now: Instant) -> Reply {
+    fn answer(&mut self, api_key: &str, req: &Incoming<'_>, now: Instant) -> Reply {
         let Some(id) = connection_id(req) else {
             return self.rate_headers(error(404, "Not found", None), now, req.seq);
         };
@@ -153,7 +175,7 @@ impl PersonaState {
     /// A `status` fault's 5xx for an authenticated request reached Persona: like its own
     /// answers, it is stored under the request's `Idempotency-Key` (when the key is new) and
     /// replayed to every later request with that key, as Persona does for at least 24 h.
-    pub(crate) fn store_faulted(&mut self, api_key: &str, req: &Incoming<'_>, reply: Reply) {
+    fn store(&mut self, api_key: &str, req: &Incoming<'_>, reply: Reply) {
         let Some(id) = connection_id(req) else { return };
         let authenticated = req.header("authorization") == Some(&format!("Bearer {api_key}"));
         if let (true, Some(key)) = (authenticated, req.header("idempotency-key")) {
@@ -220,19 +242,122 @@ impl PersonaState {
         }
         connection.status = "inactive".to_string();
         connection.updated_at = Utc::now();
-        let body = json!({"data": {
-            "type": "connect/connection",
-            "id": id,
-            "attributes": {
-                "status": connection.status,
-                "destination-organization-id": "org_fakedestination00000001",
-                "source-organization-id": ORGANIZATION_ID,
-                "created-at": connection.created_at.to_rfc3339_opts(SecondsFormat::Millis, true),
-                "updated-at": connection.updated_at.to_rfc3339_opts(SecondsFormat::Millis, true),
+        Reply::json(200, inflection.apply(connection_body(id, connection)))
+    }
+}
+
+/// The Connection envelope of a 200, keys in kebab-case.
+fn connection_body(id: &str, connection: &PersonaConnection) -> Value {
+    json!({"data": {
+        "type": "connect/connection",
+        "id": id,
+        "attributes": {
+            "status": connection.status,
+            "destination-organization-id": "org_fakedestination00000001",
+            "source-organization-id": ORGANIZATION_ID,
+            "created-at": connection.created_at.to_rfc3339_opts(SecondsFormat::Millis, true),
+            "updated-at": connection.updated_at.to_rfc3339_opts(SecondsFormat::Millis, true),
+        },
+        "relationships": {"creator": {"data": {"type": "user", "id": "user_fake0000000000000001"}}}
+    }})
+}
+
+impl FakeVendor for PersonaState {
+    type Seed = PersonaSeed;
+
+    const DEFAULT_RATE_LIMIT: Option<RateLimit> = DEFAULT_LIMIT;
+    const RATE_LIMIT_HEADERS: bool = true;
+
+    /// With the limit of [`FakeConfig::rate_limits`], or Persona's default.
+    fn new(config: &FakeConfig) -> Self {
+        let limit = config
+            .rate_limits
+            .get(&Vendor::Persona)
+            .copied()
+            .or(DEFAULT_LIMIT)
+            .expect("Persona has a default limit");
+        Self::new(limit.requests, limit.window)
+    }
+
+    fn handle(&mut self, api_key: &str, req: &Incoming<'_>, now: Instant) -> Reply {
+        self.answer(api_key, req, now)
+    }
+
+    fn seed(&mut self, seed: &PersonaSeed) {
+        PersonaState::seed(self, &seed.id, &seed.status);
+    }
+
+    fn seed_live(&mut self, id: &str) -> Result<(), String> {
+        PersonaState::seed(self, id, "active");
+        Ok(())
+    }
+
+    fn sample_id(n: u64) -> String {
+        format!("cxn_sample{n:05}")
+    }
+
+    fn success_example() -> Reply {
+        let now = Utc::now();
+        let connection = PersonaConnection {
+            status: "inactive".into(),
+            created_at: now,
+            updated_at: now,
+        };
+        Reply::json(200, connection_body(&Self::sample_id(0), &connection))
+            .with_header("request-id", "req_fake00000001")
+    }
+
+    fn store_faulted(&mut self, api_key: &str, req: &Incoming<'_>, reply: Reply) {
+        self.store(api_key, req, reply);
+    }
+
+    /// Two requests per 3-second window, so that the tour meets the limit.
+    fn demo_config(config: &mut FakeConfig) {
+        config.rate_limits.insert(
+            Vendor::Persona,
+            RateLimit {
+                requests: 2,
+                window: Duration::from_secs(3),
             },
-            "relationships": {"creator": {"data": {"type": "user", "id": "user_fake0000000000000001"}}}
-        }});
-        Reply::json(200, inflection.apply(body))
+        );
+    }
+
+    fn demo(fakes: &FakeServer) -> Vec<DemoScene> {
+        for n in 1..=4 {
+            let _ = fakes.seed_live(Vendor::Persona, &format!("cxn_DEMO{n}"));
+        }
+        vec![
+            DemoScene::new(
+                "persona:cxn_DEMO1",
+                DemoOutcome::Disconnected,
+                "Persona, idempotency key pinned",
+            ),
+            DemoScene::new("persona:cxn_DEMO2", DemoOutcome::Disconnected, "Persona"),
+            DemoScene::new(
+                "persona:cxn_DEMO3",
+                DemoOutcome::Disconnected,
+                "Persona's window is spent (RateLimit-Remaining: 0): the lane waits for RateLimit-Reset, no 429",
+            ),
+            DemoScene::new(
+                "persona:cxn_DEMO4",
+                DemoOutcome::Disconnected,
+                "Persona, after the pause",
+            ),
+            DemoScene::new(
+                "persona:cxn_NOSUCH",
+                DemoOutcome::Failed("not_found"),
+                "a connection Persona does not know (404)",
+            ),
+        ]
+    }
+}
+
+impl FakeServer {
+    /// A Persona connection's status (`None`: unknown id).
+    pub fn persona_status(&self, id: &str) -> Option<String> {
+        lock(&self.shared.vendors.persona)
+            .get(id)
+            .map(|c| c.status.clone())
     }
 }
 

@@ -1,6 +1,6 @@
 //! The HTTP side: accept loop, request journal, fault injection and the admin API.
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::convert::Infallible;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -24,21 +24,17 @@ use tower::ServiceExt;
 
 use crate::fault::Fault;
 use crate::journal::{RecordedBody, RecordedRequest, SECRET_HEADERS, fingerprint};
-use crate::leen::LeenState;
-use crate::persona::PersonaState;
 use crate::reply::{Incoming, Reply};
-use crate::seed::Seed;
-use crate::tartan::TartanState;
-use crate::{FakeConfig, Vendor};
+use crate::{FakeConfig, Seed, Vendor, Vendors};
 
 /// Largest request body read (bigger ones get 413).
 pub const MAX_REQUEST_BODY: usize = 1 << 20;
 
 pub(crate) struct Shared {
     pub(crate) config: FakeConfig,
-    pub(crate) tartan: Mutex<TartanState>,
-    pub(crate) persona: Mutex<PersonaState>,
-    pub(crate) leen: Mutex<LeenState>,
+    /// Every vendor's key, defaults filled in.
+    pub(crate) keys: BTreeMap<Vendor, String>,
+    pub(crate) vendors: Vendors,
     faults: Mutex<HashMap<Vendor, VecDeque<Fault>>>,
     /// (window start, requests in it) per vendor with a header-less rate limit.
     windows: Mutex<HashMap<Vendor, (Instant, u32)>>,
@@ -54,12 +50,13 @@ pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
 
 impl Shared {
     pub(crate) fn new(config: FakeConfig) -> Self {
-        let persona = PersonaState::new(config.persona_rate_limit, config.persona_rate_window);
         Self {
+            keys: Vendor::ALL
+                .into_iter()
+                .map(|v| (v, config.key(v)))
+                .collect(),
+            vendors: Vendors::new(&config),
             config,
-            tartan: Mutex::new(TartanState::default()),
-            persona: Mutex::new(persona),
-            leen: Mutex::new(LeenState::default()),
             faults: Mutex::new(HashMap::new()),
             windows: Mutex::new(HashMap::new()),
             journal: Mutex::new(VecDeque::new()),
@@ -68,39 +65,13 @@ impl Shared {
     }
 
     pub(crate) fn seed(&self, seed: &Seed) {
-        let mut tartan = lock(&self.tartan);
-        for t in &seed.tartan {
-            tartan.seed(&t.client_org, t.terminated);
-        }
-        drop(tartan);
-        let mut persona = lock(&self.persona);
-        for p in &seed.persona {
-            persona.seed(&p.id, &p.status);
-        }
-        drop(persona);
-        let mut leen = lock(&self.leen);
-        for l in &seed.leen {
-            leen.seed(l.organization_id, l.connection_id, &l.vendor, &l.state);
-        }
+        self.vendors.seed(seed);
     }
 
     /// Seed one live connection from a target's id (the text after `vendor:`), each vendor's
-    /// in its own syntax (`<org uuid>/<connection uuid>` for Leen).
+    /// in its own syntax.
     pub(crate) fn seed_live(&self, vendor: Vendor, id: &str) -> Result<(), String> {
-        match vendor {
-            Vendor::Tartan => lock(&self.tartan).seed(id, false),
-            Vendor::Persona => lock(&self.persona).seed(id, "active"),
-            Vendor::Leen => {
-                let (org, conn) = id
-                    .split_once('/')
-                    .and_then(|(o, c)| Some((o.parse().ok()?, c.parse().ok()?)))
-                    .ok_or_else(|| {
-                        format!("`{id}` is not <organization_uuid>/<connection_uuid>")
-                    })?;
-                lock(&self.leen).seed(org, conn, "crowdstrike", "ACTIVE");
-            }
-        }
-        Ok(())
+        self.vendors.seed_live(vendor, id)
     }
 
     pub(crate) fn push_fault(&self, vendor: Vendor, fault: Fault) {
@@ -127,7 +98,11 @@ impl Shared {
     }
 
     /// Count a request against `vendor`'s header-less rate limit; `false` when it is over.
+    /// (A vendor that sends `RateLimit-*` headers applies its limit itself.)
     fn within_rate_limit(&self, vendor: Vendor, now: Instant) -> bool {
+        if Vendors::sends_rate_limit_headers(vendor) {
+            return true;
+        }
         let Some(limit) = self.config.rate_limits.get(&vendor) else {
             return true;
         };
@@ -295,10 +270,11 @@ async fn dispatch(
         && !fault.reaches_vendor()
     {
         log(&format!("fault {}", fault.kind()));
-        if let (Vendor::Persona, Fault::Status { status: 500.., .. }) = (vendor, fault) {
-            // Persona stores its 5xx under the request's idempotency key and replays it.
-            lock(&shared.persona).store_faulted(
-                &shared.config.persona_key,
+        if let Fault::Status { status: 500.., .. } = fault {
+            // A vendor that stores its answers (under an idempotency key) stores this one.
+            shared.vendors.store_faulted(
+                vendor,
+                &shared.keys[&vendor],
                 &incoming,
                 status_reply(fault),
             );
@@ -310,11 +286,9 @@ async fn dispatch(
     }
 
     let now = Instant::now();
-    let reply = match vendor {
-        Vendor::Tartan => lock(&shared.tartan).handle(&shared.config.tartan_key, &incoming, now),
-        Vendor::Persona => lock(&shared.persona).handle(&shared.config.persona_key, &incoming, now),
-        Vendor::Leen => lock(&shared.leen).handle(&shared.config.leen_key, &incoming),
-    };
+    let reply = shared
+        .vendors
+        .handle(vendor, &shared.keys[&vendor], &incoming, now);
     log(reply.status.as_str());
     match fault {
         Some(Fault::CloseMidResponse) => Ok(cut_mid_body(reply)),
@@ -518,7 +492,7 @@ fn admin_router(shared: Arc<Shared>) -> axum::Router {
             post(push_faults).get(count_faults),
         )
         .route("/_admin/seed", post(seed))
-        .route("/_admin/tartan/syncs", post(start_sync))
+        .merge(Vendors::admin_routes())
         .with_state(shared)
 }
 
@@ -575,38 +549,6 @@ async fn count_faults(
 async fn seed(State(shared): State<Arc<Shared>>, Json(seed): Json<Seed>) -> StatusCode {
     shared.seed(&seed);
     StatusCode::NO_CONTENT
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct SyncRequest {
-    client_org: String,
-    seconds: f64,
-}
-
-async fn start_sync(
-    State(shared): State<Arc<Shared>>,
-    Json(sync): Json<SyncRequest>,
-) -> (StatusCode, String) {
-    if !sync.seconds.is_finite() || sync.seconds < 0.0 {
-        return (
-            StatusCode::BAD_REQUEST,
-            "seconds must be a non-negative number".into(),
-        );
-    }
-    let started = lock(&shared.tartan).start_sync(
-        &sync.client_org,
-        Duration::from_secs_f64(sync.seconds),
-        Instant::now(),
-    );
-    if started {
-        (StatusCode::NO_CONTENT, String::new())
-    } else {
-        (
-            StatusCode::NOT_FOUND,
-            format!("no Tartan connection for client_org `{}`", sync.client_org),
-        )
-    }
 }
 
 /// The address a listener is bound to, as `http://…`.

@@ -10,12 +10,31 @@
 //! | otherwise: terminated now | 200 | `{message, data}` |
 
 use std::collections::HashMap;
+use std::sync::Arc;
 use std::time::Duration;
 
+use axum::Json;
+use axum::extract::State;
+use axum::http::StatusCode;
+use serde::{Deserialize, Serialize};
 use serde_json::json;
 use tokio::time::Instant;
 
 use crate::reply::{Incoming, Reply};
+use crate::server::{Shared, lock};
+use crate::vendor::{DemoOutcome, DemoScene, FakeVendor};
+use crate::{FakeConfig, FakeServer};
+
+/// A Tartan connection in a seed document.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TartanSeed {
+    /// The `client_org` identifier.
+    pub client_org: String,
+    /// Already terminated.
+    #[serde(default)]
+    pub terminated: bool,
+}
 
 /// One Tartan connection.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -61,7 +80,7 @@ impl TartanState {
         self.connections.get(client_org)
     }
 
-    pub(crate) fn handle(&mut self, api_key: &str, req: &Incoming<'_>, now: Instant) -> Reply {
+    fn answer(&mut self, api_key: &str, req: &Incoming<'_>, now: Instant) -> Reply {
         if req.path != "/api/terminate_connection/" {
             return Reply::json(404, json!({"detail": "Not found."}));
         }
@@ -121,3 +140,123 @@ impl TartanState {
         )
     }
 }
+
+const SUCCESS: &str = "Connection terminated successfully";
+
+impl FakeVendor for TartanState {
+    type Seed = TartanSeed;
+
+    fn new(_: &FakeConfig) -> Self {
+        Self::default()
+    }
+
+    fn handle(&mut self, api_key: &str, req: &Incoming<'_>, now: Instant) -> Reply {
+        self.answer(api_key, req, now)
+    }
+
+    fn seed(&mut self, seed: &TartanSeed) {
+        TartanState::seed(self, &seed.client_org, seed.terminated);
+    }
+
+    fn seed_live(&mut self, id: &str) -> Result<(), String> {
+        TartanState::seed(self, id, false);
+        Ok(())
+    }
+
+    fn sample_id(n: u64) -> String {
+        format!("acme-{n:05}")
+    }
+
+    fn success_example() -> Reply {
+        Reply::json(200, json!({"message": SUCCESS, "data": null}))
+    }
+
+    /// `POST /_admin/tartan/syncs {"client_org", "seconds"}`: start a data sync.
+    fn admin_routes() -> axum::Router<Arc<Shared>> {
+        axum::Router::new().route("/_admin/tartan/syncs", axum::routing::post(start_sync))
+    }
+
+    fn demo(fakes: &FakeServer) -> Vec<DemoScene> {
+        for org in ["acme-corp", "initech"] {
+            let _ = fakes.seed_live(crate::Vendor::Tartan, org);
+        }
+        fakes.seed(&crate::Seed {
+            tartan: vec![TartanSeed {
+                client_org: "globex".into(),
+                terminated: true,
+            }],
+            ..crate::Seed::default()
+        });
+        fakes.start_tartan_sync("initech", Duration::from_secs(2));
+        vec![
+            DemoScene::new(
+                "tartan:acme-corp",
+                DemoOutcome::Disconnected,
+                "a plain disconnect (Tartan multipart, raw key)",
+            ),
+            DemoScene::new(
+                "tartan:globex",
+                DemoOutcome::AlreadyDisconnected,
+                "Tartan's 409: already terminated",
+            ),
+            DemoScene::new(
+                "tartan:initech",
+                DemoOutcome::Disconnected,
+                "a Tartan data sync in progress (400), waited out",
+            )
+            .retried(),
+        ]
+    }
+}
+
+impl FakeServer {
+    /// Mark a data sync as running for a Tartan `client_org`; it ends by itself after
+    /// `duration` (measured on tokio's clock). Returns false for an unknown org.
+    pub fn start_tartan_sync(&self, client_org: &str, duration: Duration) -> bool {
+        lock(&self.shared.vendors.tartan).start_sync(
+            client_org,
+            duration,
+            Instant::now(),
+        )
+    }
+
+    /// Whether Tartan's connection for `client_org` is terminated (`None`: unknown org).
+    pub fn tartan_terminated(&self, client_org: &str) -> Option<bool> {
+        lock(&self.shared.vendors.tartan)
+            .get(client_org)
+            .map(|c| c.terminated)
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SyncRequest {
+    client_org: String,
+    seconds: f64,
+}
+
+async fn start_sync(
+    State(shared): State<Arc<Shared>>,
+    Json(sync): Json<SyncRequest>,
+) -> (StatusCode, String) {
+    if !sync.seconds.is_finite() || sync.seconds < 0.0 {
+        return (
+            StatusCode::BAD_REQUEST,
+            "seconds must be a non-negative number".into(),
+        );
+    }
+    let started = lock(&shared.vendors.tartan).start_sync(
+        &sync.client_org,
+        Duration::from_secs_f64(sync.seconds),
+        Instant::now(),
+    );
+    if started {
+        (StatusCode::NO_CONTENT, String::new())
+    } else {
+        (
+            StatusCode::NOT_FOUND,
+            format!("no Tartan connection for client_org `{}`", sync.client_org),
+        )
+    }
+}
+

@@ -10,10 +10,11 @@ const ORG: &str = "0b9c2f4e-8a43-4d3a-9a1e-2f7a5b6c7d8e";
 const CONN: &str = "6f1d2c3b-4a59-4e7f-8d6c-5b4a39281706";
 
 async fn fakes(persona_rate_limit: u32) -> FakeServer {
-    let fakes = FakeServer::start(FakeConfig {
+    let fakes = FakeServer::start(FakeConfig::default().with_rate_limit(
+        Vendor::Persona,
         persona_rate_limit,
-        ..FakeConfig::default()
-    })
+        Duration::from_secs(60),
+    ))
     .await
     .unwrap();
     fakes.seed(

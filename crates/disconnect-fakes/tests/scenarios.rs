@@ -303,11 +303,11 @@ async fn persona_replays_an_idempotency_key() {
 
 #[tokio::test]
 async fn persona_401_and_429_are_not_stored_for_replay() {
-    let h = Harness::with(FakeConfig {
-        persona_rate_limit: 1,
-        persona_rate_window: Duration::from_millis(400),
-        ..FakeConfig::default()
-    })
+    let h = Harness::with(FakeConfig::default().with_rate_limit(
+        Vendor::Persona,
+        1,
+        Duration::from_millis(400),
+    ))
     .await;
     let key = [("idempotency-key", "k")];
     assert_eq!(h.persona("cxn_active", Auth::Wrong, &key).await.status, 401);
@@ -327,10 +327,11 @@ async fn persona_401_and_429_are_not_stored_for_replay() {
 
 #[tokio::test]
 async fn persona_rate_limit_answers_429_with_reset() {
-    let h = Harness::with(FakeConfig {
-        persona_rate_limit: 3,
-        ..FakeConfig::default()
-    })
+    let h = Harness::with(FakeConfig::default().with_rate_limit(
+        Vendor::Persona,
+        3,
+        Duration::from_secs(60),
+    ))
     .await;
     let mut statuses = Vec::new();
     let mut last = None;
@@ -439,10 +440,11 @@ async fn leen_unknown_is_404_and_auth_is_required() {
 /// against the spec. (Tartan's 500 and Persona's 403 only happen through a `status` fault.)
 #[tokio::test]
 async fn contract_covers_every_documented_status() {
-    let h = Harness::with(FakeConfig {
-        persona_rate_limit: 6,
-        ..FakeConfig::default()
-    })
+    let h = Harness::with(FakeConfig::default().with_rate_limit(
+        Vendor::Persona,
+        6,
+        Duration::from_secs(60),
+    ))
     .await;
     h.fakes.start_tartan_sync("acme", Duration::from_secs(3600));
     h.fakes

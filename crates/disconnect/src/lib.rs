@@ -260,6 +260,17 @@ impl Disconnector {
         Ok(adapter.plan(target, key.as_deref()))
     }
 
+    /// One request through the vendor's adapter (its generated client and the classification
+    /// of the answer) with the first idempotency key, without the engine: no lane, retry or
+    /// deadline. Returns the answer's HTTP status (`None`: no answer). For `disconnect-bench`,
+    /// which measures what the engine adds; not API.
+    #[doc(hidden)]
+    pub async fn attempt_once(&self, target: &Target) -> Result<Option<u16>, DisconnectError> {
+        let adapter = self.adapter(target)?;
+        let key = adapter.idempotency_key(target);
+        Ok(adapter.attempt(target, key.as_deref()).await.http_status)
+    }
+
     /// Cut one connection: retries, waits and the deadline as in [`Settings`].
     pub async fn disconnect(&self, target: &Target) -> Result<Receipt, DisconnectError> {
         self.disconnect_resuming(target, &Previous::default()).await

@@ -30,11 +30,11 @@ fn leen_targets(n: usize) -> Vec<Target> {
 }
 
 async fn fakes(persona_limit: u32, window: Duration, persona: usize, leen: usize) -> FakeServer {
-    let fakes = FakeServer::start(FakeConfig {
-        persona_rate_limit: persona_limit,
-        persona_rate_window: window,
-        ..FakeConfig::default()
-    })
+    let fakes = FakeServer::start(FakeConfig::default().with_rate_limit(
+        FakeVendor::Persona,
+        persona_limit,
+        window,
+    ))
     .await
     .unwrap();
     let leen: Vec<_> = leen_targets(leen)

@@ -53,10 +53,11 @@ fn summary(result: &Result<disconnect::Receipt, DisconnectError>) -> String {
 #[tokio::test]
 async fn the_mapping_table() {
     // Persona: 6 requests reach the limiter below before the 429 row (faults never do).
-    let fakes = fakes_with(FakeConfig {
-        persona_rate_limit: 6,
-        ..FakeConfig::default()
-    })
+    let fakes = fakes_with(FakeConfig::default().with_rate_limit(
+        FakeVendor::Persona,
+        6,
+        Duration::from_secs(60),
+    ))
     .await;
     let d = builder(&fakes).max_attempts(1).build().unwrap();
     fakes.start_tartan_sync("busy", Duration::from_secs(3600));
@@ -567,10 +568,11 @@ async fn plans_match_what_is_sent() {
 
 #[tokio::test]
 async fn bulk_yields_exactly_one_result_per_target() {
-    let fakes = fakes_with(FakeConfig {
-        persona_rate_limit: 40,
-        ..FakeConfig::default()
-    })
+    let fakes = fakes_with(FakeConfig::default().with_rate_limit(
+        FakeVendor::Persona,
+        40,
+        Duration::from_secs(60),
+    ))
     .await;
     let mut targets = Vec::new();
     let mut seed = json!({"tartan": [], "persona": [], "leen": []});

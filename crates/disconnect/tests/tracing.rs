@@ -25,12 +25,12 @@ impl Write for Buffer {
 #[tokio::test]
 async fn spans_carry_the_call_and_never_a_key() {
     let keys = ["tartan-KEY-4b1f9e", "persona-KEY-77aa01", "leen-KEY-c3d2e1"];
-    let fakes = FakeServer::start(FakeConfig {
-        tartan_key: keys[0].into(),
-        persona_key: keys[1].into(),
-        leen_key: keys[2].into(),
-        ..FakeConfig::default()
-    })
+    let fakes = FakeServer::start(
+        FakeConfig::default()
+            .with_key(FakeVendor::Tartan, keys[0])
+            .with_key(FakeVendor::Persona, keys[1])
+            .with_key(FakeVendor::Leen, keys[2]),
+    )
     .await
     .unwrap();
     fakes.seed(
