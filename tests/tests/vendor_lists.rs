@@ -97,3 +97,49 @@ fn each_vendor_reaches_the_crate_generated_from_its_spec() {
         );
     }
 }
+
+/// Each vendor of the table is registered in the facade and in the fakes, and the two agree
+/// with each other and with the table: a sample target of the vendor's fake parses as the
+/// vendor's facade target, the facade plans the table's operation for it, and the fake cuts it
+/// with a documented success status.
+#[tokio::test]
+async fn every_vendor_is_registered_in_the_facade_and_the_fakes_and_they_agree() {
+    use disconnect::{DisconnectStatus, Disconnector, Target, Vendor};
+    use disconnect_fakes::{FakeConfig, FakeServer};
+
+    let fakes = FakeServer::start(FakeConfig::default()).await.unwrap();
+    let mut builder = Disconnector::builder();
+    for vendor in Vendor::ALL {
+        builder = builder
+            .api_key(vendor, fakes.api_key(vendor))
+            .base_url(vendor, fakes.base_url(vendor));
+    }
+    let disconnector = builder.build().unwrap();
+    for vendor in Vendor::ALL {
+        let facts = vendor.facts();
+        let id = disconnect_fakes::sample_id(vendor, 1);
+        assert_ne!(id, disconnect_fakes::sample_id(vendor, 2), "{vendor}");
+        let target: Target = format!("{}:{id}", vendor.id()).parse().unwrap();
+        assert_eq!(target.vendor(), vendor);
+        assert_eq!(target.id(), id);
+
+        let plan = disconnector.plan(&target).unwrap();
+        assert_eq!(plan.method, facts.operation.method, "{vendor}");
+        assert!(
+            plan.url.starts_with(&fakes.base_url(vendor)),
+            "{vendor}: {}",
+            plan.url
+        );
+
+        fakes.seed_live(vendor, &id).unwrap();
+        let receipt = disconnector.disconnect(&target).await.unwrap();
+        assert_eq!(receipt.status, DisconnectStatus::Disconnected, "{vendor}");
+        assert!(
+            facts.operation.statuses.contains(&receipt.http_status),
+            "{vendor}"
+        );
+        let example = disconnect_fakes::success_example(vendor).status.as_u16();
+        assert!(facts.operation.statuses.contains(&example), "{vendor}");
+        assert!((200..300).contains(&example), "{vendor}");
+    }
+}

@@ -101,6 +101,93 @@ fn machine() -> String {
     format!("{cpu}, {cores} cores, {mem} memory, {}", rustc.trim())
 }
 
+/// Instructions one run of `disconnect-bench loop <vendor> <variant> <n>` executes, counted by
+/// callgrind.
+fn instructions(bench: &Path, vendor: &str, variant: &str, n: usize) -> Result<u64> {
+    let out_file = std::env::temp_dir().join(format!(
+        "disconnect-callgrind-{}-{vendor}-{variant}-{n}.out",
+        std::process::id()
+    ));
+    let out = Command::new("valgrind")
+        .arg("--tool=callgrind")
+        .arg(format!("--callgrind-out-file={}", out_file.display()))
+        .arg(bench)
+        .args(["-", "loop", vendor, variant, &n.to_string()])
+        .output()
+        .context("running valgrind")?;
+    let _ = std::fs::remove_file(&out_file);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    if !out.status.success() {
+        bail!("callgrind run of {vendor} {variant} failed: {stderr}");
+    }
+    stderr
+        .lines()
+        .find_map(|l| {
+            l.split_once("Collected :")
+                .map(|(_, n)| n.trim().to_string())
+        })
+        .and_then(|n| n.parse().ok())
+        .with_context(|| format!("no instruction count in callgrind's output: {stderr}"))
+}
+
+/// Instructions per call of each variant for each vendor, or `None` without valgrind: the
+/// difference between 3,000 and 1,000 calls, over 2,000, so that start-up and warm-up cancel.
+/// Deterministic, unlike times on a shared VM.
+fn instructions_per_call(bench: &Path, vendors: &[String]) -> Result<Option<Value>> {
+    if Command::new("valgrind").arg("--version").output().is_err() {
+        return Ok(None);
+    }
+    let mut rows = Vec::new();
+    for vendor in vendors {
+        let mut row = serde_json::Map::new();
+        row.insert("vendor".into(), vendor.as_str().into());
+        for variant in ["raw", "generated", "facade"] {
+            let few = instructions(bench, vendor, variant, 1000)?;
+            let many = instructions(bench, vendor, variant, 3000)?;
+            row.insert(variant.into(), (many.saturating_sub(few) / 2000).into());
+        }
+        rows.push(Value::Object(row));
+    }
+    Ok(Some(Value::Array(rows)))
+}
+
+/// Section 1b: instructions per call.
+fn render_instructions(md: &mut String, rows: Option<&Value>) -> Result<()> {
+    writeln!(
+        md,
+        "\n### Instructions per call (callgrind: the same figures on every run)\n"
+    )?;
+    let Some(rows) = rows.and_then(Value::as_array) else {
+        writeln!(
+            md,
+            "Not measured: valgrind is not installed (`apt-get install valgrind`)."
+        )?;
+        return Ok(());
+    };
+    writeln!(
+        md,
+        "| vendor | raw reqwest | generated client, through its adapter | facade `disconnect()` | raw / generated | raw / facade |\n|---|---|---|---|---|---|"
+    )?;
+    for row in rows {
+        let n = |k: &str| row[k].as_f64().unwrap_or(f64::NAN);
+        writeln!(
+            md,
+            "| {} | {:.0} | {:.0} | {:.0} | {:.3} | {:.3} |",
+            name(&row["vendor"]),
+            n("raw"),
+            n("generated"),
+            n("facade"),
+            n("raw") / n("generated"),
+            n("raw") / n("facade"),
+        )?;
+    }
+    writeln!(
+        md,
+        "\nA ratio here reads like the throughput ratios above: raw's instructions over the variant's, so 1.0 is as cheap as raw. The kernel's share of a call (loopback TCP) is not counted, so these ratios are lower than the wall-clock ones."
+    )?;
+    Ok(())
+}
+
 /// Section 6: the bulk lanes against `disconnect-fakes` with rate limits and latency.
 fn render_lanes(md: &mut String, lanes: &Value) -> Result<()> {
     let f = |v: &Value| v.as_f64().unwrap_or(f64::NAN);
@@ -210,6 +297,14 @@ pub fn bench() -> Result<()> {
         target_dir.join("disconnect-bench"),
     )
     .arg(target_dir.join("disconnect")))?)?;
+    let vendors: Vec<String> = report["single"]["rows"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|r| r["vendor"].as_str().map(str::to_string))
+        .collect();
+    eprintln!("instructions per call (callgrind, a few minutes)...");
+    let instructions = instructions_per_call(&target_dir.join("disconnect-bench"), &vendors)?;
     eprintln!("code generation time...");
     let codegen = codegen_seconds()?;
     eprintln!("cold builds (this takes a few minutes)...");
@@ -275,6 +370,11 @@ pub fn bench() -> Result<()> {
             verdict(ratio >= 0.95)
         )?;
     }
+    writeln!(
+        md,
+        "\nRatios are medians of per-round ratios: each round runs the variants back to back, so that the VM's slow drifts, which move whole rounds, cancel out."
+    )?;
+    render_instructions(&mut md, instructions.as_ref())?;
     let bulk = &report["bulk"];
     let bulk_ratio = bulk["ratio"].as_f64().unwrap_or(0.0);
     writeln!(
@@ -352,7 +452,11 @@ pub fn bench() -> Result<()> {
         md,
         "\nMethod, profile and what the figures led to: [benchmarks-analysis.md](benchmarks-analysis.md)."
     )?;
-    writeln!(md, "\nRaw figures: `{}`", serde_json::to_string(&report)?)?;
+    writeln!(
+        md,
+        "\nRaw figures: `{}`",
+        serde_json::to_string(&serde_json::json!({"bench": report, "instructions": instructions}))?
+    )?;
 
     let path = root.join("docs/benchmarks.md");
     std::fs::create_dir_all(path.parent().expect("docs"))?;

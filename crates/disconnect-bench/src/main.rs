@@ -4,8 +4,9 @@
 //! without state, so that the client, not the server, is measured. Variants are interleaved
 //! round by round and reported as medians, with ratios computed within this one run.
 //!
-//! Usage: `disconnect-bench <path to the disconnect CLI binary> [lanes]` (`lanes`: only the
-//! bulk lanes' benchmarks).
+//! Usage: `disconnect-bench <path to the disconnect CLI binary> [lanes|calls|loop ...]`
+//! (`lanes`: only the bulk lanes' benchmarks; `calls`: only the single-call and bulk overhead;
+//! `loop <vendor> <raw|generated|facade> <n>`: n calls of one variant, for callgrind).
 
 use std::convert::Infallible;
 use std::net::SocketAddr;
@@ -20,9 +21,10 @@ use serde_json::{Value, json};
 
 const KEY: &str = "bench-key";
 
-const SINGLE_CALLS: usize = 4000;
-const ROUNDS: usize = 9;
+const SINGLE_CALLS: usize = 1500;
+const ROUNDS: usize = 31;
 const BULK_TARGETS: usize = 10_000;
+const BULK_ROUNDS: usize = 5;
 const BULK_CONCURRENCY: usize = 64;
 
 /// A canned answer: status, headers and body bytes.
@@ -200,10 +202,20 @@ async fn single(addr: SocketAddr) -> Value {
                 rates[variant].push(SINGLE_CALLS as f64 / started.elapsed().as_secs_f64());
             }
         }
+        // Each round's variants ran back to back: compare them within the round (paired), so
+        // that the VM's slow drifts and bursts, which move whole rounds, cancel out.
+        let paired = |variant: usize| {
+            median(
+                (0..ROUNDS)
+                    .map(|r| rates[variant][r] / rates[0][r])
+                    .collect(),
+            )
+        };
+        let (generated_ratio, facade_ratio) = (paired(1), paired(2));
         let [raw_rps, generated_rps, facade_rps] = rates.map(median);
         rows.push(json!({
             "vendor": vendor.id(), "raw_rps": raw_rps, "generated_rps": generated_rps, "facade_rps": facade_rps,
-            "generated_ratio": generated_rps / raw_rps, "facade_ratio": facade_rps / raw_rps,
+            "generated_ratio": generated_ratio, "facade_ratio": facade_ratio,
         }));
     }
     json!({"calls_per_round": SINGLE_CALLS, "rounds": ROUNDS, "runtime": "current_thread", "rows": rows})
@@ -220,7 +232,7 @@ async fn bulk(addr: SocketAddr) -> Value {
     let raw = Arc::new(Raw::new(&facade));
     let mut facade_rates = Vec::new();
     let mut raw_rates = Vec::new();
-    for round in 0..3 {
+    for round in 0..BULK_ROUNDS {
         for k in 0..2 {
             let started = Instant::now();
             if (round + k) % 2 == 0 {
@@ -250,8 +262,16 @@ async fn bulk(addr: SocketAddr) -> Value {
             }
         }
     }
+    // Paired within each round, as for single calls.
+    let ratio = median(
+        facade_rates
+            .iter()
+            .zip(&raw_rates)
+            .map(|(f, r)| f / r)
+            .collect(),
+    );
     let (f, r) = (median(facade_rates), median(raw_rates));
-    json!({"targets": BULK_TARGETS, "concurrency": BULK_CONCURRENCY, "facade_rps": f, "raw_rps": r, "ratio": f / r})
+    json!({"targets": BULK_TARGETS, "concurrency": BULK_CONCURRENCY, "rounds": BULK_ROUNDS, "facade_rps": f, "raw_rps": r, "ratio": ratio})
 }
 
 /// Peak RSS (KiB) of the CLI streaming `n` targets from a file to the canned server.
@@ -470,6 +490,68 @@ fn main() {
         .enable_all()
         .build()
         .unwrap();
+    if std::env::args().nth(2).as_deref() == Some("sizes") {
+        runtime.block_on(async {
+            let addr = canned_server().await;
+            let facade = disconnector(addr);
+            let raw = Raw::new(&facade);
+            for v in Vendor::ALL {
+                let t = target(v);
+                eprintln!(
+                    "{v}: facade {} attempt_once {} raw {}",
+                    std::mem::size_of_val(&facade.disconnect(&t)),
+                    std::mem::size_of_val(&facade.attempt_once(&t)),
+                    std::mem::size_of_val(&raw.call(v))
+                );
+            }
+        });
+        return;
+    }
+    if std::env::args().nth(2).as_deref() == Some("loop") {
+        // `loop <vendor> <raw|generated|facade> <n>`: n calls of one variant, for counting
+        // instructions per call under callgrind (`cargo xtask bench` runs it twice, with two
+        // n, and takes the difference, so that start-up cancels out).
+        let arg = |i: usize| {
+            std::env::args()
+                .nth(i)
+                .expect("loop <vendor> <variant> <n>")
+        };
+        let vendor: Vendor = arg(3).parse().unwrap();
+        let variant = arg(4);
+        let n: usize = arg(5).parse().unwrap();
+        tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap()
+            .block_on(async {
+                let facade = disconnector(canned_server().await);
+                let raw = Raw::new(&facade);
+                let target = target(vendor);
+                for _ in 0..n {
+                    match variant.as_str() {
+                        "raw" => raw.call(vendor).await,
+                        "generated" => generated(&facade, &target).await,
+                        "facade" => {
+                            facade.disconnect(&target).await.unwrap();
+                        }
+                        other => panic!("unknown variant {other}"),
+                    }
+                }
+            });
+        return;
+    }
+    if std::env::args().nth(2).as_deref() == Some("calls") {
+        // Only the single-call and bulk overhead benchmarks (a couple of minutes).
+        let single = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap()
+            .block_on(async { single(canned_server().await).await });
+        let bulk = runtime.block_on(async { bulk(canned_server().await).await });
+        let report = json!({"single": single, "bulk": bulk});
+        println!("{}", serde_json::to_string_pretty(&report).unwrap());
+        return;
+    }
     if std::env::args().nth(2).as_deref() == Some("lanes") {
         // Only the lanes' benchmarks (a couple of minutes), for working on them.
         let lanes = runtime.block_on(lanes());

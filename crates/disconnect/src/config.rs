@@ -24,12 +24,6 @@ pub struct Settings {
     pub initial_backoff: Duration,
     /// Largest backoff step. Default 5 s.
     pub max_backoff: Duration,
-    /// When set, Tartan's "sync in progress" answer is retried every
-    /// [`Settings::sync_poll_interval`] for up to this long (within the deadline). Default: off,
-    /// the call fails with `Busy`.
-    pub wait_for_sync: Option<Duration>,
-    /// Interval between tries while waiting for a Tartan sync. Default 2 s.
-    pub sync_poll_interval: Duration,
     /// Take NotFound as "already disconnected" (useful when re-running a job). Default false.
     pub not_found_is_gone: bool,
     /// Mixed into Persona idempotency keys, so that a job can be re-run as a new operation.
@@ -52,8 +46,6 @@ impl Default for Settings {
             attempt_timeout: Duration::from_secs(10),
             initial_backoff: Duration::from_millis(200),
             max_backoff: Duration::from_secs(5),
-            wait_for_sync: None,
-            sync_poll_interval: Duration::from_secs(2),
             not_found_is_gone: false,
             operation_id: None,
             allow_insecure_http: false,
@@ -205,18 +197,6 @@ impl DisconnectorBuilder {
     pub fn backoff(mut self, initial: Duration, max: Duration) -> Self {
         self.settings.initial_backoff = initial;
         self.settings.max_backoff = max.max(initial);
-        self
-    }
-
-    /// See [`Settings::wait_for_sync`].
-    pub fn wait_for_sync(mut self, up_to: Option<Duration>) -> Self {
-        self.settings.wait_for_sync = up_to;
-        self
-    }
-
-    /// See [`Settings::sync_poll_interval`].
-    pub fn sync_poll_interval(mut self, d: Duration) -> Self {
-        self.settings.sync_poll_interval = d;
         self
     }
 

@@ -71,10 +71,18 @@ impl Keys {
         }
     }
 
-    /// The key to send now.
-    pub(crate) fn current(&self) -> String {
+    /// The key to send now (borrowed while it is the first: no allocation per attempt).
+    pub(crate) fn current(&self) -> std::borrow::Cow<'_, str> {
         match self.rotation {
-            0 => self.first.clone(),
+            0 => std::borrow::Cow::Borrowed(&self.first),
+            n => std::borrow::Cow::Owned(format!("{}-r{n}", self.first)),
+        }
+    }
+
+    /// The key sent last, owned.
+    fn into_current(self) -> String {
+        match self.rotation {
+            0 => self.first,
             n => format!("{}-r{n}", self.first),
         }
     }
@@ -168,6 +176,8 @@ pub(crate) fn decide(
 
 /// The call's progress: attempts, retries, the deadline, the last answer and the key.
 struct Call<'a> {
+    /// The call's span (`disconnect`), disabled when nothing listens.
+    span: tracing::Span,
     target: &'a Target,
     vendor: crate::Vendor,
     started: Instant,
@@ -192,12 +202,12 @@ impl Call<'_> {
     }
 
     fn key(&self) -> Option<String> {
-        self.keys.as_ref().map(Keys::current)
+        self.keys.as_ref().map(|k| k.current().into_owned())
     }
 
     /// Success, with the answer's HTTP status and request id.
     fn done(
-        &self,
+        &mut self,
         status: DisconnectStatus,
         record: VendorRecord,
         http_status: u16,
@@ -213,17 +223,23 @@ impl Call<'_> {
             attempts: self.attempts,
             elapsed: self.started.elapsed(),
             record,
-            idempotency_key: self.key(),
+            idempotency_key: self.keys.take().map(Keys::into_current),
         }
     }
 
-    /// Record the answer on the call and its tracing spans.
-    fn observe(&mut self, answer: &Classified, attempt_span: &tracing::Span) {
-        self.last = (answer.http_status, answer.request_id.clone());
-        let span = tracing::Span::current();
+    /// Record the answer on the call's tracing spans.
+    fn observe(&self, answer: &Classified, attempt_span: &tracing::Span) {
+        if let Some(status) = answer.http_status
+            && !attempt_span.is_disabled()
+        {
+            attempt_span.record("status", status);
+        }
+        let span = &self.span;
+        if span.is_disabled() {
+            return;
+        }
         span.record("attempts", self.attempts);
         if let Some(status) = answer.http_status {
-            attempt_span.record("status", status);
             span.record("status", status);
         }
         if let Some(id) = &answer.request_id {
@@ -256,6 +272,7 @@ impl Call<'_> {
 
 impl<'a> Call<'a> {
     fn new(
+        span: tracing::Span,
         target: &'a Target,
         vendor: crate::Vendor,
         settings: &Settings,
@@ -263,6 +280,7 @@ impl<'a> Call<'a> {
     ) -> Self {
         let started = Instant::now();
         Self {
+            span,
             target,
             vendor,
             started,
@@ -319,13 +337,16 @@ impl<'a> Call<'a> {
             attempt = self.attempts,
             status = tracing::field::Empty
         );
-        let key = self.key();
-        let attempt = adapter
-            .attempt(self.target, key.as_deref())
-            .instrument(span.clone());
-        let answer = tokio::time::timeout(budget, attempt)
-            .await
-            .unwrap_or_else(|_| Classified::failed(None, None, AttemptFailure::Timeout));
+        let key = self.keys.as_ref().map(Keys::current);
+        let attempt = adapter.attempt(self.target, key.as_deref());
+        // Entering a span on every poll costs, also when nothing listens: instrument only a
+        // span that is enabled.
+        let answer = if span.is_disabled() {
+            tokio::time::timeout(budget, attempt).await
+        } else {
+            tokio::time::timeout(budget, attempt.instrument(span.clone())).await
+        }
+        .unwrap_or_else(|_| Classified::failed(None, None, AttemptFailure::Timeout));
         if let Some(info) = answer.rate {
             lane.observe(info);
         }
@@ -361,6 +382,7 @@ impl<'a> Call<'a> {
                 if matches!(failure, AttemptFailure::Busy(_)) {
                     self.busy_since.get_or_insert_with(Instant::now);
                 }
+                self.last = (http_status, request_id);
                 Err((failure, http_status))
             }
         }
@@ -378,8 +400,9 @@ pub(crate) async fn run(
 ) -> Result<Receipt, DisconnectError> {
     let vendor = adapter.vendor();
     let span = tracing::info_span!("disconnect", %vendor, %target, attempts = tracing::field::Empty, status = tracing::field::Empty, request_id = tracing::field::Empty);
-    async move {
-        let mut call = Call::new(target, vendor, settings, keys);
+    let call_span = span.clone();
+    let call = async move {
+        let mut call = Call::new(call_span, target, vendor, settings, keys);
         loop {
             let (in_flight, budget) = call.admit(lane, pace, settings).await?;
             let answer = call.attempt(adapter, lane, in_flight, budget).await;
@@ -420,9 +443,13 @@ pub(crate) async fn run(
                 }
             }
         }
+    };
+    // As for attempts: no span to enter on every poll when nothing listens.
+    if span.is_disabled() {
+        call.await
+    } else {
+        call.instrument(span).await
     }
-    .instrument(span)
-    .await
 }
 
 #[cfg(test)]

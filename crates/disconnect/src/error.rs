@@ -81,7 +81,7 @@ pub enum DisconnectError {
         message: String,
     },
     /// Tartan 400 while a data sync runs: try again after it ends (see
-    /// [`crate::Settings::wait_for_sync`]).
+    /// `DisconnectorBuilder::wait_for_sync`).
     #[error("{}: {} is busy: {message} {ctx}", ctx.target, ctx.vendor)]
     Busy {
         /// Context.

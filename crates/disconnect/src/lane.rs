@@ -249,8 +249,8 @@ impl Lane {
         max_wait: Duration,
     ) -> Result<(Duration, InFlight<'_>), Duration> {
         let started = Instant::now();
+        let mut now = started;
         loop {
-            let now = Instant::now();
             let wait = {
                 let mut state = self.lock();
                 if let Some(until) = state.paused_until.filter(|u| *u > now) {
@@ -279,8 +279,11 @@ impl Lane {
                 }
             };
             match wait {
-                Some(wait) => tokio::time::sleep(wait.max(Duration::from_millis(1))).await,
-                None => return Ok((started.elapsed(), InFlight(self))),
+                Some(wait) => {
+                    tokio::time::sleep(wait.max(Duration::from_millis(1))).await;
+                    now = Instant::now();
+                }
+                None => return Ok((now - started, InFlight(self))),
             }
         }
     }

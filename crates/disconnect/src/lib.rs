@@ -37,7 +37,7 @@
 //! |---|---|---|
 //! | Tartan | 200 | `Disconnected` |
 //! | Tartan | 409 already terminated | `AlreadyDisconnected` |
-//! | Tartan | 400 sync in progress | `Busy` (retried while [`Settings::wait_for_sync`] allows) |
+//! | Tartan | 400 sync in progress | `Busy` (retried while [`DisconnectorBuilder::wait_for_sync`] allows) |
 //! | Tartan | other 400 | `Invalid` |
 //! | Tartan | 401 | `Unauthorized` |
 //! | Tartan | 404 | `NotFound` |

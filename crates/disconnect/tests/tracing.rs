@@ -93,3 +93,37 @@ async fn spans_carry_the_call_and_never_a_key() {
         assert!(!logged.contains(&hex));
     }
 }
+
+/// At INFO the per-attempt span (DEBUG) is off and not entered; the call's span still records
+/// the answer's status and request id.
+#[tokio::test]
+async fn the_call_span_records_the_answer_when_attempt_spans_are_off() {
+    let fakes = FakeServer::start(FakeConfig::default()).await.unwrap();
+    fakes.seed(&serde_json::from_value(json!({"persona": [{"id": "cxn_1"}]})).unwrap());
+    let buffer = Buffer::default();
+    let writer = buffer.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .with_max_level(tracing::Level::INFO)
+        .with_ansi(false)
+        .with_span_events(tracing_subscriber::fmt::format::FmtSpan::CLOSE)
+        .with_writer(move || writer.clone())
+        .finish();
+    let _guard = tracing::subscriber::set_default(subscriber);
+    let d = Disconnector::builder()
+        .api_key(Vendor::Persona, fakes.api_key(FakeVendor::Persona))
+        .base_url(Vendor::Persona, fakes.base_url(FakeVendor::Persona))
+        .build()
+        .unwrap();
+    d.disconnect(&"persona:cxn_1".parse().unwrap())
+        .await
+        .unwrap();
+    let logged = String::from_utf8(buffer.0.lock().unwrap().clone()).unwrap();
+    assert!(!logged.contains("attempt{"), "{logged}");
+    let close = logged
+        .lines()
+        .find(|l| l.contains("disconnect{") && l.contains("close"))
+        .unwrap_or_else(|| panic!("no close event of the call's span: {logged}"));
+    assert!(close.contains("attempts=1"), "{close}");
+    assert!(close.contains("status=200"), "{close}");
+    assert!(close.contains("req_fake"), "{close}");
+}

@@ -13,7 +13,7 @@ use crate::config::ConfigError;
 use crate::outcome::DisconnectStatus;
 use crate::plan::{PlannedRequest, REDACTED};
 use crate::target::{TargetError, VendorTarget, check_id};
-use crate::{Target, Vendor, VendorRecord};
+use crate::{DisconnectorBuilder, Target, Vendor, VendorRecord};
 
 /// A Tartan HyperSync client organisation, `tartan:<client_org>`: [`Target::Tartan`].
 ///
@@ -61,23 +61,67 @@ pub struct TartanRecord {
     pub message: Option<String>,
 }
 
+/// How long to keep polling a connection whose data sync is running, and how often: the
+/// builder's [`DisconnectorBuilder::wait_for_sync`] and
+/// [`DisconnectorBuilder::sync_poll_interval`].
+#[derive(Debug, Clone, Copy)]
+struct SyncWait {
+    up_to: Option<Duration>,
+    poll: Duration,
+}
+
+impl Default for SyncWait {
+    fn default() -> Self {
+        Self {
+            up_to: None,
+            poll: Duration::from_secs(2),
+        }
+    }
+}
+
+impl DisconnectorBuilder {
+    fn sync_wait(&self) -> SyncWait {
+        self.options.get::<SyncWait>().copied().unwrap_or_default()
+    }
+
+    /// When set, Tartan's "sync in progress" answer (a 400) is retried every
+    /// [`DisconnectorBuilder::sync_poll_interval`] for up to this long (within the deadline).
+    /// Default: off, the call fails with `Busy` (was `Settings::wait_for_sync`).
+    pub fn wait_for_sync(mut self, up_to: Option<Duration>) -> Self {
+        let wait = SyncWait {
+            up_to,
+            ..self.sync_wait()
+        };
+        self.options.insert(wait);
+        self
+    }
+
+    /// Interval between tries while waiting for a Tartan sync. Default 2 s (was
+    /// `Settings::sync_poll_interval`).
+    pub fn sync_poll_interval(mut self, poll: Duration) -> Self {
+        let wait = SyncWait {
+            poll,
+            ..self.sync_wait()
+        };
+        self.options.insert(wait);
+        self
+    }
+}
+
 pub(crate) struct Tartan {
     client: Client,
     base_url: String,
-    /// How long to keep polling a connection whose data sync is running
-    /// ([`crate::Settings::wait_for_sync`]), and how often.
+    /// `(up to, poll interval)` while a data sync runs; `None`: fail with `Busy`.
     sync_wait: Option<(Duration, Duration)>,
 }
 
 impl Tartan {
     pub(crate) fn connect(c: Connect<'_>) -> Result<Self, ConfigError> {
+        let wait = c.options.get::<SyncWait>().copied().unwrap_or_default();
         Ok(Self {
             client: client!(tartan_client, c)?,
             base_url: c.base_url(),
-            sync_wait: c
-                .settings
-                .wait_for_sync
-                .map(|limit| (limit, c.settings.sync_poll_interval)),
+            sync_wait: wait.up_to.map(|limit| (limit, wait.poll)),
         })
     }
 }
@@ -119,7 +163,7 @@ impl Adapter for Tartan {
     }
 
     /// "Sync in progress" (a 400): poll every interval while the sync has run for less than
-    /// the limit; off unless [`crate::Settings::wait_for_sync`] is set.
+    /// the limit; off unless [`DisconnectorBuilder::wait_for_sync`] is set.
     fn busy_retry(&self, busy_for: Duration) -> Option<Duration> {
         let (limit, interval) = self.sync_wait?;
         (busy_for + interval <= limit).then_some(interval)
