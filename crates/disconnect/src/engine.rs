@@ -313,7 +313,7 @@ impl<'a> Call<'a> {
             }
         };
         self.deadline += waited;
-        let now = Instant::now();
+        let now = in_flight.admitted_at();
         if now >= self.deadline {
             return Err(DisconnectError::Timeout {
                 ctx: self.ctx(),
@@ -338,13 +338,14 @@ impl<'a> Call<'a> {
             status = tracing::field::Empty
         );
         let key = self.keys.as_ref().map(Keys::current);
-        let attempt = adapter.attempt(self.target, key.as_deref());
+        let attempt = Box::pin(adapter.attempt(self.target, key.as_deref()));
         // Entering a span on every poll costs, also when nothing listens: instrument only a
         // span that is enabled.
+        let until = in_flight.admitted_at() + budget;
         let answer = if span.is_disabled() {
-            tokio::time::timeout(budget, attempt).await
+            tokio::time::timeout_at(until, attempt).await
         } else {
-            tokio::time::timeout(budget, attempt.instrument(span.clone())).await
+            tokio::time::timeout_at(until, attempt.instrument(span.clone())).await
         }
         .unwrap_or_else(|_| Classified::failed(None, None, AttemptFailure::Timeout));
         if let Some(info) = answer.rate {

@@ -171,7 +171,14 @@ pub(crate) struct Lane {
 }
 
 /// Counts a request as in flight until dropped.
-pub(crate) struct InFlight<'a>(&'a Lane);
+pub(crate) struct InFlight<'a>(&'a Lane, Instant);
+
+impl InFlight<'_> {
+    /// When the lane admitted the attempt.
+    pub(crate) fn admitted_at(&self) -> Instant {
+        self.1
+    }
+}
 
 impl Drop for InFlight<'_> {
     fn drop(&mut self) {
@@ -283,7 +290,7 @@ impl Lane {
                     tokio::time::sleep(wait.max(Duration::from_millis(1))).await;
                     now = Instant::now();
                 }
-                None => return Ok((now - started, InFlight(self))),
+                None => return Ok((now - started, InFlight(self, now))),
             }
         }
     }
