@@ -9,7 +9,7 @@ use std::time::{Duration, SystemTime};
 
 use governor::clock::Clock;
 use governor::{Quota, RateLimiter};
-use reqwest::header::HeaderMap;
+use reqwest::header::{HeaderMap, HeaderName};
 use tokio::time::Instant;
 
 /// A client-side request rate: `requests` per `per` (e.g. 300 per minute).
@@ -133,12 +133,19 @@ pub(crate) struct RateInfo {
 impl RateInfo {
     /// Read from headers; `None` unless both `RateLimit-Remaining` and `RateLimit-Reset` parse.
     pub(crate) fn from_headers(headers: &HeaderMap) -> Option<Self> {
-        let number =
-            |name: &str| -> Option<u64> { headers.get(name)?.to_str().ok()?.trim().parse().ok() };
+        // Names built once, and the header every such answer has looked up first: an answer
+        // without rate-limit headers (most vendors' every answer) costs one lookup.
+        static LIMIT: HeaderName = HeaderName::from_static("ratelimit-limit");
+        static REMAINING: HeaderName = HeaderName::from_static("ratelimit-remaining");
+        static RESET: HeaderName = HeaderName::from_static("ratelimit-reset");
+        let number = |name: &HeaderName| -> Option<u64> {
+            headers.get(name)?.to_str().ok()?.trim().parse().ok()
+        };
+        let remaining = u32::try_from(number(&REMAINING)?).unwrap_or(u32::MAX);
         Some(Self {
-            limit: number("ratelimit-limit").and_then(|n| u32::try_from(n).ok()),
-            remaining: u32::try_from(number("ratelimit-remaining")?).unwrap_or(u32::MAX),
-            reset: Duration::from_secs(number("ratelimit-reset")?),
+            limit: number(&LIMIT).and_then(|n| u32::try_from(n).ok()),
+            remaining,
+            reset: Duration::from_secs(number(&RESET)?),
         })
     }
 }
