@@ -195,3 +195,39 @@ async fn handle(
 #[cfg(doctest)]
 #[doc = include_str!("../../README.md")]
 pub struct ReadmeDoctests;
+
+/// The workspace's root directory.
+pub fn workspace_root() -> &'static std::path::Path {
+    std::path::Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/.."))
+}
+
+/// One entry of `specs/vendors.toml`.
+#[derive(Debug, Clone)]
+pub struct VendorEntry {
+    /// The vendor's id (the table's key).
+    pub id: String,
+    /// Its display name.
+    pub name: String,
+    /// Its spec, a file in `specs/`.
+    pub spec: String,
+    /// Its generated client crate.
+    pub krate: String,
+}
+
+/// The vendors of `specs/vendors.toml`, in its order.
+pub fn vendors_toml() -> Vec<VendorEntry> {
+    let text = std::fs::read_to_string(workspace_root().join("specs/vendors.toml")).unwrap();
+    let file: toml::Table = toml::from_str(&text).unwrap();
+    let field = |v: &toml::Value, name: &str| v[name].as_str().unwrap().to_string();
+    file["vendors"]
+        .as_table()
+        .unwrap()
+        .iter()
+        .map(|(id, v)| VendorEntry {
+            id: id.clone(),
+            name: field(v, "name"),
+            spec: field(v, "spec"),
+            krate: field(v, "crate"),
+        })
+        .collect()
+}

@@ -7,24 +7,14 @@ use std::collections::BTreeSet;
 use std::path::Path;
 
 fn root() -> &'static Path {
-    Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/.."))
+    workspace_tests::workspace_root()
 }
 
 /// `(vendor id, spec file, crate)` from `specs/vendors.toml`.
 fn vendors_toml() -> Vec<(String, String, String)> {
-    let text = std::fs::read_to_string(root().join("specs/vendors.toml")).unwrap();
-    let file: toml::Table = toml::from_str(&text).unwrap();
-    file["vendors"]
-        .as_table()
-        .unwrap()
-        .iter()
-        .map(|(id, v)| {
-            (
-                id.clone(),
-                v["spec"].as_str().unwrap().to_string(),
-                v["crate"].as_str().unwrap().to_string(),
-            )
-        })
+    workspace_tests::vendors_toml()
+        .into_iter()
+        .map(|v| (v.id, v.spec, v.krate))
         .collect()
 }
 

@@ -22,24 +22,14 @@ use proc_macro2::{Delimiter, TokenStream, TokenTree};
 use syn::visit_mut::VisitMut;
 
 fn root() -> &'static Path {
-    Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/.."))
+    workspace_tests::workspace_root()
 }
 
 /// `(id, display name, client crate)` of every vendor in `specs/vendors.toml`.
 fn vendors() -> Vec<(String, String, String)> {
-    let text = std::fs::read_to_string(root().join("specs/vendors.toml")).unwrap();
-    let file: toml::Table = toml::from_str(&text).unwrap();
-    file["vendors"]
-        .as_table()
-        .unwrap()
-        .iter()
-        .map(|(id, v)| {
-            (
-                id.clone(),
-                v["name"].as_str().unwrap().to_string(),
-                v["crate"].as_str().unwrap().to_string(),
-            )
-        })
+    workspace_tests::vendors_toml()
+        .into_iter()
+        .map(|v| (v.id, v.name, v.krate))
         .collect()
 }
 

@@ -360,7 +360,7 @@ pub fn bench() -> Result<()> {
         let ratio = row["facade_ratio"].as_f64().unwrap_or(0.0);
         writeln!(
             md,
-            "| {} | {:.0} | {:.0} | {:.0} | {:.3} | {:.3} | {} |",
+            "| {} | {:.0} | {:.0} | {:.0} | {:.4} | {:.4} | {} |",
             row["vendor"].as_str().unwrap_or("?"),
             row["raw_rps"].as_f64().unwrap_or(0.0),
             row["generated_rps"].as_f64().unwrap_or(0.0),

@@ -22,6 +22,20 @@ impl Write for Buffer {
     }
 }
 
+/// Everything logged at `level` and above on this thread, span closes included, until the
+/// guard drops.
+fn capture(level: tracing::Level) -> (Buffer, tracing::subscriber::DefaultGuard) {
+    let buffer = Buffer::default();
+    let writer = buffer.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .with_max_level(level)
+        .with_ansi(false)
+        .with_span_events(tracing_subscriber::fmt::format::FmtSpan::CLOSE)
+        .with_writer(move || writer.clone())
+        .finish();
+    (buffer, tracing::subscriber::set_default(subscriber))
+}
+
 #[tokio::test]
 async fn spans_carry_the_call_and_never_a_key() {
     let keys = ["tartan-KEY-4b1f9e", "persona-KEY-77aa01", "leen-KEY-c3d2e1"];
@@ -39,15 +53,7 @@ async fn spans_carry_the_call_and_never_a_key() {
         )
         .unwrap(),
     );
-    let buffer = Buffer::default();
-    let writer = buffer.clone();
-    let subscriber = tracing_subscriber::fmt()
-        .with_max_level(tracing::Level::TRACE)
-        .with_ansi(false)
-        .with_span_events(tracing_subscriber::fmt::format::FmtSpan::CLOSE)
-        .with_writer(move || writer.clone())
-        .finish();
-    let _guard = tracing::subscriber::set_default(subscriber);
+    let (buffer, _guard) = capture(tracing::Level::TRACE);
 
     let d = Disconnector::builder()
         .api_key(Vendor::Tartan, keys[0])
@@ -100,15 +106,7 @@ async fn spans_carry_the_call_and_never_a_key() {
 async fn the_call_span_records_the_answer_when_attempt_spans_are_off() {
     let fakes = FakeServer::start(FakeConfig::default()).await.unwrap();
     fakes.seed(&serde_json::from_value(json!({"persona": [{"id": "cxn_1"}]})).unwrap());
-    let buffer = Buffer::default();
-    let writer = buffer.clone();
-    let subscriber = tracing_subscriber::fmt()
-        .with_max_level(tracing::Level::INFO)
-        .with_ansi(false)
-        .with_span_events(tracing_subscriber::fmt::format::FmtSpan::CLOSE)
-        .with_writer(move || writer.clone())
-        .finish();
-    let _guard = tracing::subscriber::set_default(subscriber);
+    let (buffer, _guard) = capture(tracing::Level::INFO);
     let d = Disconnector::builder()
         .api_key(Vendor::Persona, fakes.api_key(FakeVendor::Persona))
         .base_url(Vendor::Persona, fakes.base_url(FakeVendor::Persona))
