@@ -167,6 +167,15 @@ async fn generated(facade: &Disconnector, target: &Target) {
     assert_eq!(facade.attempt_once(target).await.unwrap(), Some(200));
 }
 
+/// A runtime on this thread alone: client and server together, no cross-thread wake-ups, so
+/// that a single call's figure is its CPU and stable from run to run.
+fn current_thread() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap()
+}
+
 fn median(mut xs: Vec<f64>) -> f64 {
     xs.sort_by(|a, b| a.total_cmp(b));
     xs[xs.len() / 2]
@@ -490,23 +499,6 @@ fn main() {
         .enable_all()
         .build()
         .unwrap();
-    if std::env::args().nth(2).as_deref() == Some("sizes") {
-        runtime.block_on(async {
-            let addr = canned_server().await;
-            let facade = disconnector(addr);
-            let raw = Raw::new(&facade);
-            for v in Vendor::ALL {
-                let t = target(v);
-                eprintln!(
-                    "{v}: facade {} attempt_once {} raw {}",
-                    std::mem::size_of_val(&facade.disconnect(&t)),
-                    std::mem::size_of_val(&facade.attempt_once(&t)),
-                    std::mem::size_of_val(&raw.call(v))
-                );
-            }
-        });
-        return;
-    }
     if std::env::args().nth(2).as_deref() == Some("loop") {
         // `loop <vendor> <raw|generated|facade> <n>`: n calls of one variant, for counting
         // instructions per call under callgrind (`cargo xtask bench` runs it twice, with two
@@ -519,34 +511,26 @@ fn main() {
         let vendor: Vendor = arg(3).parse().unwrap();
         let variant = arg(4);
         let n: usize = arg(5).parse().unwrap();
-        tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .unwrap()
-            .block_on(async {
-                let facade = disconnector(canned_server().await);
-                let raw = Raw::new(&facade);
-                let target = target(vendor);
-                for _ in 0..n {
-                    match variant.as_str() {
-                        "raw" => raw.call(vendor).await,
-                        "generated" => generated(&facade, &target).await,
-                        "facade" => {
-                            facade.disconnect(&target).await.unwrap();
-                        }
-                        other => panic!("unknown variant {other}"),
+        current_thread().block_on(async {
+            let facade = disconnector(canned_server().await);
+            let raw = Raw::new(&facade);
+            let target = target(vendor);
+            for _ in 0..n {
+                match variant.as_str() {
+                    "raw" => raw.call(vendor).await,
+                    "generated" => generated(&facade, &target).await,
+                    "facade" => {
+                        facade.disconnect(&target).await.unwrap();
                     }
+                    other => panic!("unknown variant {other}"),
                 }
-            });
+            }
+        });
         return;
     }
     if std::env::args().nth(2).as_deref() == Some("calls") {
         // Only the single-call and bulk overhead benchmarks (a couple of minutes).
-        let single = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .unwrap()
-            .block_on(async { single(canned_server().await).await });
+        let single = current_thread().block_on(async { single(canned_server().await).await });
         let bulk = runtime.block_on(async { bulk(canned_server().await).await });
         let report = json!({"single": single, "bulk": bulk});
         println!("{}", serde_json::to_string_pretty(&report).unwrap());
@@ -558,16 +542,7 @@ fn main() {
         println!("{}", serde_json::to_string_pretty(&lanes).unwrap());
         return;
     }
-    // Single calls run on one current-thread runtime, client and server together: no
-    // cross-thread wake-ups, so the figures are CPU per call and stable from run to run.
-    let single = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap()
-        .block_on(async {
-            let addr = canned_server().await;
-            single(addr).await
-        });
+    let single = current_thread().block_on(async { single(canned_server().await).await });
     let report = runtime.block_on(async move {
         let addr = canned_server().await;
         let ceiling = wrk_ceiling(addr).await;

@@ -134,10 +134,9 @@ pub async fn run(format: Format) -> u8 {
     // instead of meeting 429s.
     let mut all_paced = true;
     for vendor in &paced {
-        let prefix = format!("{}:", vendor.id());
         let sent = lines
             .iter()
-            .filter(|l| l.target.starts_with(&prefix))
+            .filter(|l| l.vendor.as_deref() == Some(vendor.id()))
             .count();
         let limit = fakes.config().rate_limits[vendor].requests as usize;
         let ok = fakes.requests_to(*vendor).len() == sent && sent > limit;

@@ -122,7 +122,7 @@ impl FakeConfig {
         self.keys
             .get(&vendor)
             .cloned()
-            .unwrap_or_else(|| format!("fake-{}-key", vendor.id()))
+            .unwrap_or_else(|| default_key(vendor))
     }
 
     /// With this key for the vendor.
@@ -161,13 +161,18 @@ impl std::fmt::Debug for FakeConfig {
     }
 }
 
+/// The key a vendor's fake accepts unless told another: `fake-<id>-key`.
+fn default_key(vendor: Vendor) -> String {
+    format!("fake-{}-key", vendor.id())
+}
+
 impl Default for FakeConfig {
     fn default() -> Self {
         Self {
             addr: SocketAddr::from(([127, 0, 0, 1], 0)),
             keys: Vendor::ALL
                 .into_iter()
-                .map(|v| (v, format!("fake-{}-key", v.id())))
+                .map(|v| (v, default_key(v)))
                 .collect(),
             journal_limit: 10_000,
             latency: BTreeMap::new(),
@@ -347,13 +352,6 @@ macro_rules! fakes {
                 limits
             }
 
-            /// Whether the vendor answers its rate limit with `RateLimit-*` headers itself.
-            pub(crate) fn sends_rate_limit_headers(vendor: Vendor) -> bool {
-                match vendor {
-                    $(Vendor::$variant => <$module::$state as FakeVendor>::RATE_LIMIT_HEADERS,)*
-                }
-            }
-
             pub(crate) fn seed(&self, seed: &Seed) {
                 $(
                     let mut state = server::lock(&self.$module);
@@ -419,7 +417,9 @@ macro_rules! fakes {
         /// Whether the vendor's fake answers its rate limit with `RateLimit-*` headers (the
         /// others answer a bare 429).
         pub fn sends_rate_limit_headers(vendor: Vendor) -> bool {
-            Vendors::sends_rate_limit_headers(vendor)
+            match vendor {
+                $(Vendor::$variant => <$module::$state as FakeVendor>::RATE_LIMIT_HEADERS,)*
+            }
         }
 
         /// The fakes' settings for `disconnect demo`: the defaults, with each vendor's demo

@@ -100,7 +100,7 @@ impl Shared {
     /// Count a request against `vendor`'s header-less rate limit; `false` when it is over.
     /// (A vendor that sends `RateLimit-*` headers applies its limit itself.)
     fn within_rate_limit(&self, vendor: Vendor, now: Instant) -> bool {
-        if Vendors::sends_rate_limit_headers(vendor) {
+        if crate::sends_rate_limit_headers(vendor) {
             return true;
         }
         let Some(limit) = self.config.rate_limits.get(&vendor) else {

@@ -70,27 +70,24 @@ struct SyncWait {
     poll: Duration,
 }
 
-impl Default for SyncWait {
-    fn default() -> Self {
-        Self {
+impl SyncWait {
+    /// As set in the builder's options, else off with a 2 s interval.
+    fn of(options: &http::Extensions) -> Self {
+        options.get::<Self>().copied().unwrap_or(Self {
             up_to: None,
             poll: Duration::from_secs(2),
-        }
+        })
     }
 }
 
 impl DisconnectorBuilder {
-    fn sync_wait(&self) -> SyncWait {
-        self.options.get::<SyncWait>().copied().unwrap_or_default()
-    }
-
     /// When set, Tartan's "sync in progress" answer (a 400) is retried every
     /// [`DisconnectorBuilder::sync_poll_interval`] for up to this long (within the deadline).
     /// Default: off, the call fails with `Busy` (was `Settings::wait_for_sync`).
     pub fn wait_for_sync(mut self, up_to: Option<Duration>) -> Self {
         let wait = SyncWait {
             up_to,
-            ..self.sync_wait()
+            ..SyncWait::of(&self.options)
         };
         self.options.insert(wait);
         self
@@ -101,7 +98,7 @@ impl DisconnectorBuilder {
     pub fn sync_poll_interval(mut self, poll: Duration) -> Self {
         let wait = SyncWait {
             poll,
-            ..self.sync_wait()
+            ..SyncWait::of(&self.options)
         };
         self.options.insert(wait);
         self
@@ -117,7 +114,7 @@ pub(crate) struct Tartan {
 
 impl Tartan {
     pub(crate) fn connect(c: Connect<'_>) -> Result<Self, ConfigError> {
-        let wait = c.options.get::<SyncWait>().copied().unwrap_or_default();
+        let wait = SyncWait::of(c.options);
         Ok(Self {
             client: client!(tartan_client, c)?,
             base_url: c.base_url(),
