@@ -6,6 +6,7 @@
 //! it is added to the call's deadline, so a call fails only for what happens to its own
 //! attempts, never because other calls were ahead of it.
 
+use std::pin::pin;
 use std::time::Duration;
 
 use tokio::time::Instant;
@@ -190,6 +191,7 @@ struct Call<'a> {
 }
 
 impl Call<'_> {
+    #[cold]
     fn ctx(&self) -> Box<ErrorContext> {
         Box::new(ErrorContext {
             vendor: self.vendor,
@@ -244,6 +246,54 @@ impl Call<'_> {
         }
         if let Some(id) = &answer.request_id {
             span.record("request_id", id.as_str());
+        }
+    }
+
+    /// After a failed attempt: apply [`decide`]'s decision (the lane's pause, the retry count,
+    /// the next key) and return the wait before the next attempt, or the call's error. Out of
+    /// line: the success path stays short.
+    #[cold]
+    #[inline(never)]
+    fn after_failure(
+        &mut self,
+        adapter: &impl Adapter,
+        lane: &Lane,
+        settings: &Settings,
+        failure: AttemptFailure,
+        http_status: Option<u16>,
+        budget: Duration,
+    ) -> Result<Duration, DisconnectError> {
+        let state = self.state(adapter, settings, &failure, http_status);
+        let decision = decide(&failure, http_status, state, settings);
+        if let Decision::Retry {
+            pause_lane: Some(pause),
+            ..
+        }
+        | Decision::Stop {
+            pause_lane: Some(pause),
+        } = decision
+        {
+            lane.pause_until(Instant::now() + pause);
+        }
+        match decision {
+            Decision::Retry {
+                wait,
+                transient,
+                next_key,
+                ..
+            } => {
+                self.transient_retries += u32::from(transient);
+                if next_key && let Some(chain) = self.keys.as_mut() {
+                    chain.rotate();
+                }
+                tracing::debug!(?failure, wait_ms = wait.as_millis() as u64, "retrying");
+                Ok(wait)
+            }
+            Decision::Stop { .. } => {
+                tracing::info!(?failure, "failed");
+                let cut_by_deadline = budget < settings.attempt_timeout;
+                Err(failure.into_error(self.ctx(), cut_by_deadline))
+            }
         }
     }
 
@@ -332,22 +382,33 @@ impl<'a> Call<'a> {
         in_flight: InFlight<'_>,
         budget: Duration,
     ) -> Classified {
-        let span = tracing::debug_span!(
-            "attempt",
-            attempt = self.attempts,
-            status = tracing::field::Empty
-        );
+        let span = attempt_span(self.attempts);
         let key = self.keys.as_ref().map(Keys::current);
-        let attempt = Box::pin(adapter.attempt(self.target, key.as_deref()));
-        // Entering a span on every poll costs, also when nothing listens: instrument only a
-        // span that is enabled.
-        let until = in_flight.admitted_at() + budget;
-        let answer = if span.is_disabled() {
-            tokio::time::timeout_at(until, attempt).await
-        } else {
-            tokio::time::timeout_at(until, attempt.instrument(span.clone())).await
-        }
-        .unwrap_or_else(|_| Classified::failed(None, None, AttemptFailure::Timeout));
+        // The attempt future (kilobytes: the generated client's request in flight) is polled
+        // where it stands, beside its deadline: wrapping it in `Timeout` or a `Box` would copy
+        // it, and boxing it costs an allocation outside the allocator's small-size caches.
+        // Both are dropped at the block's end, before the lane's slot is given back.
+        let answer = {
+            let mut attempt = pin!(adapter.attempt(self.target, key.as_deref()));
+            let mut deadline = pin!(tokio::time::sleep_until(in_flight.admitted_at() + budget));
+            std::future::poll_fn(|cx| {
+                // Entering a span costs, also when nothing listens: only an enabled one is entered.
+                let polled = if span.is_disabled() {
+                    attempt.as_mut().poll(cx)
+                } else {
+                    let _entered = span.enter();
+                    attempt.as_mut().poll(cx)
+                };
+                if polled.is_ready() {
+                    return polled;
+                }
+                deadline
+                    .as_mut()
+                    .poll(cx)
+                    .map(|()| Classified::failed(None, None, AttemptFailure::Timeout))
+            })
+            .await
+        };
         if let Some(info) = answer.rate {
             lane.observe(info);
         }
@@ -390,6 +451,19 @@ impl<'a> Call<'a> {
     }
 }
 
+/// The call's span (built out of line: the macro's code for an enabled span is not on the
+/// path of every call).
+#[inline(never)]
+fn call_span(vendor: crate::Vendor, target: &Target) -> tracing::Span {
+    tracing::info_span!("disconnect", %vendor, %target, attempts = tracing::field::Empty, status = tracing::field::Empty, request_id = tracing::field::Empty)
+}
+
+/// An attempt's span, out of line as [`call_span`].
+#[inline(never)]
+fn attempt_span(attempt: u32) -> tracing::Span {
+    tracing::debug_span!("attempt", attempt, status = tracing::field::Empty)
+}
+
 /// Run one call to completion: admit at the lane, attempt, settle or apply [`decide`].
 pub(crate) async fn run(
     adapter: &impl Adapter,
@@ -400,7 +474,7 @@ pub(crate) async fn run(
     keys: Option<Keys>,
 ) -> Result<Receipt, DisconnectError> {
     let vendor = adapter.vendor();
-    let span = tracing::info_span!("disconnect", %vendor, %target, attempts = tracing::field::Empty, status = tracing::field::Empty, request_id = tracing::field::Empty);
+    let span = call_span(vendor, target);
     let call_span = span.clone();
     let call = async move {
         let mut call = Call::new(call_span, target, vendor, settings, keys);
@@ -411,38 +485,8 @@ pub(crate) async fn run(
                 Ok(done) => return Ok(done),
                 Err(failed) => failed,
             };
-            let state = call.state(adapter, settings, &failure, http_status);
-            let decision = decide(&failure, http_status, state, settings);
-            if let Decision::Retry {
-                pause_lane: Some(pause),
-                ..
-            }
-            | Decision::Stop {
-                pause_lane: Some(pause),
-            } = decision
-            {
-                lane.pause_until(Instant::now() + pause);
-            }
-            match decision {
-                Decision::Retry {
-                    wait,
-                    transient,
-                    next_key,
-                    ..
-                } => {
-                    call.transient_retries += u32::from(transient);
-                    if next_key && let Some(chain) = call.keys.as_mut() {
-                        chain.rotate();
-                    }
-                    tracing::debug!(?failure, wait_ms = wait.as_millis() as u64, "retrying");
-                    tokio::time::sleep(wait).await;
-                }
-                Decision::Stop { .. } => {
-                    tracing::info!(?failure, "failed");
-                    let cut_by_deadline = budget < settings.attempt_timeout;
-                    return Err(failure.into_error(call.ctx(), cut_by_deadline));
-                }
-            }
+            let wait = call.after_failure(adapter, lane, settings, failure, http_status, budget)?;
+            tokio::time::sleep(wait).await;
         }
     };
     // As for attempts: no span to enter on every poll when nothing listens.

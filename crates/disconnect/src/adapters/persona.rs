@@ -27,7 +27,8 @@ use crate::{DisconnectorBuilder, Target, Vendor, VendorRecord};
 /// `%`, `\` or `..` (no Persona id does).
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct PersonaTarget {
-    connection_id: String,
+    // Shared: a target is cloned into every receipt and error, and an id never changes.
+    connection_id: std::sync::Arc<str>,
 }
 
 impl PersonaTarget {
@@ -43,12 +44,12 @@ impl VendorTarget for PersonaTarget {
     fn parse(id: &str) -> Result<Self, TargetError> {
         check_path_id("Persona connection id", Vendor::Persona, id)?;
         Ok(Self {
-            connection_id: id.to_string(),
+            connection_id: id.into(),
         })
     }
 
     fn id(&self) -> String {
-        self.connection_id.clone()
+        self.connection_id.to_string()
     }
 }
 
@@ -111,11 +112,13 @@ pub(crate) fn first_key(connection_id: &str, operation_id: &str) -> String {
     hash.update(connection_id.as_bytes());
     hash.update(b"\n");
     hash.update(operation_id.as_bytes());
+    const HEX: &[u8; 16] = b"0123456789abcdef";
     let mut key = String::with_capacity(43);
     key.push_str("disconnect-");
+    // Lower-case hex of the first 16 bytes, by table: `write!` per byte cost more than the hash.
     for b in &hash.finalize()[..16] {
-        use std::fmt::Write;
-        let _ = write!(key, "{b:02x}");
+        key.push(char::from(HEX[usize::from(b >> 4)]));
+        key.push(char::from(HEX[usize::from(b & 0xf)]));
     }
     key
 }

@@ -21,7 +21,8 @@ use crate::{DisconnectorBuilder, Target, Vendor, VendorRecord};
 /// accepted (`tartan:acme/eu?x#1` is a valid target).
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct TartanTarget {
-    client_org: String,
+    // Shared: a target is cloned into every receipt and error, and an id never changes.
+    client_org: std::sync::Arc<str>,
 }
 
 impl TartanTarget {
@@ -37,12 +38,12 @@ impl VendorTarget for TartanTarget {
     fn parse(id: &str) -> Result<Self, TargetError> {
         check_id("Tartan client_org", id)?;
         Ok(Self {
-            client_org: id.to_string(),
+            client_org: id.into(),
         })
     }
 
     fn id(&self) -> String {
-        self.client_org.clone()
+        self.client_org.to_string()
     }
 }
 
