@@ -101,13 +101,16 @@ fn content_type(headers: &reqwest::header::HeaderMap) -> Option<&str> {
 /// Decode a documented success status's JSON body into `T`. A body that does not decode comes
 /// back as `Error::ErrorResponse` with the answer's status and headers and `E`'s
 /// `Undecodable` variant, never as a status-less error.
-pub async fn decode_success<T, E>(response: reqwest::Response) -> Result<ResponseValue<T>, Error<E>>
+pub async fn decode_success<T, E>(
+    mut response: reqwest::Response,
+) -> Result<ResponseValue<T>, Error<E>>
 where
     T: DeserializeOwned,
     E: From<UndecodableBody>,
 {
     let status = response.status();
-    let headers = response.headers().clone();
+    // Reading the body does not need the headers: taken, not cloned.
+    let headers = std::mem::take(response.headers_mut());
     let body = response.bytes().await.map_err(Error::ResponseBodyError)?;
     match serde_json::from_slice(&body) {
         Ok(inner) => Ok(ResponseValue::new(inner, status, headers)),
@@ -126,7 +129,7 @@ where
 /// type with `variant` (the status's variant). A body that does not decode becomes `E`'s
 /// `Undecodable` variant; status and headers are kept either way.
 pub async fn decode_error<T, E>(
-    response: reqwest::Response,
+    mut response: reqwest::Response,
     variant: impl FnOnce(T) -> E,
 ) -> Error<E>
 where
@@ -134,7 +137,7 @@ where
     E: From<UndecodableBody>,
 {
     let status = response.status();
-    let headers = response.headers().clone();
+    let headers = std::mem::take(response.headers_mut());
     let body = match response.bytes().await {
         Ok(body) => body,
         Err(e) => return Error::ResponseBodyError(e),
@@ -152,11 +155,12 @@ where
 
 /// A documented error status that has no body in the spec: `value` (its variant) with the
 /// answer's status and headers. Whatever body was sent is not read.
-pub fn error_without_body<E>(response: reqwest::Response, value: E) -> Error<E> {
+pub fn error_without_body<E>(mut response: reqwest::Response, value: E) -> Error<E> {
+    let status = response.status();
     Error::ErrorResponse(ResponseValue::new(
         value,
-        response.status(),
-        response.headers().clone(),
+        status,
+        std::mem::take(response.headers_mut()),
     ))
 }
 

@@ -147,9 +147,9 @@ fn excerpt(bytes: &[u8]) -> String {
 }
 
 /// Classify an answer whose status the spec does not document.
-pub(crate) async fn untyped(response: reqwest::Response) -> Classified {
+pub(crate) async fn untyped(mut response: reqwest::Response) -> Classified {
     let status = response.status().as_u16();
-    let headers = response.headers().clone();
+    let headers = std::mem::take(response.headers_mut());
     let request_id = header_request_id(&headers);
     // Bodies are already capped by the generated client's `exec` (1 MiB).
     let bytes = response.bytes().await.unwrap_or_default();
