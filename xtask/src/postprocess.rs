@@ -6,6 +6,8 @@
 //! - `api-version` header: removed unless `api_version_header = true`;
 //! - multipart: methods of operations marked by `multipart_as_form` send a real
 //!   `reqwest::multipart::Form` instead of a urlencoded body;
+//! - parsed base URL: `Client` keeps its base URL parsed, and each request's URL is joined to it
+//!   (`disconnect_client_runtime::request_to`) instead of parsed whole on every request;
 //! - responses: each operation's status dispatch moves to `responses::<operation>`, decodes
 //!   through `disconnect_client_runtime` (status and headers kept when a body does not decode),
 //!   and gets one arm per documented error status, into the operation's error enum
@@ -97,6 +99,7 @@ pub fn apply(vendor: &VendorConfig, doc: &Value, file: &mut syn::File) -> Result
     let roots = add_error_enums(file, &operations, &success_types).context("pass `error enums`")?;
     open_response_enums(file, &roots).context("pass `open enums`")?;
     non_exhaustive_structs(file).context("pass `non-exhaustive structs`")?;
+    parsed_base_url(file, operations.len()).context("pass `parsed base URL`")?;
     let extras: syn::File = syn::parse2(split_doc_attributes(extras(vendor, doc, &operations)?))?;
     file.items.extend(extras.items);
     Ok(())
@@ -258,6 +261,100 @@ fn rewrite_multipart(file: &mut syn::File, operations: &BTreeSet<String>) -> Res
         bail!("operation `{missing}` is marked multipart but no generated method sends it");
     }
     Ok(())
+}
+
+// ---------------------------------------------------------------------------------------------
+// parsed base URL
+// ---------------------------------------------------------------------------------------------
+
+/// `Client` gets a `base` field (its `baseurl` parsed once, in `new_with_client`), and each
+/// operation's `client.client.<method>(url)` becomes `disconnect_client_runtime::request_to`,
+/// which sets the operation's path on a copy of the parsed base rather than having `reqwest`
+/// parse the whole URL (scheme, host through IDNA) on every request.
+fn parsed_base_url(file: &mut syn::File, operations: usize) -> Result<()> {
+    let client = file
+        .items
+        .iter_mut()
+        .find_map(|item| match item {
+            syn::Item::Struct(s) if s.ident == "Client" => Some(s),
+            _ => None,
+        })
+        .ok_or_else(|| anyhow!("no `struct Client`"))?;
+    let syn::Fields::Named(fields) = &mut client.fields else {
+        bail!("`Client` has no named fields");
+    };
+    if !fields
+        .named
+        .iter()
+        .any(|f| f.ident.as_ref().is_some_and(|i| i == "baseurl"))
+    {
+        bail!("`Client` has no `baseurl` field");
+    }
+    fields.named.push(syn::parse_quote! {
+        #[doc = " `baseurl`, parsed once (`None` when it does not parse; requests then say so)."]
+        pub(crate) base: ::std::option::Option<::reqwest::Url>
+    });
+    let mut pass = ParsedBase::default();
+    pass.visit_file_mut(file);
+    if pass.constructors != 1 {
+        bail!(
+            "expected one `Self {{ baseurl, client }}` constructor, found {}",
+            pass.constructors
+        );
+    }
+    if pass.requests != operations {
+        bail!(
+            "expected one `client.client.<method>(url)` per operation ({operations}), found {}",
+            pass.requests
+        );
+    }
+    Ok(())
+}
+
+#[derive(Default)]
+struct ParsedBase {
+    constructors: usize,
+    requests: usize,
+}
+
+impl VisitMut for ParsedBase {
+    fn visit_expr_struct_mut(&mut self, e: &mut syn::ExprStruct) {
+        let names: Vec<String> = e.fields.iter().map(|f| compact(&f.member)).collect();
+        if e.path.is_ident("Self") && names == ["baseurl", "client"] {
+            e.fields.push(syn::parse_quote! {
+                base: ::disconnect_client_runtime::parse_base_url(baseurl)
+            });
+            self.constructors += 1;
+        }
+        visit_mut::visit_expr_struct_mut(self, e);
+    }
+
+    fn visit_expr_mut(&mut self, e: &mut syn::Expr) {
+        visit_mut::visit_expr_mut(self, e);
+        if let syn::Expr::MethodCall(call) = e
+            && compact(&call.receiver) == "client.client"
+            && call.args.len() == 1
+            && compact(&call.args[0]) == "url"
+        {
+            let method = call.method.to_string().to_ascii_uppercase();
+            if !["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"]
+                .contains(&method.as_str())
+            {
+                return;
+            }
+            let method = format_ident!("{method}");
+            *e = syn::parse_quote! {
+                ::disconnect_client_runtime::request_to(
+                    &client.client,
+                    ::reqwest::Method::#method,
+                    &client.baseurl,
+                    client.base.as_ref(),
+                    url,
+                )
+            };
+            self.requests += 1;
+        }
+    }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1157,4 +1254,68 @@ pub fn non_exhaustive_structs(file: &mut syn::File) -> Result<usize> {
         bail!("no struct with named fields in `types`");
     }
     Ok(marked)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Progenitor's shapes, reduced: the `Client` struct, its constructor, one request.
+    fn sample() -> syn::File {
+        syn::parse_quote! {
+            pub struct Client {
+                pub(crate) baseurl: String,
+                pub(crate) client: reqwest::Client,
+            }
+            impl Client {
+                pub fn new_with_client(baseurl: &str, client: reqwest::Client) -> Self {
+                    Self { baseurl: baseurl.to_string(), client }
+                }
+            }
+            pub mod builder {
+                impl<'a> Op<'a> {
+                    pub async fn send(self) {
+                        let Self { client } = self;
+                        let url = format!("{}/things/{}", client.baseurl, 1);
+                        let request = client.client.delete(url).build()?;
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn the_base_url_is_parsed_once_and_requests_join_it() {
+        let mut file = sample();
+        parsed_base_url(&mut file, 1).unwrap();
+        let text = compact(&file);
+        assert!(
+            text.contains("pub(crate)base:::std::option::Option<::reqwest::Url>"),
+            "{text}"
+        );
+        assert!(
+            text.contains("base:::disconnect_client_runtime::parse_base_url(baseurl)"),
+            "{text}"
+        );
+        assert!(
+            text.contains("::disconnect_client_runtime::request_to(&client.client,::reqwest::Method::DELETE,&client.baseurl,client.base.as_ref(),url,)"),
+            "{text}"
+        );
+        assert!(!text.contains("client.client.delete(url)"), "{text}");
+    }
+
+    #[test]
+    fn the_pass_fails_when_progenitor_output_differs() {
+        // Its own output no longer matches (the constructor has three fields).
+        let mut file = sample();
+        parsed_base_url(&mut file, 1).unwrap();
+        let err = parsed_base_url(&mut file, 1).unwrap_err().to_string();
+        assert!(
+            err.contains("expected one `Self { baseurl, client }` constructor, found 0"),
+            "{err}"
+        );
+        // A count of operations that does not match the requests found.
+        let err = parsed_base_url(&mut sample(), 2).unwrap_err().to_string();
+        assert!(err.contains("per operation (2), found 1"), "{err}");
+    }
 }

@@ -22,6 +22,7 @@ mod decode;
 mod multipart;
 mod open_enum;
 mod operation;
+mod request_url;
 mod retry;
 
 pub use config::{ConfigError, api_key_client, auth_headers, checked_baseurl, server_variable};
@@ -32,6 +33,7 @@ pub use decode::{
 pub use multipart::multipart_form;
 pub use open_enum::UnknownValue;
 pub use operation::Operation;
+pub use request_url::{parse_base_url, request_to};
 pub use retry::{RETRYABLE_STATUSES, is_retryable_status};
 
 /// Re-exports for [`open_enum!`]; not part of the API.

@@ -16,7 +16,7 @@ use serde::ser::{self, Impossible, Serialize};
 /// Returns progenitor's `Error` (large, as every generated method's is) so that the generated
 /// code can use `?` on it.
 #[allow(clippy::result_large_err)]
-pub fn multipart_form<T: Serialize + ?Sized, E>(
+pub fn multipart_form<T: serde::Serialize + ?Sized, E>(
     body: &T,
 ) -> Result<reqwest::multipart::Form, Error<E>> {
     body.serialize(Fields(reqwest::multipart::Form::new()))

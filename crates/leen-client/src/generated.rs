@@ -831,6 +831,8 @@ pub mod types {
 pub struct Client {
     pub(crate) baseurl: String,
     pub(crate) client: reqwest::Client,
+    /// `baseurl`, parsed once (`None` when it does not parse; requests then say so).
+    pub(crate) base: ::std::option::Option<::reqwest::Url>,
 }
 impl Client {
     /// Create a new client.
@@ -858,6 +860,7 @@ impl Client {
         Self {
             baseurl: baseurl.to_string(),
             client,
+            base: ::disconnect_client_runtime::parse_base_url(baseurl),
         }
     }
 }
@@ -960,15 +963,19 @@ pub mod builder {
             );
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .delete(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .headers(header_map)
-                .build()?;
+            let mut request = ::disconnect_client_runtime::request_to(
+                &client.client,
+                ::reqwest::Method::DELETE,
+                &client.baseurl,
+                client.base.as_ref(),
+                url,
+            )
+            .header(
+                ::reqwest::header::ACCEPT,
+                ::reqwest::header::HeaderValue::from_static("application/json"),
+            )
+            .headers(header_map)
+            .build()?;
             let info = OperationInfo {
                 operation_id: "delete_connection_by_id",
             };

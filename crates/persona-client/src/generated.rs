@@ -921,6 +921,8 @@ pub mod types {
 pub struct Client {
     pub(crate) baseurl: String,
     pub(crate) client: reqwest::Client,
+    /// `baseurl`, parsed once (`None` when it does not parse; requests then say so).
+    pub(crate) base: ::std::option::Option<::reqwest::Url>,
 }
 impl Client {
     /// Create a new client.
@@ -948,6 +950,7 @@ impl Client {
         Self {
             baseurl: baseurl.to_string(),
             client,
+            base: ::disconnect_client_runtime::parse_base_url(baseurl),
         }
     }
 }
@@ -1092,15 +1095,19 @@ pub mod builder {
                 header_map.append("Persona-Version", value.to_string().try_into()?);
             }
             #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .post(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .headers(header_map)
-                .build()?;
+            let mut request = ::disconnect_client_runtime::request_to(
+                &client.client,
+                ::reqwest::Method::POST,
+                &client.baseurl,
+                client.base.as_ref(),
+                url,
+            )
+            .header(
+                ::reqwest::header::ACCEPT,
+                ::reqwest::header::HeaderValue::from_static("application/json"),
+            )
+            .headers(header_map)
+            .build()?;
             let info = OperationInfo {
                 operation_id: "deactivate_a_connect_connection",
             };

@@ -678,6 +678,8 @@ pub mod types {
 pub struct Client {
     pub(crate) baseurl: String,
     pub(crate) client: reqwest::Client,
+    /// `baseurl`, parsed once (`None` when it does not parse; requests then say so).
+    pub(crate) base: ::std::option::Option<::reqwest::Url>,
 }
 impl Client {
     /// Create a new client.
@@ -705,6 +707,7 @@ impl Client {
         Self {
             baseurl: baseurl.to_string(),
             client,
+            base: ::disconnect_client_runtime::parse_base_url(baseurl),
         }
     }
 }
@@ -802,16 +805,20 @@ pub mod builder {
             let url = format!("{}/api/terminate_connection/", client.baseurl,);
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .post(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .multipart(::disconnect_client_runtime::multipart_form(&body)?)
-                .headers(header_map)
-                .build()?;
+            let mut request = ::disconnect_client_runtime::request_to(
+                &client.client,
+                ::reqwest::Method::POST,
+                &client.baseurl,
+                client.base.as_ref(),
+                url,
+            )
+            .header(
+                ::reqwest::header::ACCEPT,
+                ::reqwest::header::HeaderValue::from_static("application/json"),
+            )
+            .multipart(::disconnect_client_runtime::multipart_form(&body)?)
+            .headers(header_map)
+            .build()?;
             let info = OperationInfo {
                 operation_id: "terminate_connection",
             };
