@@ -183,7 +183,7 @@ fn render_instructions(md: &mut String, rows: Option<&Value>) -> Result<()> {
     }
     writeln!(
         md,
-        "\nA ratio here reads like the throughput ratios above: raw's instructions over the variant's, so 1.0 is as cheap as raw. The kernel's share of a call (loopback TCP) is not counted, so these ratios are lower than the wall-clock ones."
+        "\nA ratio here reads like the throughput ratios above: raw's instructions over the variant's, so 1.0 is as cheap as raw. Neither the kernel's share of a call (loopback TCP, the same for every variant) nor the cost of cache misses is counted, so the wall-clock ratios can sit on either side of these."
     )?;
     Ok(())
 }
