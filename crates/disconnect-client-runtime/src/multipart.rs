@@ -76,6 +76,50 @@ macro_rules! refuse {
     };
 }
 
+/// The methods both serializers share: `Some` and newtype structs are their inner value; an
+/// enum variant with data is refused with `$err`.
+macro_rules! transparent_and_no_variants {
+    ($err:expr) => {
+        fn serialize_some<T: Serialize + ?Sized>(self, value: &T) -> Result<Self::Ok, Self::Error> {
+            value.serialize(self)
+        }
+        fn serialize_newtype_struct<T: Serialize + ?Sized>(
+            self,
+            _: &'static str,
+            value: &T,
+        ) -> Result<Self::Ok, Self::Error> {
+            value.serialize(self)
+        }
+        fn serialize_newtype_variant<T: Serialize + ?Sized>(
+            self,
+            _: &'static str,
+            _: u32,
+            _: &'static str,
+            _: &T,
+        ) -> Result<Self::Ok, Self::Error> {
+            Err($err)
+        }
+        fn serialize_tuple_variant(
+            self,
+            _: &'static str,
+            _: u32,
+            _: &'static str,
+            _: usize,
+        ) -> Result<Self::SerializeTupleVariant, Self::Error> {
+            Err($err)
+        }
+        fn serialize_struct_variant(
+            self,
+            _: &'static str,
+            _: u32,
+            _: &'static str,
+            _: usize,
+        ) -> Result<Self::SerializeStructVariant, Self::Error> {
+            Err($err)
+        }
+    };
+}
+
 impl ser::Serializer for Fields {
     type Ok = reqwest::multipart::Form;
     type Error = FormError;
@@ -93,25 +137,6 @@ impl ser::Serializer for Fields {
     fn serialize_map(self, _: Option<usize>) -> Result<Parts, FormError> {
         Ok(Parts(Some(self.0), None))
     }
-    fn serialize_some<T: Serialize + ?Sized>(self, value: &T) -> Result<Self::Ok, FormError> {
-        value.serialize(self)
-    }
-    fn serialize_newtype_struct<T: Serialize + ?Sized>(
-        self,
-        _: &'static str,
-        value: &T,
-    ) -> Result<Self::Ok, FormError> {
-        value.serialize(self)
-    }
-    fn serialize_newtype_variant<T: Serialize + ?Sized>(
-        self,
-        _: &'static str,
-        _: u32,
-        _: &'static str,
-        _: &T,
-    ) -> Result<Self::Ok, FormError> {
-        Err(not_an_object())
-    }
     fn serialize_unit_variant(
         self,
         _: &'static str,
@@ -120,24 +145,7 @@ impl ser::Serializer for Fields {
     ) -> Result<Self::Ok, FormError> {
         Err(not_an_object())
     }
-    fn serialize_tuple_variant(
-        self,
-        _: &'static str,
-        _: u32,
-        _: &'static str,
-        _: usize,
-    ) -> Result<Self::SerializeTupleVariant, FormError> {
-        Err(not_an_object())
-    }
-    fn serialize_struct_variant(
-        self,
-        _: &'static str,
-        _: u32,
-        _: &'static str,
-        _: usize,
-    ) -> Result<Self::SerializeStructVariant, FormError> {
-        Err(not_an_object())
-    }
+    transparent_and_no_variants!(not_an_object());
     refuse! { not_an_object();
         serialize_bool(bool) -> Self::Ok;
         serialize_i8(i8) -> Self::Ok;
@@ -316,43 +324,7 @@ impl ser::Serializer for Text {
     ) -> Result<Self::Ok, NotText> {
         Ok(Some(variant.to_string()))
     }
-    fn serialize_some<T: Serialize + ?Sized>(self, value: &T) -> Result<Self::Ok, NotText> {
-        value.serialize(self)
-    }
-    fn serialize_newtype_struct<T: Serialize + ?Sized>(
-        self,
-        _: &'static str,
-        value: &T,
-    ) -> Result<Self::Ok, NotText> {
-        value.serialize(self)
-    }
-    fn serialize_newtype_variant<T: Serialize + ?Sized>(
-        self,
-        _: &'static str,
-        _: u32,
-        _: &'static str,
-        _: &T,
-    ) -> Result<Self::Ok, NotText> {
-        Err(NotText::Nested)
-    }
-    fn serialize_tuple_variant(
-        self,
-        _: &'static str,
-        _: u32,
-        _: &'static str,
-        _: usize,
-    ) -> Result<Self::SerializeTupleVariant, NotText> {
-        Err(NotText::Nested)
-    }
-    fn serialize_struct_variant(
-        self,
-        _: &'static str,
-        _: u32,
-        _: &'static str,
-        _: usize,
-    ) -> Result<Self::SerializeStructVariant, NotText> {
-        Err(NotText::Nested)
-    }
+    transparent_and_no_variants!(NotText::Nested);
     refuse! { NotText::Nested;
         serialize_bytes(&[u8]) -> Self::Ok;
         serialize_seq(Option<usize>) -> Self::SerializeSeq;
