@@ -6,13 +6,13 @@
 //! - `api-version` header: removed unless `api_version_header = true`;
 //! - multipart: methods of operations marked by `multipart_as_form` send a real
 //!   `reqwest::multipart::Form` instead of a urlencoded body;
-//! - parsed base URL: `Client` keeps its base URL parsed, and each request's URL is joined to it
-//!   (`disconnect_client_runtime::request_to`) instead of parsed whole on every request;
 //! - responses: each operation's status dispatch moves to `responses::<operation>`, decodes
 //!   through `disconnect_client_runtime` (status and headers kept when a body does not decode),
 //!   and gets one arm per documented error status, into the operation's error enum
 //!   `types::<Operation>Error` (one variant per status, from `split_error_responses`);
 //! - open enums: every string enum reachable from a response gets an `Unknown` variant;
+//! - parsed base URL: `Client` keeps its base URL parsed, and each request's URL is joined to it
+//!   (`disconnect_client_runtime::request_to`) instead of parsed whole on every request;
 //! - extras generated from the spec: `servers` (named base URLs from `servers`), the
 //!   `with_api_key` constructors (from `securitySchemes`), `operations` (what the spec
 //!   documents per operation) and the response size cap. What does not come from a spec lives

@@ -68,6 +68,12 @@ impl Parts {
         }
         Ok(())
     }
+
+    /// The form (always there: `field` puts it back before returning).
+    fn finish(self) -> Result<reqwest::multipart::Form, FormError> {
+        self.0
+            .ok_or_else(|| FormError("the multipart body was left unfinished".into()))
+    }
 }
 
 macro_rules! refuse {
@@ -182,8 +188,7 @@ impl ser::SerializeStruct for Parts {
         self.field(Cow::Borrowed(key), value)
     }
     fn end(self) -> Result<Self::Ok, FormError> {
-        self.0
-            .ok_or_else(|| FormError("the multipart body was left unfinished".into()))
+        self.finish()
     }
 }
 
@@ -211,8 +216,7 @@ impl ser::SerializeMap for Parts {
         self.field(Cow::Owned(name), value)
     }
     fn end(self) -> Result<Self::Ok, FormError> {
-        self.0
-            .ok_or_else(|| FormError("the multipart body was left unfinished".into()))
+        self.finish()
     }
 }
 
