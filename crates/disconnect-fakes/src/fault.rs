@@ -15,6 +15,7 @@ use serde::{Deserialize, Serialize};
 /// | `delay` | yes, after the delay | the normal answer, late |
 /// | `close_before_response` | no | the connection closed with no response |
 /// | `close_mid_response` | yes | status and headers, then the connection closed mid-body |
+/// | `drop_answer` | yes | after `millis`, the connection closed with no response: the vendor acted and its answer was lost |
 /// | `truncated_json` | yes | the normal status with the first half of its JSON body |
 /// | `malformed_json` | no | `200` with a body that is not JSON |
 /// | `wrong_content_type` | no | `200` with an HTML page |
@@ -48,6 +49,14 @@ pub enum Fault {
     CloseBeforeResponse,
     /// Handle the request, send status and headers and part of the body, then close.
     CloseMidResponse,
+    /// Handle the request (the vendor acts), wait `millis`, then close the connection without
+    /// answering: the answer is lost after the vendor acted, as when a proxy or the network
+    /// drops it.
+    DropAnswer {
+        /// Milliseconds to hold the connection open first (default 0).
+        #[serde(default)]
+        millis: u64,
+    },
     /// Handle the request and send the first half of its JSON body (with a matching length).
     TruncatedJson,
     /// Answer `200` with a body that is not JSON.
@@ -125,6 +134,7 @@ impl Fault {
             Fault::Delay { .. } => "delay",
             Fault::CloseBeforeResponse => "close_before_response",
             Fault::CloseMidResponse => "close_mid_response",
+            Fault::DropAnswer { .. } => "drop_answer",
             Fault::TruncatedJson => "truncated_json",
             Fault::MalformedJson => "malformed_json",
             Fault::WrongContentType => "wrong_content_type",
@@ -138,7 +148,10 @@ impl Fault {
     pub fn reaches_vendor(&self) -> bool {
         matches!(
             self,
-            Fault::Delay { .. } | Fault::CloseMidResponse | Fault::TruncatedJson
+            Fault::Delay { .. }
+                | Fault::CloseMidResponse
+                | Fault::TruncatedJson
+                | Fault::DropAnswer { .. }
         )
     }
 }

@@ -292,6 +292,10 @@ async fn dispatch(
     log(reply.status.as_str());
     match fault {
         Some(Fault::CloseMidResponse) => Ok(cut_mid_body(reply)),
+        Some(Fault::DropAnswer { millis }) => {
+            tokio::time::sleep(Duration::from_millis(millis)).await;
+            Err(CloseConnection)
+        }
         Some(Fault::TruncatedJson) => {
             let body = reply.body.to_string();
             let half = body.len() / 2;
@@ -475,7 +479,10 @@ fn fault_response(fault: &Fault) -> Result<Response<Body>, CloseConnection> {
                 &[("location", location.clone())],
             )
         }
-        Fault::Delay { .. } | Fault::CloseMidResponse | Fault::TruncatedJson => {
+        Fault::Delay { .. }
+        | Fault::CloseMidResponse
+        | Fault::TruncatedJson
+        | Fault::DropAnswer { .. } => {
             unreachable!("faults that reach the vendor are applied around it")
         }
     })

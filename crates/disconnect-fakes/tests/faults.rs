@@ -93,6 +93,24 @@ async fn close_mid_response_breaks_the_body_after_the_change() {
 }
 
 #[tokio::test]
+async fn drop_answer_acts_then_closes_without_an_answer() {
+    let h = Harness::new().await;
+    h.fakes
+        .push_fault(Vendor::Leen, Fault::DropAnswer { millis: 0 });
+    let lost = h.leen_request(ORG, CONN, Auth::Good).send().await;
+    assert!(lost.is_err(), "no answer: {lost:?}");
+    assert_eq!(
+        h.fakes
+            .leen_state(ORG.parse().unwrap(), CONN.parse().unwrap())
+            .as_deref(),
+        Some("DELETED"),
+        "the vendor acted"
+    );
+    let again = h.leen_request(ORG, CONN, Auth::Good).send().await.unwrap();
+    assert_eq!(again.status(), 404, "a second delete finds it gone");
+}
+
+#[tokio::test]
 async fn truncated_json_is_half_of_the_real_answer() {
     let h = Harness::new().await;
     h.fakes.push_fault(Vendor::Persona, Fault::TruncatedJson);

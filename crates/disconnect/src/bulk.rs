@@ -9,18 +9,24 @@
 //! circuit breaker: after [`BulkOptions::breaker`] consecutive 401/403 answers the lane stops
 //! and every remaining target of that vendor is reported as [`DisconnectError::Skipped`]
 //! without being sent.
+//!
+//! [`BulkRun::stop`] stops every request not yet on the wire, at the lanes too: a call waiting
+//! for a window, a pause, the pace or a retry's backoff ends at once. With a [`WriteAhead`] log
+//! ([`BulkOptions::write_ahead`]), a target's first request waits until its [`Intent`] is
+//! durable, intents arriving together are recorded in one batch (group commit), and a log that
+//! fails stops the run.
 
 use std::collections::{BTreeMap, VecDeque};
 use std::fs::File;
 use std::io::{Read, Seek, SeekFrom, Write};
 use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, mpsc as std_mpsc};
 use std::task::{Context, Poll};
 use std::time::{Duration, SystemTime};
 
 use futures_util::Stream;
-use tokio::sync::{Notify, mpsc};
+use tokio::sync::{Notify, mpsc, oneshot};
 use tokio::time::Instant;
 
 use crate::lane::{Hold, Pace, Rate};
@@ -54,7 +60,7 @@ impl From<Target> for Job {
 }
 
 /// Options of [`Disconnector::disconnect_all`].
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct BulkOptions {
     /// Calls in flight at once in each vendor's lane (at least 1). Default 8.
     pub concurrency: usize,
@@ -69,6 +75,22 @@ pub struct BulkOptions {
     pub breaker: u32,
     /// Jobs each lane keeps in memory before spilling to a temporary file. Default 1,024.
     pub queue_in_memory: usize,
+    /// Where each target's intent is made durable before its first request (see
+    /// [`WriteAhead`]). Default none.
+    pub write_ahead: Option<Arc<dyn WriteAhead>>,
+}
+
+impl std::fmt::Debug for BulkOptions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("BulkOptions")
+            .field("concurrency", &self.concurrency)
+            .field("per_vendor", &self.per_vendor)
+            .field("rates", &self.rates)
+            .field("breaker", &self.breaker)
+            .field("queue_in_memory", &self.queue_in_memory)
+            .field("write_ahead", &self.write_ahead.is_some())
+            .finish()
+    }
 }
 
 impl Default for BulkOptions {
@@ -79,8 +101,53 @@ impl Default for BulkOptions {
             rates: BTreeMap::new(),
             breaker: 3,
             queue_in_memory: 1024,
+            write_ahead: None,
         }
     }
+}
+
+/// A target about to get its first request in a bulk run: what a [`WriteAhead`] log records.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Intent {
+    /// The target.
+    pub target: Target,
+    /// The `Idempotency-Key` its first request carries (Persona), so that a run resumed after
+    /// a crash continues the same key chain. Not a secret.
+    pub idempotency_key: Option<String>,
+}
+
+/// A durable record of what a bulk run is about to send, so that nothing is sent that cannot be
+/// accounted for: a crash between a request and its recorded result leaves an intent with no
+/// result, which a resumed run treats as in doubt ([`crate::Previous::in_doubt`]).
+///
+/// [`WriteAhead::record`] runs on a thread of its own, one batch at a time: every intent that
+/// arrives while a batch is being written goes into the next one (group commit), so that one
+/// sync serves many targets. A target is sent only after the batch holding its intent was
+/// recorded. An error stops the run as [`BulkRun::stop`] does: that batch's targets and every
+/// later one come back as [`DisconnectError::Interrupted`], never sent, while requests already
+/// on the wire finish and are reported.
+///
+/// ```
+/// use std::io::Write;
+/// use std::sync::Mutex;
+/// use disconnect::{Intent, WriteAhead};
+///
+/// struct Journal(Mutex<std::fs::File>);
+///
+/// impl WriteAhead for Journal {
+///     fn record(&self, batch: &[Intent]) -> std::io::Result<()> {
+///         let mut file = self.0.lock().unwrap();
+///         for intent in batch {
+///             writeln!(file, "attempt {}", intent.target)?;
+///         }
+///         file.sync_data() // one sync for the whole batch
+///     }
+/// }
+/// ```
+pub trait WriteAhead: Send + Sync {
+    /// Make these intents durable (write and sync them) before returning.
+    fn record(&self, batch: &[Intent]) -> std::io::Result<()>;
 }
 
 /// What a lane is doing.
@@ -298,15 +365,15 @@ impl Queue {
         self.notify.notify_waiters();
     }
 
-    /// The next job, waiting for one; `None` when closed and empty, or when `stop` is set.
-    async fn pop(&self, stop: &AtomicBool) -> Option<Job> {
+    /// The next job, waiting for one; `None` when closed and empty, or when the run is stopped.
+    async fn pop(&self, control: &Control) -> Option<Job> {
         loop {
             let notified = self.notify.notified();
             tokio::pin!(notified);
             notified.as_mut().enable();
             {
                 let mut q = self.lock();
-                if stop.load(Ordering::SeqCst) {
+                if control.is_stopped() {
                     return None;
                 }
                 if q.mem.is_empty() {
@@ -457,10 +524,131 @@ impl LaneRun {
 /// Where workers send their results.
 type Results = mpsc::Sender<Result<Receipt, DisconnectError>>;
 
+/// Intents waiting for the write-ahead log, each with where to say whether it was recorded.
+type Pending = (Intent, oneshot::Sender<Result<(), String>>);
+
+/// Intents recorded in one batch at most.
+const MAX_BATCH: usize = 4096;
+
+/// A bulk run's stop signal and write-ahead log, as its calls see them.
+pub(crate) struct Control {
+    stopped: AtomicBool,
+    reason: Mutex<Option<String>>,
+    notify: Notify,
+    ahead: Option<std_mpsc::Sender<Pending>>,
+}
+
+impl Control {
+    /// A control without a log; see [`Control::start_log`].
+    fn new() -> Self {
+        Self {
+            stopped: AtomicBool::new(false),
+            reason: Mutex::new(None),
+            notify: Notify::new(),
+            ahead: None,
+        }
+    }
+
+    /// Stop every request not yet sent; the first reason is kept.
+    fn stop(&self, reason: &str) {
+        self.reason
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .get_or_insert_with(|| reason.to_string());
+        self.stopped.store(true, Ordering::SeqCst);
+        self.notify.notify_waiters();
+    }
+
+    pub(crate) fn is_stopped(&self) -> bool {
+        self.stopped.load(Ordering::SeqCst)
+    }
+
+    /// Why the run stopped.
+    pub(crate) fn reason(&self) -> String {
+        self.reason
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+            .unwrap_or_else(|| STOPPED.to_string())
+    }
+
+    /// Resolves once the run is stopped.
+    pub(crate) async fn stopped(&self) {
+        loop {
+            let notified = self.notify.notified();
+            tokio::pin!(notified);
+            notified.as_mut().enable();
+            if self.is_stopped() {
+                return;
+            }
+            notified.await;
+        }
+    }
+
+    /// Wait until the target's intent is recorded; `Err(reason)` when it cannot be (the log
+    /// failed: the run is stopped). Without a log, at once.
+    pub(crate) async fn record_intent(
+        &self,
+        target: &Target,
+        idempotency_key: Option<String>,
+    ) -> Result<(), String> {
+        let Some(ahead) = &self.ahead else {
+            return Ok(());
+        };
+        let (reply, recorded) = oneshot::channel();
+        let intent = Intent {
+            target: target.clone(),
+            idempotency_key,
+        };
+        if ahead.send((intent, reply)).is_err() {
+            return Err(self.reason());
+        }
+        recorded
+            .await
+            .unwrap_or_else(|_| Err("the write-ahead log stopped".to_string()))
+    }
+}
+
+/// Why a run stopped by [`BulkRun::stop`] did not send a target.
+const STOPPED: &str = "the run was stopped";
+
+/// Record batches of intents on a thread of its own until every sender is gone; after a
+/// failure, refuse every intent and stop the run.
+fn commit_intents(
+    log: Arc<dyn WriteAhead>,
+    rx: std_mpsc::Receiver<Pending>,
+    shared: std::sync::Weak<Shared>,
+) {
+    let mut failed: Option<String> = None;
+    let (mut intents, mut replies) = (Vec::new(), Vec::new());
+    while let Ok(first) = rx.recv() {
+        for (intent, reply) in std::iter::once(first).chain(rx.try_iter().take(MAX_BATCH - 1)) {
+            intents.push(intent);
+            replies.push(reply);
+        }
+        let result = match &failed {
+            Some(reason) => Err(reason.clone()),
+            None => log.record(&intents).map_err(|e| {
+                let reason = format!("the write-ahead log could not record intents: {e}");
+                tracing::error!("{reason}");
+                if let Some(shared) = shared.upgrade() {
+                    shared.stop(&reason);
+                }
+                failed = Some(reason.clone());
+                reason
+            }),
+        };
+        intents.clear();
+        for reply in replies.drain(..) {
+            let _ = reply.send(result.clone());
+        }
+    }
+}
+
 struct Shared {
     disconnector: Disconnector,
     lanes: BTreeMap<Vendor, LaneRun>,
-    stop: AtomicBool,
+    control: Control,
     breaker: u32,
 }
 
@@ -492,8 +680,8 @@ impl Shared {
             .collect()
     }
 
-    fn stop(&self) {
-        self.stop.store(true, Ordering::SeqCst);
+    fn stop(&self, reason: &str) {
+        self.control.stop(reason);
         for lane in self.lanes.values() {
             lane.queue.notify.notify_waiters();
         }
@@ -506,10 +694,13 @@ impl BulkRun {
         self.shared.lanes()
     }
 
-    /// Start no new calls: reading the input stops, queued targets are not started (and not
-    /// reported), calls in flight finish and are reported, then the stream ends.
+    /// Send no new request: reading the input stops; queued targets are not started (nor
+    /// reported: [`LaneStatus::queued`] counts them); a call waiting at its lane (for a
+    /// window, a 429's pause, the pace) or for a retry ends at once as
+    /// [`DisconnectError::Interrupted`]; requests already on the wire finish and are reported;
+    /// then the stream ends.
     pub fn stop(&self) {
-        self.shared.stop();
+        self.shared.stop(STOPPED);
     }
 
     /// A handle for other tasks (a progress display, a Ctrl-C handler): lane status and stop.
@@ -540,7 +731,12 @@ impl BulkHandle {
 
     /// See [`BulkRun::stop`].
     pub fn stop(&self) {
-        self.shared.stop();
+        self.shared.stop(STOPPED);
+    }
+
+    /// Whether the run was stopped ([`BulkRun::stop`], or its write-ahead log failed).
+    pub fn is_stopped(&self) -> bool {
+        self.shared.control.is_stopped()
     }
 }
 
@@ -590,22 +786,38 @@ where
             )
         })
         .collect();
+    let (ahead, intents) = match &options.write_ahead {
+        Some(log) => {
+            let (tx, rx) = std_mpsc::channel();
+            (Some(tx), Some((log.clone(), rx)))
+        }
+        None => (None, None),
+    };
     let shared = Arc::new(Shared {
         disconnector: disconnector.clone(),
         lanes,
-        stop: AtomicBool::new(false),
+        control: Control {
+            ahead,
+            ..Control::new()
+        },
         breaker: options.breaker,
     });
     let jobs = jobs.into_iter();
     let start_shared = shared.clone();
     let start = move |tx: Results| {
         let shared = start_shared;
+        if let Some((log, rx)) = intents {
+            // Its own thread: it lives as long as the run, waiting for intents. It holds the
+            // run only weakly, so that dropping the run ends it.
+            let weak = Arc::downgrade(&shared);
+            std::thread::spawn(move || commit_intents(log, rx, weak));
+        }
         // The dispatcher: reads the input (maybe blocking I/O) on a blocking thread and never
         // waits for a lane.
         let dispatch = shared.clone();
         tokio::task::spawn_blocking(move || {
             for job in jobs {
-                if dispatch.stop.load(Ordering::SeqCst) {
+                if dispatch.control.is_stopped() {
                     break;
                 }
                 let job: Job = job.into();
@@ -644,7 +856,7 @@ where
 
 async fn worker(shared: &Shared, vendor: Vendor, tx: &Results) {
     let lane = &shared.lanes[&vendor];
-    while let Some(job) = lane.queue.pop(&shared.stop).await {
+    while let Some(job) = lane.queue.pop(&shared.control).await {
         let result = match lane.stopped() {
             Some(reason) => Err(DisconnectError::Skipped {
                 ctx: Box::new(ErrorContext {
@@ -654,6 +866,7 @@ async fn worker(shared: &Shared, vendor: Vendor, tx: &Results) {
                     request_id: None,
                     attempts: 0,
                     idempotency_key: job.previous.idempotency_key,
+                    in_doubt: job.previous.in_doubt,
                 }),
                 reason,
             }),
@@ -661,7 +874,12 @@ async fn worker(shared: &Shared, vendor: Vendor, tx: &Results) {
                 lane.counters.in_flight.fetch_add(1, Ordering::Relaxed);
                 let result = shared
                     .disconnector
-                    .call(&job.target, &job.previous, lane.pace.as_ref())
+                    .call(
+                        &job.target,
+                        &job.previous,
+                        lane.pace.as_ref(),
+                        Some(&shared.control),
+                    )
                     .await;
                 lane.counters.in_flight.fetch_sub(1, Ordering::Relaxed);
                 result
@@ -698,9 +916,9 @@ mod tests {
         assert_eq!(queue.lock().mem.len(), 4, "only 4 in memory");
         queue.push(job(1000));
         queue.close();
-        let stop = AtomicBool::new(false);
+        let control = Control::new();
         let mut got = Vec::new();
-        while let Some(j) = queue.pop(&stop).await {
+        while let Some(j) = queue.pop(&control).await {
             assert!(
                 queue.lock().mem.len() <= 4,
                 "reads back at most 4 at a time"
@@ -715,7 +933,8 @@ mod tests {
     async fn a_stopped_queue_yields_nothing_more() {
         let queue = Queue::new(2);
         queue.push(job(1));
-        let stop = AtomicBool::new(true);
-        assert_eq!(queue.pop(&stop).await, None);
+        let control = Control::new();
+        control.stop(STOPPED);
+        assert_eq!(queue.pop(&control).await, None);
     }
 }

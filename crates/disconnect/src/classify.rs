@@ -55,12 +55,23 @@ pub(crate) enum AttemptFailure {
     Server(String),
     Unexpected(String),
     Redirected(Option<String>),
+    /// Nothing reached the vendor: the connection could not be made.
     Transport(String),
+    /// The request was (or may have been) sent and its answer was lost: the connection closed
+    /// or broke before the answer was read. The vendor may have acted.
+    AnswerLost(String),
+    /// No answer in time; the vendor may have acted.
     Timeout,
     InvalidResponse(String),
 }
 
 impl AttemptFailure {
+    /// Whether the request may have reached the vendor without its answer being read: the
+    /// attempt is *in doubt* ([`crate::ErrorContext::in_doubt`]).
+    pub(crate) fn answer_lost(&self) -> bool {
+        matches!(self, AttemptFailure::AnswerLost(_) | AttemptFailure::Timeout)
+    }
+
     /// The call's error for this failure. `cut_by_deadline`: a timeout came from the call's
     /// deadline rather than the attempt timeout.
     pub(crate) fn into_error(
@@ -80,7 +91,9 @@ impl AttemptFailure {
             AttemptFailure::Server(message) => DisconnectError::Server { ctx, message },
             AttemptFailure::Unexpected(body) => DisconnectError::Unexpected { ctx, body },
             AttemptFailure::Redirected(location) => DisconnectError::Redirected { ctx, location },
-            AttemptFailure::Transport(message) => DisconnectError::Transport { ctx, message },
+            AttemptFailure::Transport(message) | AttemptFailure::AnswerLost(message) => {
+                DisconnectError::Transport { ctx, message }
+            }
             AttemptFailure::Timeout => DisconnectError::Timeout {
                 ctx,
                 deadline: cut_by_deadline,
@@ -239,15 +252,16 @@ pub(crate) async fn classify<E>(
         Error::ErrorResponse(value) => typed(value),
         Error::UnexpectedResponse(response) => untyped(response).await,
         Error::CommunicationError(e) | Error::ResponseBodyError(e) | Error::InvalidUpgrade(e) => {
-            if e.is_timeout() {
-                Classified::failed(None, None, AttemptFailure::Timeout)
+            // A connection that was never made sent nothing; any other failure may have come
+            // after the request reached the vendor.
+            let failure = if e.is_connect() {
+                AttemptFailure::Transport(transport_message(&e))
+            } else if e.is_timeout() {
+                AttemptFailure::Timeout
             } else {
-                Classified::failed(
-                    e.status().map(|s| s.as_u16()),
-                    None,
-                    AttemptFailure::Transport(transport_message(&e)),
-                )
-            }
+                AttemptFailure::AnswerLost(transport_message(&e))
+            };
+            Classified::failed(e.status().map(|s| s.as_u16()), None, failure)
         }
         // The generated clients decode with the status kept (`Undecodable`); this comes only
         // from a client hook.

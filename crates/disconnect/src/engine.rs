@@ -18,6 +18,7 @@ use crate::VendorRecord;
 use crate::adapters::Adapter;
 use crate::classify::{AttemptFailure, Classified};
 use crate::error::{DisconnectError, ErrorContext};
+use crate::bulk::Control;
 use crate::lane::{InFlight, Lane, Pace};
 use crate::outcome::{DisconnectStatus, Receipt};
 use crate::{Settings, Target};
@@ -147,7 +148,7 @@ pub(crate) fn decide(
         _ => None,
     };
     let wait = match failure {
-        AttemptFailure::Transport(_) | AttemptFailure::Timeout => {
+        AttemptFailure::Transport(_) | AttemptFailure::AnswerLost(_) | AttemptFailure::Timeout => {
             transient_left.then_some(state.backoff)
         }
         AttemptFailure::Server(_) | AttemptFailure::Unexpected(_)
@@ -188,6 +189,19 @@ struct Call<'a> {
     busy_since: Option<Instant>,
     last: (Option<u16>, Option<String>),
     keys: Option<Keys>,
+    /// A request may have acted unanswered (in this call or an earlier run's).
+    in_doubt: bool,
+}
+
+/// How a call starts: its idempotency keys, whether an earlier run's request may have acted
+/// unanswered ([`crate::Previous`]), and in a bulk run its lane's pace and the run's
+/// [`Control`] (stop signal and write-ahead log).
+#[derive(Default)]
+pub(crate) struct Start<'a> {
+    pub(crate) keys: Option<Keys>,
+    pub(crate) in_doubt: bool,
+    pub(crate) pace: Option<&'a Pace>,
+    pub(crate) control: Option<&'a Control>,
 }
 
 impl Call<'_> {
@@ -200,14 +214,27 @@ impl Call<'_> {
             request_id: self.last.1.clone(),
             attempts: self.attempts,
             idempotency_key: self.key(),
+            in_doubt: self.in_doubt,
         })
+    }
+
+    /// The run was stopped (or its write-ahead log failed) before the next request.
+    #[cold]
+    fn interrupted(&self, reason: String) -> DisconnectError {
+        tracing::info!(reason, "interrupted");
+        DisconnectError::Interrupted {
+            ctx: self.ctx(),
+            reason,
+        }
     }
 
     fn key(&self) -> Option<String> {
         self.keys.as_ref().map(|k| k.current().into_owned())
     }
 
-    /// Success, with the answer's HTTP status and request id.
+    /// Success, with the answer's HTTP status and request id. After an answer was lost, the
+    /// connection found gone is the lost request's doing: `Disconnected`, confirmed after a
+    /// lost answer.
     fn done(
         &mut self,
         status: DisconnectStatus,
@@ -215,7 +242,14 @@ impl Call<'_> {
         http_status: u16,
         request_id: Option<String>,
     ) -> Receipt {
-        tracing::info!(?status, "done");
+        let confirmed_after_lost_answer =
+            self.in_doubt && status == DisconnectStatus::AlreadyDisconnected;
+        let status = if confirmed_after_lost_answer {
+            DisconnectStatus::Disconnected
+        } else {
+            status
+        };
+        tracing::info!(?status, confirmed_after_lost_answer, "done");
         Receipt {
             vendor: self.vendor,
             target: self.target.clone(),
@@ -226,6 +260,7 @@ impl Call<'_> {
             elapsed: self.started.elapsed(),
             record,
             idempotency_key: self.keys.take().map(Keys::into_current),
+            confirmed_after_lost_answer,
         }
     }
 
@@ -327,6 +362,7 @@ impl<'a> Call<'a> {
         vendor: crate::Vendor,
         settings: &Settings,
         keys: Option<Keys>,
+        in_doubt: bool,
     ) -> Self {
         let started = Instant::now();
         Self {
@@ -340,19 +376,31 @@ impl<'a> Call<'a> {
             busy_since: None,
             last: (None, None),
             keys,
+            in_doubt,
         }
     }
 
     /// Wait for the lane to admit the next attempt and count it. Waiting at the lane (a 429's
-    /// pause, the vendor's budget, the pace) is added to the deadline. Returns the attempt's
-    /// slot and its time budget.
+    /// pause, the vendor's budget, the pace) is added to the deadline. In a bulk run, a stop
+    /// ends the wait at once, and a target's first request waits until the write-ahead log
+    /// has its intent. Returns the attempt's slot and its time budget.
     async fn admit<'l>(
         &mut self,
         lane: &'l Lane,
         pace: Option<&Pace>,
+        control: Option<&Control>,
         settings: &Settings,
     ) -> Result<(InFlight<'l>, Duration), DisconnectError> {
-        let (waited, in_flight) = match lane.admit(pace, settings.max_lane_wait).await {
+        let admitted = lane.admit(pace, settings.max_lane_wait);
+        let admitted = match control {
+            None => admitted.await,
+            Some(control) => tokio::select! {
+                biased;
+                () = control.stopped() => return Err(self.interrupted(control.reason())),
+                admitted = admitted => admitted,
+            },
+        };
+        let (waited, in_flight) = match admitted {
             Ok(admitted) => admitted,
             // Vendors give resets in whole seconds.
             Err(wait) => {
@@ -362,6 +410,16 @@ impl<'a> Call<'a> {
                 });
             }
         };
+        if let Some(control) = control {
+            if self.attempts == 0
+                && let Err(reason) = control.record_intent(self.target, self.key()).await
+            {
+                return Err(self.interrupted(reason));
+            }
+            if control.is_stopped() {
+                return Err(self.interrupted(control.reason()));
+            }
+        }
         self.deadline += waited;
         let now = in_flight.admitted_at();
         if now >= self.deadline {
@@ -417,10 +475,13 @@ impl<'a> Call<'a> {
         answer
     }
 
-    /// The call's result if the answer settles it, else the failure and its HTTP status.
+    /// The call's result if the answer settles it, else the failure and its HTTP status. An
+    /// answer lost (the request may have acted) puts the call in doubt; in doubt, the vendor's
+    /// "gone" answer is the lost request's doing ([`Call::done`]).
     fn settle(
         &mut self,
         answer: Classified,
+        adapter: &impl Adapter,
         settings: &Settings,
     ) -> Result<Receipt, (AttemptFailure, Option<u16>)> {
         let Classified {
@@ -433,16 +494,33 @@ impl<'a> Call<'a> {
             Ok((status, record)) => {
                 Ok(self.done(status, record, http_status.unwrap_or(200), request_id))
             }
-            // "Not found" taken as already disconnected.
-            Err(AttemptFailure::NotFound(_)) if settings.not_found_is_gone => Ok(self.done(
-                DisconnectStatus::AlreadyDisconnected,
-                VendorRecord::None,
-                http_status.unwrap_or(404),
-                request_id,
-            )),
+            // "Not found" that means gone: after a lost answer (the vendor's rule), or always
+            // when asked.
+            Err(failure @ AttemptFailure::NotFound(_))
+                if settings.not_found_is_gone
+                    || (self.in_doubt && adapter.gone_after_lost_answer(&failure)) =>
+            {
+                Ok(self.done(
+                    DisconnectStatus::AlreadyDisconnected,
+                    VendorRecord::None,
+                    http_status.unwrap_or(404),
+                    request_id,
+                ))
+            }
+            Err(failure) if self.in_doubt && adapter.gone_after_lost_answer(&failure) => {
+                Ok(self.done(
+                    DisconnectStatus::AlreadyDisconnected,
+                    VendorRecord::None,
+                    http_status.unwrap_or_default(),
+                    request_id,
+                ))
+            }
             Err(failure) => {
                 if matches!(failure, AttemptFailure::Busy(_)) {
                     self.busy_since.get_or_insert_with(Instant::now);
+                }
+                if failure.answer_lost() {
+                    self.in_doubt = true;
                 }
                 self.last = (http_status, request_id);
                 Err((failure, http_status))
@@ -464,29 +542,42 @@ fn attempt_span(attempt: u32) -> tracing::Span {
     tracing::debug_span!("attempt", attempt, status = tracing::field::Empty)
 }
 
-/// Run one call to completion: admit at the lane, attempt, settle or apply [`decide`].
+/// Run one call to completion: admit at the lane, attempt, settle or apply [`decide`]. In a
+/// bulk run, a stop ends a retry's wait at once.
 pub(crate) async fn run(
     adapter: &impl Adapter,
     lane: &Lane,
-    pace: Option<&Pace>,
     settings: &Settings,
     target: &Target,
-    keys: Option<Keys>,
+    start: Start<'_>,
 ) -> Result<Receipt, DisconnectError> {
     let vendor = adapter.vendor();
     let span = call_span(vendor, target);
     let call_span = span.clone();
     let call = async move {
-        let mut call = Call::new(call_span, target, vendor, settings, keys);
+        let Start {
+            keys,
+            in_doubt,
+            pace,
+            control,
+        } = start;
+        let mut call = Call::new(call_span, target, vendor, settings, keys, in_doubt);
         loop {
-            let (in_flight, budget) = call.admit(lane, pace, settings).await?;
+            let (in_flight, budget) = call.admit(lane, pace, control, settings).await?;
             let answer = call.attempt(adapter, lane, in_flight, budget).await;
-            let (failure, http_status) = match call.settle(answer, settings) {
+            let (failure, http_status) = match call.settle(answer, adapter, settings) {
                 Ok(done) => return Ok(done),
                 Err(failed) => failed,
             };
             let wait = call.after_failure(adapter, lane, settings, failure, http_status, budget)?;
-            tokio::time::sleep(wait).await;
+            match control {
+                None => tokio::time::sleep(wait).await,
+                Some(control) => tokio::select! {
+                    biased;
+                    () = control.stopped() => return Err(call.interrupted(control.reason())),
+                    () = tokio::time::sleep(wait) => {}
+                },
+            }
         }
     };
     // As for attempts: no span to enter on every poll when nothing listens.
@@ -685,15 +776,11 @@ mod tests {
     }
 
     async fn call(adapter: &Scripted, settings: &Settings) -> Result<Receipt, DisconnectError> {
-        run(
-            adapter,
-            &Lane::default(),
-            None,
-            settings,
-            &target(),
-            Some(Keys::new("idem-1".into())),
-        )
-        .await
+        let start = Start {
+            keys: Some(Keys::new("idem-1".into())),
+            ..Start::default()
+        };
+        run(adapter, &Lane::default(), settings, &target(), start).await
     }
 
     #[tokio::test(start_paused = true)]
@@ -893,7 +980,7 @@ mod tests {
             ok(),
         ]);
         let settings = Settings::default(); // 30 s deadline
-        let done = run(adapter.as_ref(), &lane, None, &settings, &target(), None)
+        let done = run(adapter.as_ref(), &lane, &settings, &target(), Start::default())
             .await
             .unwrap();
         assert_eq!(done.attempts, 2, "the retry still fits the call's own 30 s");
@@ -987,12 +1074,12 @@ mod tests {
         let second = Scripted::new(vec![ok()]);
         let settings = Settings::default();
         let t0 = Instant::now();
-        run(first.as_ref(), &lane, None, &settings, &target(), None)
+        run(first.as_ref(), &lane, &settings, &target(), Start::default())
             .await
             .unwrap();
         // A call starting while the lane is paused (here: right after the pause ended) waits.
         lane.pause_until(Instant::now() + Duration::from_secs(3));
-        run(second.as_ref(), &lane, None, &settings, &target(), None)
+        run(second.as_ref(), &lane, &settings, &target(), Start::default())
             .await
             .unwrap();
         assert_eq!(first.starts()[1] - t0, Duration::from_secs(7));

@@ -21,6 +21,12 @@ pub struct ErrorContext {
     /// The `Idempotency-Key` of the last request (Persona), to be recorded so that a rerun
     /// continues from it ([`crate::Previous`]). Not a secret.
     pub idempotency_key: Option<String>,
+    /// A request of this call (or of an earlier run, [`crate::Previous::in_doubt`]) may have
+    /// reached the vendor and its answer was lost: the connection may be cut. A later call that
+    /// finds it gone reports it `Disconnected`
+    /// ([`crate::Receipt::confirmed_after_lost_answer`]).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub in_doubt: bool,
 }
 
 impl fmt::Display for ErrorContext {
@@ -37,6 +43,9 @@ impl fmt::Display for ErrorContext {
             1 => "1 attempt".to_string(),
             n => format!("{n} attempts"),
         });
+        if self.in_doubt {
+            parts.push("an answer was lost: it may have acted".to_string());
+        }
         write!(f, "[{}]", parts.join(", "))
     }
 }
@@ -154,6 +163,17 @@ pub enum DisconnectError {
         /// Why the lane stopped.
         reason: String,
     },
+    /// Not sent, or not sent again: the bulk run was stopped ([`crate::BulkRun::stop`], or its
+    /// write-ahead log failed) before this target's next request. `attempts` is 0 when nothing
+    /// was ever sent for it; [`ErrorContext::in_doubt`] says whether an earlier request may
+    /// have acted. Running again (`--resume`) picks it up.
+    #[error("{}: stopped before its next request: {reason} {ctx}", ctx.target)]
+    Interrupted {
+        /// Context.
+        ctx: Box<ErrorContext>,
+        /// Why the run stopped.
+        reason: String,
+    },
     /// An answer that could not be read: not JSON, wrong shape, or over the size cap. The vendor
     /// may have acted: call again to learn the connection's state.
     #[error("{}: unreadable answer from {}: {message} {ctx}", ctx.target, ctx.vendor)]
@@ -182,6 +202,7 @@ impl DisconnectError {
             | Self::Transport { ctx, .. }
             | Self::Timeout { ctx, .. }
             | Self::Skipped { ctx, .. }
+            | Self::Interrupted { ctx, .. }
             | Self::InvalidResponse { ctx, .. } => ctx,
         }
     }
@@ -211,6 +232,12 @@ impl DisconnectError {
         self.ctx().attempts
     }
 
+    /// Whether a request may have reached the vendor with its answer lost, so that the
+    /// connection may be cut although no answer said so ([`ErrorContext::in_doubt`]).
+    pub fn in_doubt(&self) -> bool {
+        self.ctx().in_doubt
+    }
+
     /// A stable snake_case name for the variant (`rate_limited`), for logs and reports.
     pub fn kind(&self) -> &'static str {
         match self {
@@ -227,6 +254,7 @@ impl DisconnectError {
             Self::Transport { .. } => "transport",
             Self::Timeout { .. } => "timeout",
             Self::Skipped { .. } => "skipped",
+            Self::Interrupted { .. } => "interrupted",
             Self::InvalidResponse { .. } => "invalid_response",
         }
     }
@@ -240,7 +268,8 @@ impl DisconnectError {
             Self::Transport { .. }
             | Self::Timeout { .. }
             | Self::RateLimited { .. }
-            | Self::Busy { .. } => true,
+            | Self::Busy { .. }
+            | Self::Interrupted { .. } => true,
             Self::Server { ctx, .. } => ctx
                 .http_status
                 .is_none_or(disconnect_client_runtime::is_retryable_status),

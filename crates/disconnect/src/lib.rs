@@ -57,12 +57,27 @@
 //! | any | documented 4xx/5xx whose body does not decode (a proxy's HTML page, an empty body) | by its status, as above: a 429 still honours `RateLimit-Reset`, a 500 is still retried |
 //! | any | 3xx | `Redirected` (never followed: the key stays with the vendor's host) |
 //! | any | other status | `Unexpected { body: first 1 KiB }` |
-//! | any | connection refused / reset | `Transport` (retried) |
-//! | any | no answer within [`Settings::attempt_timeout`] | `Timeout` (retried) |
+//! | any | connection refused | `Transport` (retried) |
+//! | any | connection reset or closed once the request was sent | `Transport` (retried), in doubt: the vendor may have acted |
+//! | any | no answer within [`Settings::attempt_timeout`] | `Timeout` (retried), in doubt |
+//! | any | "gone" (Tartan 409, Persona 409, Leen 404) after a lost answer, in this call or an earlier run ([`Previous::in_doubt`]) | `Disconnected`, with `confirmed_after_lost_answer` |
 //! | any | 2xx whose body is not JSON, of the wrong shape, or over 1 MiB | `InvalidResponse` with the 2xx status (not retried: the vendor may have acted) |
 //! | any | a value, field or status the spec did not list (a new Leen `state`) | decoded: values added later are kept as sent (`Unknown`), new fields ignored, new statuses mapped by status |
 //!
 //! With [`Settings::not_found_is_gone`], `NotFound` becomes `AlreadyDisconnected`.
+//!
+//! # Lost answers
+//!
+//! A request whose answer is lost (the connection reset or closed after it was sent, or no
+//! answer in time) may have acted: the call is then *in doubt* ([`DisconnectError::in_doubt`])
+//! and retries as usual. When a later answer says the connection is gone (Tartan's or Persona's
+//! 409, Leen's 404), the lost request cut it: the result is `Disconnected` with
+//! [`Receipt::confirmed_after_lost_answer`], never `AlreadyDisconnected` or `NotFound`. The
+//! same holds across runs: a run killed while a request was in flight, or one that ended in
+//! doubt, gives [`Previous::in_doubt`] to [`Disconnector::disconnect_resuming`] (the CLI's
+//! `--resume` does, from its report). Without a lost answer, a 409 stays `AlreadyDisconnected`
+//! and a 404 `NotFound`. The rule is the vendor's adapter's; the CLI and library users get it
+//! alike.
 //!
 //! # Retries
 //!
@@ -100,7 +115,7 @@ mod target;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-pub use bulk::{BulkHandle, BulkOptions, BulkRun, Job, LaneState, LaneStatus};
+pub use bulk::{BulkHandle, BulkOptions, BulkRun, Intent, Job, LaneState, LaneStatus, WriteAhead};
 pub use config::{ConfigError, DisconnectorBuilder, Settings};
 pub use disconnect_vendors::{self as vendors, UnknownVendor, Vendor, VendorFacts};
 pub use error::{DisconnectError, ErrorContext};
@@ -149,6 +164,11 @@ pub struct Previous {
     pub idempotency_key: Option<String>,
     /// The HTTP status of the earlier run's last answer.
     pub http_status: Option<u16>,
+    /// A request of an earlier run may have reached the vendor and its answer was lost (the
+    /// run was killed while it was in flight, or it ended on a lost answer:
+    /// [`ErrorContext::in_doubt`]). A call that then finds the connection gone reports it
+    /// `Disconnected`, confirmed after a lost answer, not `AlreadyDisconnected` or `NotFound`.
+    pub in_doubt: bool,
 }
 
 impl Previous {
@@ -157,7 +177,15 @@ impl Previous {
         Self {
             idempotency_key,
             http_status,
+            in_doubt: false,
         }
+    }
+
+    /// The same, with whether an earlier request may have acted unanswered
+    /// ([`Previous::in_doubt`]).
+    pub fn with_in_doubt(mut self, in_doubt: bool) -> Self {
+        self.in_doubt = in_doubt;
+        self
     }
 }
 
@@ -247,6 +275,7 @@ impl Disconnector {
                     request_id: None,
                     attempts: 0,
                     idempotency_key: None,
+                    in_doubt: false,
                 }),
                 variable: vendor.api_key_var(),
             })
@@ -280,21 +309,25 @@ impl Disconnector {
     /// Persona, a run that ended on a 5xx left that answer stored under its `Idempotency-Key`
     /// (Persona replays it for 24 h), so this call starts with the next key of the chain instead
     /// of meeting the replay; after any other answer it reuses the recorded key, whose stored
-    /// answer (a completed deactivation, say) is the one to read.
+    /// answer (a completed deactivation, say) is the one to read. When the earlier run's last
+    /// request may have acted unanswered ([`Previous::in_doubt`]), a "gone" answer is reported
+    /// `Disconnected`, confirmed after a lost answer (see [Lost answers](crate#lost-answers)).
     pub async fn disconnect_resuming(
         &self,
         target: &Target,
         previous: &Previous,
     ) -> Result<Receipt, DisconnectError> {
-        self.call(target, previous, None).await
+        self.call(target, previous, None, None).await
     }
 
-    /// One call, paced by `pace` on top of the vendor's lane.
+    /// One call, continuing from what an earlier run recorded; in a bulk run, paced by `pace`
+    /// on top of the vendor's lane and under the run's [`bulk::Control`].
     pub(crate) async fn call(
         &self,
         target: &Target,
         previous: &Previous,
         pace: Option<&lane::Pace>,
+        control: Option<&bulk::Control>,
     ) -> Result<Receipt, DisconnectError> {
         let adapter = self.adapter(target)?;
         let keys = adapter.idempotency_key(target).map(|first| {
@@ -310,7 +343,13 @@ impl Disconnector {
             }
         });
         let lane = self.lane(target.vendor());
-        engine::run(adapter, lane, pace, &self.inner.settings, target, keys).await
+        let start = engine::Start {
+            keys,
+            in_doubt: previous.in_doubt,
+            pace,
+            control,
+        };
+        engine::run(adapter, lane, &self.inner.settings, target, start).await
     }
 
     pub(crate) fn lane(&self, vendor: Vendor) -> &Lane {
@@ -327,7 +366,10 @@ impl Disconnector {
     /// [`BulkOptions::queue_in_memory`] targets and in a temporary file beyond, so memory stays
     /// flat for any input size, stdin included. After [`BulkOptions::breaker`] consecutive
     /// 401/403 answers a vendor's lane stops and its remaining targets come back as
-    /// [`DisconnectError::Skipped`], never sent. See [`BulkRun`] for lane status and stopping.
+    /// [`DisconnectError::Skipped`], never sent. See [`BulkRun`] for lane status and stopping:
+    /// [`BulkRun::stop`] stops every request not yet sent, those waiting at a lane included.
+    /// With [`BulkOptions::write_ahead`], a target's first request is sent only once its
+    /// [`Intent`] is durable, and a log that fails stops the run.
     pub fn disconnect_all<I>(&self, jobs: I, options: BulkOptions) -> BulkRun
     where
         I: IntoIterator,

@@ -38,6 +38,11 @@ pub struct Receipt {
     pub record: VendorRecord,
     /// The `Idempotency-Key` of the last request (Persona); not a secret.
     pub idempotency_key: Option<String>,
+    /// The answer to an earlier request for this target was lost (the connection dropped or
+    /// timed out after it was sent, in this call or in an earlier run: [`crate::Previous`]),
+    /// and a later answer found the connection gone (Tartan's and Persona's 409, Leen's 404):
+    /// the lost request cut it. `status` is then [`DisconnectStatus::Disconnected`].
+    pub confirmed_after_lost_answer: bool,
 }
 
 /// The former name of [`Receipt`].

@@ -161,7 +161,13 @@ fn error_display() {
             request_id: id.map(str::to_string),
             attempts,
             idempotency_key: None,
+            in_doubt: false,
         })
+    };
+    let in_doubt = |status: Option<u16>, attempts: u32| {
+        let mut ctx = ctx(status, None, attempts);
+        ctx.in_doubt = true;
+        ctx
     };
     let errors = vec![
         DisconnectError::NotConfigured {
@@ -212,6 +218,10 @@ fn error_display() {
             ctx: ctx(None, None, 3),
             message: "error sending request: connection refused".into(),
         },
+        DisconnectError::Transport {
+            ctx: in_doubt(None, 3),
+            message: "error sending request: connection closed before message completed".into(),
+        },
         DisconnectError::Timeout {
             ctx: ctx(None, None, 3),
             deadline: true,
@@ -223,6 +233,14 @@ fn error_display() {
         DisconnectError::InvalidResponse {
             ctx: ctx(None, None, 1),
             message: "the body is larger than 1048576 bytes".into(),
+        },
+        DisconnectError::Interrupted {
+            ctx: ctx(None, None, 0),
+            reason: "the run was stopped".into(),
+        },
+        DisconnectError::Interrupted {
+            ctx: in_doubt(Some(503), 2),
+            reason: "the run was stopped".into(),
         },
     ];
     let lines: Vec<String> = errors

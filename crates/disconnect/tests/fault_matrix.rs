@@ -11,22 +11,30 @@ use disconnect::{DisconnectError, Disconnector, Receipt, Vendor};
 use disconnect_fakes::{FakeConfig, FakeServer, Fault};
 use serde_json::json;
 
+/// `outcome status xattempts`, with `, confirmed` for a cut confirmed after a lost answer and
+/// `, in doubt` for a failure after one.
 fn summary(result: &Result<Receipt, DisconnectError>) -> String {
     match result {
         Ok(d) => format!(
-            "{} {} x{}",
+            "{} {} x{}{}",
             match d.status {
                 disconnect::DisconnectStatus::Disconnected => "disconnected",
                 disconnect::DisconnectStatus::AlreadyDisconnected => "already_disconnected",
             },
             d.http_status,
-            d.attempts
+            d.attempts,
+            if d.confirmed_after_lost_answer {
+                ", confirmed"
+            } else {
+                ""
+            }
         ),
         Err(e) => format!(
-            "{} {} x{}",
+            "{} {} x{}{}",
             e.kind(),
             e.http_status().map(|s| s.to_string()).unwrap_or("-".into()),
-            e.attempts()
+            e.attempts(),
+            if e.in_doubt() { ", in doubt" } else { "" }
         ),
     }
 }
@@ -67,16 +75,26 @@ fn rows() -> Vec<(&'static str, Vec<Fault>, [&'static str; 3])> {
         (
             "reset before the response, every time",
             vec![Fault::CloseBeforeResponse; 3],
-            once("transport - x3"),
+            once("transport - x3, in doubt"),
         ),
-        // The vendor acted before the body broke; the retry learns the state.
+        // The vendor acted before the body broke; the retry learns the state, and the
+        // connection it finds gone is the lost request's doing.
         (
             "reset mid-response",
             vec![Fault::CloseMidResponse],
             [
-                "already_disconnected 409 x2",
+                "disconnected 409 x2, confirmed",
                 "disconnected 200 x2",
-                "not_found 404 x2",
+                "disconnected 404 x2, confirmed",
+            ],
+        ),
+        (
+            "answer lost after the vendor acted",
+            vec![Fault::DropAnswer { millis: 0 }],
+            [
+                "disconnected 409 x2, confirmed",
+                "disconnected 200 x2",
+                "disconnected 404 x2, confirmed",
             ],
         ),
         (

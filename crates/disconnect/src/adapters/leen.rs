@@ -112,6 +112,12 @@ impl Adapter for Leen {
         }
     }
 
+    /// A delete whose answer was lost, then a 404: the lost delete removed the connection (Leen
+    /// answers a second delete with 404).
+    fn gone_after_lost_answer(&self, failure: &AttemptFailure) -> bool {
+        matches!(failure, AttemptFailure::NotFound(_))
+    }
+
     async fn attempt(&self, target: &Target, _: Option<&str>) -> Classified {
         let (organization_id, connection_id) = ids(target);
         let result = self

@@ -17,6 +17,7 @@ use std::time::Duration;
 // `untyped` serves only vendors whose feature is off.
 #[allow(unused_imports)]
 use crate::classify::{Classified, untyped};
+use crate::classify::AttemptFailure;
 use crate::config::ConfigError;
 use crate::plan::PlannedRequest;
 use crate::target::{TargetError, VendorTarget};
@@ -46,6 +47,15 @@ pub(crate) trait Adapter: Send + Sync {
     /// key, so that retrying with the same key would only replay it (the call moves on to the
     /// chain's next key).
     fn replays_under_key(&self, _status: u16) -> bool {
+        false
+    }
+
+    /// Whether this failure, answered after an earlier request for the same target may have
+    /// acted unanswered, means the connection is gone: the vendor's "already cut" answer when
+    /// it has no success-like one (Leen's 404 on a second delete). Tartan's and Persona's 409
+    /// are already [`DisconnectStatus::AlreadyDisconnected`](crate::DisconnectStatus) and need
+    /// nothing here.
+    fn gone_after_lost_answer(&self, _failure: &AttemptFailure) -> bool {
         false
     }
 
@@ -313,6 +323,12 @@ macro_rules! registry {
             fn busy_retry(&self, busy_for: Duration) -> Option<Duration> {
                 match *self {
                     $(#[cfg(feature = $feature)] Self::$variant(ref a) => a.busy_retry(busy_for),)*
+                }
+            }
+
+            fn gone_after_lost_answer(&self, failure: &AttemptFailure) -> bool {
+                match *self {
+                    $(#[cfg(feature = $feature)] Self::$variant(ref a) => a.gone_after_lost_answer(failure),)*
                 }
             }
         }
