@@ -14,7 +14,9 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use bytes::Bytes;
-use disconnect::{BulkOptions, Disconnector, PlannedRequest, REDACTED, Target, Vendor};
+use disconnect::{
+    BulkOptions, Disconnector, Intent, PlannedRequest, REDACTED, Target, Vendor, WriteAhead,
+};
 use futures_util::StreamExt;
 use http_body_util::{BodyExt, Full};
 use serde_json::{Value, json};
@@ -24,7 +26,7 @@ const KEY: &str = "bench-key";
 const SINGLE_CALLS: usize = 1500;
 const ROUNDS: usize = 31;
 const BULK_TARGETS: usize = 10_000;
-const BULK_ROUNDS: usize = 5;
+const BULK_ROUNDS: usize = 15;
 const BULK_CONCURRENCY: usize = 64;
 
 /// A canned answer: status, headers and body bytes.
@@ -236,51 +238,131 @@ fn bulk_targets() -> Vec<Target> {
         .collect()
 }
 
+/// A write-ahead log kept as the CLI keeps its report's: one JSON attempt line per intent, one
+/// write and one `fdatasync` per batch, in a file under the temporary directory.
+struct FileLog {
+    file: std::sync::Mutex<std::fs::File>,
+    batches: std::sync::atomic::AtomicUsize,
+}
+
+impl FileLog {
+    fn new(round: usize) -> Self {
+        let path = std::env::temp_dir().join(format!(
+            "disconnect-bench-wal-{}-{round}.jsonl",
+            std::process::id()
+        ));
+        let file = std::fs::OpenOptions::new()
+            .create(true)
+            .truncate(true)
+            .write(true)
+            .open(&path)
+            .unwrap();
+        let _ = std::fs::remove_file(&path); // the open file lives on
+        Self {
+            file: std::sync::Mutex::new(file),
+            batches: Default::default(),
+        }
+    }
+}
+
+/// An attempt line, as the CLI's report has them.
+#[derive(serde::Serialize)]
+struct Attempt<'a> {
+    run_id: &'a str,
+    target: String,
+    vendor: &'a str,
+    at: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    idempotency_key: Option<&'a str>,
+}
+
+impl WriteAhead for FileLog {
+    fn record(&self, batch: &[Intent]) -> std::io::Result<()> {
+        use std::io::Write;
+        let mut text = Vec::with_capacity(batch.len() * 160);
+        for intent in batch {
+            let attempt = Attempt {
+                run_id: "5c2e6f1d-2c3b-4a59-8e7f-8d6c5b4a3928",
+                target: intent.target.to_string(),
+                vendor: intent.target.vendor().id(),
+                at: "2026-12-03T00:00:00.000Z",
+                idempotency_key: intent.idempotency_key.as_deref(),
+            };
+            text.extend_from_slice(br#"{"attempt":"#);
+            serde_json::to_writer(&mut text, &attempt)?;
+            text.extend_from_slice(b"}\n");
+        }
+        let mut file = self.file.lock().unwrap();
+        file.write_all(&text)?;
+        file.sync_data()?;
+        self.batches
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        Ok(())
+    }
+}
+
 async fn bulk(addr: SocketAddr) -> Value {
     let facade = disconnector(addr);
     let raw = Arc::new(Raw::new(&facade));
     let mut facade_rates = Vec::new();
+    let mut logged_rates = Vec::new();
     let mut raw_rates = Vec::new();
+    let mut batches = Vec::new();
     for round in 0..BULK_ROUNDS {
-        for k in 0..2 {
+        // Three variants a round, in an order that turns with the round.
+        for k in 0..3 {
             let started = Instant::now();
-            if (round + k) % 2 == 0 {
-                let options = BulkOptions {
-                    concurrency: BULK_CONCURRENCY,
-                    ..BulkOptions::default()
-                };
-                let results: Vec<_> = facade
-                    .disconnect_all(bulk_targets(), options)
-                    .collect()
-                    .await;
-                assert!(results.iter().all(|r| r.is_ok()));
-                facade_rates.push(BULK_TARGETS as f64 / started.elapsed().as_secs_f64());
-            } else {
-                let semaphore = Arc::new(tokio::sync::Semaphore::new(BULK_CONCURRENCY));
-                let mut tasks = tokio::task::JoinSet::new();
-                for t in bulk_targets() {
-                    let permit = semaphore.clone().acquire_owned().await.unwrap();
-                    let raw = raw.clone();
-                    tasks.spawn(async move {
-                        raw.call(t.vendor()).await;
-                        drop(permit);
-                    });
+            match (round + k) % 3 {
+                variant @ (0 | 1) => {
+                    let log = (variant == 1).then(|| Arc::new(FileLog::new(round)));
+                    let options = BulkOptions {
+                        concurrency: BULK_CONCURRENCY,
+                        write_ahead: log.clone().map(|l| l as Arc<dyn WriteAhead>),
+                        ..BulkOptions::default()
+                    };
+                    let results: Vec<_> = facade
+                        .disconnect_all(bulk_targets(), options)
+                        .collect()
+                        .await;
+                    assert!(results.iter().all(|r| r.is_ok()));
+                    let rate = BULK_TARGETS as f64 / started.elapsed().as_secs_f64();
+                    match log {
+                        Some(log) => {
+                            logged_rates.push(rate);
+                            batches.push(
+                                log.batches.load(std::sync::atomic::Ordering::Relaxed) as f64,
+                            );
+                        }
+                        None => facade_rates.push(rate),
+                    }
                 }
-                while tasks.join_next().await.is_some() {}
-                raw_rates.push(BULK_TARGETS as f64 / started.elapsed().as_secs_f64());
+                _ => {
+                    let semaphore = Arc::new(tokio::sync::Semaphore::new(BULK_CONCURRENCY));
+                    let mut tasks = tokio::task::JoinSet::new();
+                    for t in bulk_targets() {
+                        let permit = semaphore.clone().acquire_owned().await.unwrap();
+                        let raw = raw.clone();
+                        tasks.spawn(async move {
+                            raw.call(t.vendor()).await;
+                            drop(permit);
+                        });
+                    }
+                    while tasks.join_next().await.is_some() {}
+                    raw_rates.push(BULK_TARGETS as f64 / started.elapsed().as_secs_f64());
+                }
             }
         }
     }
     // Paired within each round, as for single calls.
-    let ratio = median(
-        facade_rates
-            .iter()
-            .zip(&raw_rates)
-            .map(|(f, r)| f / r)
-            .collect(),
+    let paired = |rates: &[f64]| median(rates.iter().zip(&raw_rates).map(|(f, r)| f / r).collect());
+    let (ratio, logged_ratio) = (paired(&facade_rates), paired(&logged_rates));
+    let (f, l, r) = (
+        median(facade_rates),
+        median(logged_rates),
+        median(raw_rates),
     );
-    let (f, r) = (median(facade_rates), median(raw_rates));
-    json!({"targets": BULK_TARGETS, "concurrency": BULK_CONCURRENCY, "rounds": BULK_ROUNDS, "facade_rps": f, "raw_rps": r, "ratio": ratio})
+    json!({"targets": BULK_TARGETS, "concurrency": BULK_CONCURRENCY, "rounds": BULK_ROUNDS, "facade_rps": f, "raw_rps": r, "ratio": ratio,
+           "write_ahead_rps": l, "write_ahead_ratio": logged_ratio, "write_ahead_batches": median(batches)})
 }
 
 /// Peak RSS (KiB) of the CLI streaming `n` targets from a file to the canned server.
@@ -534,6 +616,12 @@ fn main() {
         let bulk = runtime.block_on(async { bulk(canned_server().await).await });
         let report = json!({"single": single, "bulk": bulk});
         println!("{}", serde_json::to_string_pretty(&report).unwrap());
+        return;
+    }
+    if std::env::args().nth(2).as_deref() == Some("bulk") {
+        // Only the bulk overhead, with and without a write-ahead log (half a minute).
+        let bulk = runtime.block_on(async { bulk(canned_server().await).await });
+        println!("{}", serde_json::to_string_pretty(&bulk).unwrap());
         return;
     }
     if std::env::args().nth(2).as_deref() == Some("lanes") {

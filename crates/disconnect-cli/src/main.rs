@@ -7,6 +7,7 @@
 mod confirm;
 mod demo;
 mod input;
+mod journal;
 mod keys;
 mod output;
 mod profile;
@@ -30,7 +31,10 @@ const USAGE: u8 = 2;
 /// Exit code: a vendor's lane was stopped by its circuit breaker (repeated 401/403: fix the
 /// key); its remaining targets were skipped.
 const LANE_STOPPED: u8 = 3;
-/// Exit code: interrupted by Ctrl-C.
+/// Exit code: the report could not be written mid-run (a full disk, say): sending stopped, and
+/// the results it misses were printed as JSON lines.
+const REPORT_FAILED: u8 = 4;
+/// Exit code: interrupted by Ctrl-C or SIGTERM.
 const INTERRUPTED: u8 = 130;
 
 /// Cut connections at Tartan HyperSync, Persona Connect and Leen.
@@ -43,9 +47,15 @@ const INTERRUPTED: u8 = 130;
 ///
 /// Runs for more than 10 targets ask for confirmation on a terminal, and need --yes without one.
 ///
-/// Exit status: 0 when every target is disconnected or already disconnected, 1 when any failed
-/// or was skipped, 2 for usage or configuration errors or an unconfirmed run (nothing sent),
-/// 3 when a vendor's lane was stopped for bad credentials, 130 when interrupted.
+/// Ctrl-C (or SIGTERM) stops sending at once; requests on the wire get 10 s to finish and are
+/// recorded; a second Ctrl-C records them as in doubt (they may have acted: --resume confirms
+/// them).
+///
+/// Exit status: 0 when every target is disconnected or already disconnected, 1 when any failed,
+/// was skipped, is in doubt or never started, 2 for usage or configuration errors or an
+/// unconfirmed run (nothing sent), 3 when a vendor's lane was stopped for bad credentials, 4
+/// when the report could not be written mid-run (sending stopped; the results it misses were
+/// printed as JSON lines), 130 when interrupted.
 #[derive(Parser, Debug)]
 #[command(name = "disconnect", version, subcommand_precedence_over_arg = true)]
 struct Cli {
@@ -123,11 +133,13 @@ struct RunArgs {
     /// Print each request that would be sent (secrets redacted) and send nothing.
     #[arg(long)]
     dry_run: bool,
-    /// Append one JSON line per finished target to FILE, flushed as each finishes.
+    /// Append the run to FILE (JSON lines): a header, an attempt line synced before each
+    /// target's first request, a line per finished target, a summary.
     #[arg(long, value_name = "FILE.jsonl")]
     report: Option<PathBuf>,
     /// Skip targets the --report file already records as disconnected or already disconnected;
-    /// failed Persona targets continue from the idempotency key the report recorded.
+    /// failed Persona targets continue from the idempotency key the report recorded; targets
+    /// in doubt (sent, answer lost) are confirmed: a "gone" answer makes them disconnected.
     #[arg(long, requires = "report")]
     resume: bool,
     /// Calls in flight at once in each vendor's lane (each vendor runs independently)

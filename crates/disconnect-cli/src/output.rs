@@ -56,7 +56,7 @@ impl Style {
 const TABLE_ROWS: usize = 2_000;
 
 /// The CSV columns, in order.
-pub const CSV_COLUMNS: [&str; 13] = [
+pub const CSV_COLUMNS: [&str; 15] = [
     "run_id",
     "target",
     "vendor",
@@ -70,6 +70,8 @@ pub const CSV_COLUMNS: [&str; 13] = [
     "error_message",
     "retryable",
     "idempotency_key",
+    "in_doubt",
+    "confirmed_after_lost_answer",
 ];
 
 /// Target lines on stdout in the chosen format.
@@ -157,6 +159,8 @@ fn csv_record(line: &ReportLine) -> Vec<String> {
         error.map(|e| e.message.clone()).unwrap_or_default(),
         error.map(|e| e.retryable.to_string()).unwrap_or_default(),
         line.idempotency_key.clone().unwrap_or_default(),
+        line.in_doubt.to_string(),
+        line.confirmed_after_lost_answer.to_string(),
     ]
 }
 
@@ -170,6 +174,7 @@ fn outcome_cell(outcome: ReportStatus, text: String, color: bool) -> Cell {
         ReportStatus::AlreadyDisconnected => Color::Cyan,
         ReportStatus::Failed => Color::Red,
         ReportStatus::Skipped => Color::Yellow,
+        ReportStatus::Unknown => Color::Magenta,
     })
 }
 
@@ -185,6 +190,9 @@ fn new_table(style: Style) -> Table {
     }
     t
 }
+
+/// The message of a row cut by a request whose answer was lost.
+const CONFIRMED: &str = "confirmed after a lost answer: the vendor says it is gone";
 
 /// The results table: one row per target.
 pub fn table(lines: &[ReportLine], style: Style) -> Table {
@@ -209,8 +217,15 @@ pub fn table(lines: &[ReportLine], style: Style) -> Table {
     }
     for line in lines {
         let outcome = match (&line.outcome, &line.error) {
-            (ReportStatus::Failed, Some(e)) => format!("failed: {}", e.kind),
+            (ReportStatus::Failed | ReportStatus::Unknown, Some(e)) => {
+                format!("{}: {}", line.outcome.as_str(), e.kind)
+            }
             (o, _) => o.as_str().to_string(),
+        };
+        let message = match &line.error {
+            Some(e) => e.message.as_str(),
+            None if line.confirmed_after_lost_answer => CONFIRMED,
+            None => "",
         };
         t.add_row(vec![
             Cell::new(&line.target),
@@ -223,25 +238,28 @@ pub fn table(lines: &[ReportLine], style: Style) -> Table {
             .set_alignment(CellAlignment::Right),
             Cell::new(line.attempts).set_alignment(CellAlignment::Right),
             Cell::new(line.request_id.as_deref().unwrap_or("-")),
-            Cell::new(
-                line.error
-                    .as_ref()
-                    .map(|e| e.message.as_str())
-                    .unwrap_or(""),
-            ),
+            Cell::new(message),
         ]);
     }
     t
 }
 
-/// Counts per vendor (rows) and outcome (columns), with a total column.
+/// Counts per vendor (rows) and outcome (columns), with a total column. The `UNKNOWN` column
+/// (targets in doubt) shows only when a target is.
 pub fn counts_table(counts: &BTreeMap<String, BTreeMap<String, u64>>, style: Style) -> Table {
-    let outcomes = [
+    let in_doubt = counts.values().any(|c| {
+        c.get(ReportStatus::Unknown.as_str())
+            .is_some_and(|n| *n > 0)
+    });
+    let outcomes: Vec<ReportStatus> = [
         ReportStatus::Disconnected,
         ReportStatus::AlreadyDisconnected,
         ReportStatus::Failed,
         ReportStatus::Skipped,
-    ];
+    ]
+    .into_iter()
+    .chain(in_doubt.then_some(ReportStatus::Unknown))
+    .collect();
     let mut t = new_table(style);
     let mut header = vec![Cell::new("VENDOR")];
     header.extend(
@@ -253,7 +271,7 @@ pub fn counts_table(counts: &BTreeMap<String, BTreeMap<String, u64>>, style: Sty
     t.set_header(header);
     for (vendor, by_outcome) in counts {
         let mut row = vec![Cell::new(vendor)];
-        for o in outcomes {
+        for &o in &outcomes {
             let n = by_outcome.get(o.as_str()).copied().unwrap_or(0);
             let cell = Cell::new(n).set_alignment(CellAlignment::Right);
             row.push(if n > 0 && style.color {
@@ -289,6 +307,8 @@ mod tests {
                     finished_at: "2026-11-23T10:00:00.000Z".into(),
                     error: None,
                     idempotency_key: None,
+                    in_doubt: false,
+                    confirmed_after_lost_answer: false,
                 }
             };
         let mut not_found = line(

@@ -1,7 +1,12 @@
-//! The report: a header line (who ran what, why, against which specs), one JSON object per
-//! finished target (also what `--output json` prints), and a summary line. Written by
-//! `--report`, read by `--resume` and `disconnect report summarize`, described by
+//! The report: a header line (who ran what, why, against which specs), an *attempt* line for
+//! each target made durable before its first request is sent (the write-ahead record), one
+//! JSON object per finished target (also what `--output json` prints), and a summary line.
+//! Written by `--report`, read by `--resume` and `disconnect report summarize`, described by
 //! `disconnect report schema`.
+//!
+//! A target with an attempt line and no result line after it was sent and its answer never
+//! recorded (the run was killed, or abandoned at a second Ctrl-C): it is *in doubt*, and
+//! `--resume` confirms it.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::fs::{File, OpenOptions};
@@ -23,9 +28,15 @@ pub enum ReportStatus {
     AlreadyDisconnected,
     /// Not confirmed cut; see `error`.
     Failed,
-    /// Not sent: the vendor's lane was stopped (repeated 401/403); see `error`. `--resume`
-    /// picks it up.
+    /// Not sent: the vendor's lane was stopped (repeated 401/403), or the run was interrupted
+    /// before its first request (`error.kind` `interrupted`); see `error`. `--resume` picks it
+    /// up.
     Skipped,
+    /// In doubt: a request may have reached the vendor and its answer was lost (the connection
+    /// closed or timed out after it was sent, or the run was stopped with it in flight), so the
+    /// connection may be cut. `--resume` confirms it: a vendor that then says "gone" makes it
+    /// `disconnected` (`confirmed_after_lost_answer`).
+    Unknown,
 }
 
 impl ReportStatus {
@@ -36,6 +47,7 @@ impl ReportStatus {
             ReportStatus::AlreadyDisconnected => "already_disconnected",
             ReportStatus::Failed => "failed",
             ReportStatus::Skipped => "skipped",
+            ReportStatus::Unknown => "unknown",
         }
     }
 }
@@ -45,7 +57,9 @@ impl ReportStatus {
 pub struct ErrorInfo {
     /// Stable kind: `invalid_target`, `not_configured`, `unauthorized`, `forbidden`,
     /// `not_found`, `busy`, `invalid`, `rate_limited`, `server`, `unexpected`, `redirected`,
-    /// `transport`, `timeout`, `invalid_response`.
+    /// `transport`, `timeout`, `invalid_response`, `skipped`, `interrupted` (the run stopped
+    /// before the target's next request), `abandoned` (the run was abandoned with the request
+    /// in flight).
     pub kind: String,
     /// Human-readable message (never contains an API key).
     pub message: String,
@@ -83,6 +97,14 @@ pub struct ReportLine {
     /// Not a secret.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub idempotency_key: Option<String>,
+    /// A request for this target may have reached the vendor and its answer was lost (in this
+    /// run or an earlier one): the connection may be cut. `--resume` confirms it.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub in_doubt: bool,
+    /// `disconnected` because the vendor said "gone" after an earlier request's answer was
+    /// lost: that request cut the connection.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub confirmed_after_lost_answer: bool,
 }
 
 pub fn now() -> String {
@@ -108,10 +130,16 @@ impl ReportLine {
                 finished_at: now(),
                 error: None,
                 idempotency_key: d.idempotency_key.clone(),
+                in_doubt: false,
+                confirmed_after_lost_answer: d.confirmed_after_lost_answer,
             },
             Err(e) => {
                 let outcome = match e {
                     DisconnectError::Skipped { .. } => ReportStatus::Skipped,
+                    _ if e.in_doubt() => ReportStatus::Unknown,
+                    DisconnectError::Interrupted { .. } if e.attempts() == 0 => {
+                        ReportStatus::Skipped
+                    }
                     _ => ReportStatus::Failed,
                 };
                 // Target, status, request id and attempts are fields of their own.
@@ -135,8 +163,34 @@ impl ReportLine {
                         retryable: e.is_retryable(),
                     }),
                     idempotency_key: e.ctx().idempotency_key.clone(),
+                    in_doubt: e.in_doubt(),
+                    confirmed_after_lost_answer: false,
                 }
             }
+        }
+    }
+
+    /// A target whose request was in flight when the run was abandoned (a second Ctrl-C, or
+    /// the grace after the first ran out): it may have acted.
+    pub fn abandoned(intent: &AttemptRecord, message: &str) -> Self {
+        Self {
+            run_id: None,
+            target: intent.target.clone(),
+            vendor: Some(intent.vendor.clone()),
+            outcome: ReportStatus::Unknown,
+            http_status: None,
+            request_id: None,
+            attempts: 1,
+            elapsed_ms: 0,
+            finished_at: now(),
+            error: Some(ErrorInfo {
+                kind: "abandoned".into(),
+                message: message.to_string(),
+                retryable: true,
+            }),
+            idempotency_key: intent.idempotency_key.clone(),
+            in_doubt: true,
+            confirmed_after_lost_answer: false,
         }
     }
 
@@ -158,7 +212,16 @@ impl ReportLine {
                 retryable: false,
             }),
             idempotency_key: None,
+            in_doubt: false,
+            confirmed_after_lost_answer: false,
         }
+    }
+
+    /// Stopped before its first request (`skipped`, kind `interrupted`): never sent.
+    pub fn is_unsent(&self) -> bool {
+        self.outcome == ReportStatus::Skipped
+            && self.attempts == 0
+            && self.error.as_ref().is_some_and(|e| e.kind == "interrupted")
     }
 
     /// Cut or already cut.
@@ -190,12 +253,57 @@ pub struct RunSummary {
     pub finished_at: String,
     /// Its duration in milliseconds.
     pub duration_ms: u64,
-    /// Target lines it wrote, per vendor (`invalid` for unparseable targets) and outcome.
+    /// Target lines it wrote, per vendor (`invalid` for unparseable targets) and outcome; a
+    /// target stopped before its first request (`skipped`, kind `interrupted`, written only to
+    /// close its attempt line) counts in `not_started` instead.
     pub counts: BTreeMap<String, BTreeMap<String, u64>>,
-    /// Whether it was interrupted (Ctrl-C) before every target was tried.
+    /// Whether it was interrupted (Ctrl-C, SIGTERM) before every target was tried.
     pub interrupted: bool,
     /// Lanes stopped by their circuit breaker, with the reason.
     pub stopped_lanes: BTreeMap<String, String>,
+    /// Targets read from the input and never sent (the run was interrupted, or its report
+    /// could not be written): `--resume` runs them.
+    #[serde(default)]
+    pub not_started: u64,
+    /// Whether the run stopped before reading its whole input (more targets than
+    /// `not_started` were never started).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub input_unread: bool,
+    /// Targets left in doubt (`unknown`): a request may have acted, its answer was lost.
+    #[serde(default)]
+    pub in_doubt: u64,
+    /// Results that could not be written to this report (they were printed instead): the
+    /// report is missing them.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub unrecorded: u64,
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
+}
+
+/// The write-ahead line: a target about to get its first request, durable before it is sent.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AttemptLine {
+    /// The intent.
+    pub attempt: AttemptRecord,
+}
+
+/// See [`AttemptLine`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct AttemptRecord {
+    /// The run (as in its header line).
+    pub run_id: String,
+    /// The target as given (`vendor:id`).
+    pub target: String,
+    /// Its vendor.
+    pub vendor: String,
+    /// When it was recorded (RFC 3339, UTC), just before the request.
+    pub at: String,
+    /// The `Idempotency-Key` of its first request (Persona). Not a secret.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub idempotency_key: Option<String>,
 }
 
 /// The first line of a run: who ran it, why, with what, against what.
@@ -257,17 +365,23 @@ pub struct InputRecord {
 pub enum ReportEntry {
     /// A run's first line.
     Header(HeaderLine),
+    /// A target about to be sent (written, and synced, before its first request).
+    Attempt(AttemptLine),
     /// A finished target.
     Target(ReportLine),
     /// The run's last line.
     Summary(SummaryLine),
 }
 
-/// Appends report lines, each flushed to the OS as it is written and made durable (fsync) in
-/// small batches. Holds an exclusive lock on the file for the whole run, so a second run on the
-/// same report is refused instead of repeating every target.
+/// Appends report lines, each written to the OS as it comes and made durable (fsync) in small
+/// batches; attempt lines are synced before they return. A write that fails is undone (the
+/// file is cut back to its last whole line), so a full disk never leaves a torn line in the
+/// middle of a report. Holds an exclusive lock on the file for the whole run, so a second run
+/// on the same report is refused instead of repeating every target.
 pub struct ReportWriter {
     file: File,
+    /// The file's length after the last whole line.
+    len: u64,
     unsynced: usize,
     last_sync: std::time::Instant,
 }
@@ -282,9 +396,46 @@ const SYNC_EVERY: std::time::Duration = std::time::Duration::from_secs(1);
 pub struct Resume {
     /// Targets recorded as disconnected or already disconnected: skipped.
     pub done: HashSet<String>,
-    /// Targets whose last line is a failure after a request with an idempotency key: where
-    /// their rerun continues.
+    /// Targets not done whose rerun continues from what the report says: the last idempotency
+    /// key (after a stored 5xx, the next of its chain), and whether a request may have acted
+    /// unanswered (an `unknown` line, or an attempt line with no result after it).
     pub previous: HashMap<String, Previous>,
+}
+
+impl Resume {
+    /// Learn from one line, in file order.
+    fn read(&mut self, entry: ReportEntry, open: &mut HashMap<String, Option<String>>) {
+        match entry {
+            ReportEntry::Summary(_) | ReportEntry::Header(_) => {}
+            ReportEntry::Attempt(a) => {
+                open.insert(a.attempt.target, a.attempt.idempotency_key);
+            }
+            ReportEntry::Target(entry) => {
+                open.remove(&entry.target);
+                if entry.is_done() {
+                    self.previous.remove(&entry.target);
+                    self.done.insert(entry.target);
+                } else if entry.idempotency_key.is_some() || entry.in_doubt {
+                    let previous = Previous::new(entry.idempotency_key, entry.http_status)
+                        .with_in_doubt(entry.in_doubt);
+                    self.previous.insert(entry.target, previous);
+                }
+            }
+        }
+    }
+
+    /// After the last line: a target sent (attempt line) with no result after it is in doubt.
+    fn close(&mut self, open: HashMap<String, Option<String>>) {
+        for (target, key) in open {
+            if self.done.contains(&target) {
+                continue;
+            }
+            let previous = self.previous.remove(&target).unwrap_or_default();
+            let key = key.or(previous.idempotency_key);
+            self.previous
+                .insert(target, Previous::new(key, None).with_in_doubt(true));
+        }
+    }
 }
 
 impl ReportWriter {
@@ -312,6 +463,7 @@ impl ReportWriter {
             let mut reader = BufReader::new(&file);
             let mut line = String::new();
             let mut line_no = 0usize;
+            let mut open = HashMap::new();
             loop {
                 line.clear();
                 line_no += 1;
@@ -320,16 +472,7 @@ impl ReportWriter {
                     break; // end, or a torn line without its newline
                 }
                 match serde_json::from_str::<ReportEntry>(&line) {
-                    Ok(ReportEntry::Summary(_) | ReportEntry::Header(_)) => {}
-                    Ok(ReportEntry::Target(entry)) => {
-                        if entry.is_done() {
-                            state.previous.remove(&entry.target);
-                            state.done.insert(entry.target);
-                        } else if entry.idempotency_key.is_some() {
-                            let previous = Previous::new(entry.idempotency_key, entry.http_status);
-                            state.previous.insert(entry.target, previous);
-                        }
-                    }
+                    Ok(entry) => state.read(entry, &mut open),
                     Err(_) if line.trim().is_empty() => {}
                     Err(e) => {
                         return Err(std::io::Error::new(
@@ -341,12 +484,15 @@ impl ReportWriter {
                 good_len += n as u64;
             }
             drop(reader);
+            state.close(open);
             file.set_len(good_len)?;
             file.seek(SeekFrom::End(0))?;
         }
+        let len = file.metadata()?.len();
         Ok((
             Self {
                 file,
+                len,
                 unsynced: 0,
                 last_sync: std::time::Instant::now(),
             },
@@ -354,10 +500,10 @@ impl ReportWriter {
         ))
     }
 
-    /// Append one line and flush it to the OS (it survives a `kill -9`); every
+    /// Append one line and hand it to the OS (it survives a `kill -9`); every
     /// [`SYNC_EVERY_LINES`] lines or [`SYNC_EVERY`], fsync (it survives a power loss).
     pub fn write(&mut self, line: &ReportLine) -> std::io::Result<()> {
-        self.append(&serde_json::to_string(line).map_err(std::io::Error::other)?)?;
+        self.append(&json_line(line)?)?;
         self.unsynced += 1;
         if self.unsynced >= SYNC_EVERY_LINES || self.last_sync.elapsed() >= SYNC_EVERY {
             self.sync()?;
@@ -365,24 +511,37 @@ impl ReportWriter {
         Ok(())
     }
 
+    /// Append attempt lines in one write and fsync them (and every line before them): when it
+    /// returns, the intents are durable.
+    pub fn write_ahead(&mut self, lines: &[AttemptLine]) -> std::io::Result<()> {
+        let mut text = String::with_capacity(lines.len() * 160);
+        for line in lines {
+            text.push_str(&json_line(line)?);
+        }
+        self.append(&text)?;
+        self.sync()
+    }
+
     /// Write the run's header line and fsync.
     pub fn start(&mut self, header: &HeaderLine) -> std::io::Result<()> {
-        self.append(&serde_json::to_string(header).map_err(std::io::Error::other)?)?;
+        self.append(&json_line(header)?)?;
         self.sync()
     }
 
     /// Write the run's summary line and fsync.
     pub fn finish(&mut self, summary: &SummaryLine) -> std::io::Result<()> {
-        self.append(&serde_json::to_string(summary).map_err(std::io::Error::other)?)?;
+        self.append(&json_line(summary)?)?;
         self.sync()
     }
 
-    fn append(&mut self, json: &str) -> std::io::Result<()> {
-        let mut text = String::with_capacity(json.len() + 1);
-        text.push_str(json);
-        text.push('\n');
-        self.file.write_all(text.as_bytes())?;
-        self.file.flush()
+    /// Write whole lines, or nothing: a failed write is cut back off.
+    fn append(&mut self, text: &str) -> std::io::Result<()> {
+        if let Err(e) = self.file.write_all(text.as_bytes()) {
+            let _ = self.file.set_len(self.len);
+            return Err(e);
+        }
+        self.len += text.len() as u64;
+        Ok(())
     }
 
     fn sync(&mut self) -> std::io::Result<()> {
@@ -390,6 +549,13 @@ impl ReportWriter {
         self.last_sync = std::time::Instant::now();
         self.file.sync_data()
     }
+}
+
+/// One JSON line, with its newline.
+fn json_line(value: &impl Serialize) -> std::io::Result<String> {
+    let mut text = serde_json::to_string(value).map_err(std::io::Error::other)?;
+    text.push('\n');
+    Ok(text)
 }
 
 /// The JSON Schema of a report line (a target line or the summary line).
@@ -408,6 +574,7 @@ mod outcome_tests {
             ReportStatus::AlreadyDisconnected,
             ReportStatus::Failed,
             ReportStatus::Skipped,
+            ReportStatus::Unknown,
         ] {
             assert_eq!(serde_json::to_value(o).unwrap(), o.as_str());
         }

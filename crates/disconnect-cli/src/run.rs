@@ -8,16 +8,20 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::Duration;
 
-use disconnect::{BulkOptions, Disconnector, DisconnectorBuilder, Job, Rate, Target, Vendor};
-use futures_util::StreamExt;
+use disconnect::{
+    BulkHandle, BulkOptions, Disconnector, DisconnectorBuilder, Job, Rate, Target, Vendor,
+};
+use futures_util::{FutureExt, StreamExt};
+use indicatif::ProgressBar;
 
 use crate::confirm::{self, Plan, Stop};
 use crate::input::Item;
+use crate::journal::Journal;
 use crate::keys::KeySource;
 use crate::output::{Format, Output, Style, counts_table};
 use crate::profile::{self, Selected};
 use crate::report::{self, ReportLine, ReportStatus, ReportWriter};
-use crate::{INTERRUPTED, LANE_STOPPED, RunArgs, USAGE, progress};
+use crate::{INTERRUPTED, LANE_STOPPED, REPORT_FAILED, RunArgs, USAGE, progress};
 
 type Items = Box<dyn Iterator<Item = std::io::Result<Item>> + Send>;
 
@@ -320,7 +324,7 @@ pub async fn run(args: RunArgs, fake: bool) -> u8 {
     }
 
     let report_existed = args.report.as_ref().is_some_and(|p| p.exists());
-    let (mut report, resume) = match &args.report {
+    let (report, resume) = match &args.report {
         Some(path) => match ReportWriter::open(path, args.resume) {
             Ok((w, resume)) => (Some(w), resume),
             Err(e) => return usage_error(format!("cannot use --report {}: {e}", path.display())),
@@ -364,7 +368,8 @@ pub async fn run(args: RunArgs, fake: bool) -> u8 {
     let run_id = uuid::Uuid::new_v4().to_string();
     let started = std::time::Instant::now();
     let started_at = report::now();
-    if let Some(w) = &mut report {
+    let journal = Arc::new(Journal::new(report, run_id.clone()));
+    if journal.has_report() {
         let configured = disconnector.configured_vendors();
         let header = report::HeaderLine {
             run: report::RunHeader {
@@ -395,8 +400,8 @@ pub async fn run(args: RunArgs, fake: bool) -> u8 {
                 options: settings.record(&args, fake),
             },
         };
-        if let Err(e) = w.start(&header) {
-            return usage_error(format!("cannot write the report: {e}"));
+        if let Err(e) = journal.start(&header) {
+            return usage_error(format!("cannot write the report: {e} (nothing was sent)"));
         }
     }
 
@@ -406,57 +411,55 @@ pub async fn run(args: RunArgs, fake: bool) -> u8 {
     let side_in = side.clone();
     let already = Arc::new(AtomicUsize::new(0));
     let already_in = already.clone();
+    let input_read = Arc::new(AtomicBool::new(false));
+    let input_read_in = input_read.clone();
     let report::Resume { done, mut previous } = resume;
-    let targets = items.filter_map(move |item| match item {
-        Ok(Item::Target(t)) if done.contains(&t.to_string()) => {
-            already_in.fetch_add(1, Ordering::Relaxed);
+    let targets = items
+        .filter_map(move |item| match item {
+            Ok(Item::Target(t)) if done.contains(&t.to_string()) => {
+                already_in.fetch_add(1, Ordering::Relaxed);
+                None
+            }
+            Ok(Item::Target(t)) => {
+                // A target an earlier run left unfinished continues from its last request.
+                let before = previous.remove(&t.to_string()).unwrap_or_default();
+                Some(Job::new(t, before))
+            }
+            Ok(Item::Invalid { raw, message }) => {
+                side_in
+                    .lock()
+                    .unwrap()
+                    .push(ReportLine::invalid_target(&raw, message));
+                None
+            }
+            Err(e) => {
+                side_in.lock().unwrap().push(ReportLine::invalid_target(
+                    "",
+                    format!("cannot read the input: {e}"),
+                ));
+                None
+            }
+        })
+        // Reached only when the whole input was read.
+        .chain(std::iter::from_fn(move || {
+            input_read_in.store(true, Ordering::SeqCst);
             None
-        }
-        Ok(Item::Target(t)) => {
-            // A target an earlier run left failed continues from its last request.
-            let before = previous.remove(&t.to_string()).unwrap_or_default();
-            Some(Job::new(t, before))
-        }
-        Ok(Item::Invalid { raw, message }) => {
-            side_in
-                .lock()
-                .unwrap()
-                .push(ReportLine::invalid_target(&raw, message));
-            None
-        }
-        Err(e) => {
-            side_in.lock().unwrap().push(ReportLine::invalid_target(
-                "",
-                format!("cannot read the input: {e}"),
-            ));
-            None
-        }
-    });
+        }));
     let options = BulkOptions {
         concurrency: usize::from(settings.concurrency),
         per_vendor: settings.per_vendor.clone(),
         rates: settings.rates.clone(),
         breaker: settings.breaker,
+        write_ahead: Some(journal.clone()),
         ..BulkOptions::default()
     };
     let mut results = disconnector.disconnect_all(targets, options);
     let handle = results.handle();
 
-    let interrupted = Arc::new(AtomicBool::new(false));
-    {
-        let (flag, handle) = (interrupted.clone(), handle.clone());
-        tokio::spawn(async move {
-            if tokio::signal::ctrl_c().await.is_ok() {
-                flag.store(true, Ordering::SeqCst);
-                handle.stop();
-                eprintln!("\ninterrupted: finishing the calls in flight, starting no new ones");
-            }
-        });
-    }
-
     // Progress on a terminal (or with --progress): per-vendor counts, lane states, ETA.
     let show_progress = std::io::stderr().is_terminal() || args.progress;
     let progress = progress_bar(show_progress && std::io::stderr().is_terminal());
+    let interrupt = Interrupt::install(handle.clone(), journal.clone(), progress.clone());
     let ticker = show_progress.then(|| {
         let (handle, bar) = (handle.clone(), progress.clone());
         let plain = !std::io::stderr().is_terminal();
@@ -480,129 +483,394 @@ pub async fn run(args: RunArgs, fake: bool) -> u8 {
         })
     });
 
-    let mut out = Output::new(args.format());
-    let mut counts: BTreeMap<String, BTreeMap<String, u64>> = BTreeMap::new();
-    let (mut failed, mut skipped, mut count) = (0usize, 0usize, 0usize);
-    let mut emit = |mut line: ReportLine,
-                    out: &mut Output,
-                    report: &mut Option<ReportWriter>|
-     -> Result<(), String> {
-        line.run_id = Some(run_id.clone());
-        match line.outcome {
-            ReportStatus::Failed => failed += 1,
-            ReportStatus::Skipped => skipped += 1,
-            _ => {}
-        }
-        count += 1;
-        *counts
-            .entry(line.vendor.clone().unwrap_or_else(|| "invalid".into()))
-            .or_default()
-            .entry(line.outcome.as_str().to_string())
-            .or_default() += 1;
-        if let Some(w) = report {
-            w.write(&line)
-                .map_err(|e| format!("cannot write the report: {e}"))?;
-        }
-        progress.suspend(|| out.print(&line));
-        progress.inc(1);
-        Ok(())
+    let mut recorder = Recorder {
+        run_id: run_id.clone(),
+        journal: journal.clone(),
+        handle: handle.clone(),
+        progress: progress.clone(),
+        out: Output::new(args.format()),
+        json_on_stdout: args.format() == Format::Json,
+        report: args.report.clone(),
+        tally: Tally::default(),
     };
+    let mut abandoned = false;
     loop {
-        let next = results.next().await;
+        let next = tokio::select! {
+            biased;
+            () = interrupt.abandoned() => {
+                abandoned = true;
+                None
+            }
+            next = results.next() => next,
+        };
         let pending: Vec<ReportLine> = std::mem::take(&mut *side.lock().unwrap());
         for line in pending {
-            if let Err(e) = emit(line, &mut out, &mut report) {
-                return usage_error(e);
-            }
+            recorder.record(line);
         }
         let Some(result) = next else { break };
-        if let Err(e) = emit(ReportLine::from_result(&result), &mut out, &mut report) {
-            return usage_error(e);
+        recorder.record(ReportLine::from_result(&result));
+    }
+    if abandoned {
+        // What finished meanwhile is recorded; what is still on the wire may have acted.
+        while let Some(Some(result)) = results.next().now_or_never() {
+            recorder.record(ReportLine::from_result(&result));
+        }
+        for intent in journal.in_flight() {
+            recorder.record(ReportLine::abandoned(
+                &intent,
+                "the run was stopped while this request was in flight: it may have acted \
+                 (--resume confirms it)",
+            ));
         }
     }
+    interrupt.task.abort();
     if let Some(ticker) = ticker {
         ticker.abort();
     }
     progress.finish_and_clear();
+    let Recorder {
+        mut out, mut tally, ..
+    } = recorder;
     out.finish();
-    let stopped: BTreeMap<String, String> = handle
-        .lanes()
-        .into_iter()
-        .filter_map(|lane| match lane.state {
+    let lanes = handle.lanes();
+    let stopped: BTreeMap<String, String> = lanes
+        .iter()
+        .filter_map(|lane| match &lane.state {
             disconnect::LaneState::Stopped { reason } => {
-                Some((lane.vendor.id().to_string(), reason))
+                Some((lane.vendor.id().to_string(), reason.clone()))
             }
             _ => None,
         })
         .collect();
+    tally.not_started =
+        tally.unsent as u64 + tally.unsent_unwritten + lanes.iter().map(|l| l.queued).sum::<u64>();
+    tally.input_unread = !input_read.load(Ordering::SeqCst);
+    tally.already = already.load(Ordering::Relaxed);
+    tally.interrupted = interrupt.interrupted.load(Ordering::SeqCst);
     let elapsed = started.elapsed();
-    if let Some(w) = &mut report {
-        let summary = report::SummaryLine {
-            summary: report::RunSummary {
-                run_id: Some(run_id.clone()),
-                started_at,
-                finished_at: report::now(),
-                duration_ms: elapsed.as_millis() as u64,
-                counts: counts.clone(),
-                interrupted: interrupted.load(Ordering::SeqCst),
-                stopped_lanes: stopped.clone(),
-            },
-        };
-        if let Err(e) = w.finish(&summary) {
-            return usage_error(format!("cannot write the report: {e}"));
-        }
-    }
+    let summary = report::SummaryLine {
+        summary: report::RunSummary {
+            run_id: Some(run_id.clone()),
+            started_at,
+            finished_at: report::now(),
+            duration_ms: elapsed.as_millis() as u64,
+            counts: tally.counts.clone(),
+            interrupted: tally.interrupted,
+            stopped_lanes: stopped.clone(),
+            not_started: tally.not_started,
+            input_unread: tally.input_unread && tally.stopped_early(),
+            in_doubt: tally.in_doubt,
+            unrecorded: tally.unrecorded,
+        },
+    };
+    let report_failed = journal.finish(&summary).is_err();
     // A stopped lane is an error to act on: always said.
     for (vendor, reason) in &stopped {
         eprintln!("error: {vendor}: {reason}");
     }
-    summarise(
-        count,
-        failed,
-        skipped,
-        already.load(Ordering::Relaxed),
-        elapsed,
-        &counts,
-        args.report.as_deref(),
-    );
-    if interrupted.load(Ordering::SeqCst) {
+    tally.summarise(elapsed, args.report.as_deref());
+    if let (true, Some(error), Some(path)) = (report_failed, journal.failure(), &args.report) {
+        eprintln!(
+            "error: cannot write the report {}: {error}. Sending stopped at the first failed \
+             write. {} target(s) were sent whose result is not in the report: their results are \
+             printed above as JSON lines{}. Free the disk, then run the same command with \
+             --resume: targets sent without a recorded result are in doubt, and the vendors \
+             confirm them.",
+            path.display(),
+            tally.sent_unrecorded,
+            if args.format() == Format::Json {
+                " (on stdout)"
+            } else {
+                " (on stderr)"
+            }
+        );
+        REPORT_FAILED
+    } else if tally.interrupted {
         INTERRUPTED
     } else if !stopped.is_empty() {
         LANE_STOPPED
-    } else if failed > 0 || skipped > 0 {
+    } else if tally.failed > 0 || tally.skipped > 0 || tally.in_doubt > 0 || tally.not_started > 0 {
         1
     } else {
         0
     }
 }
 
-/// The summary on stderr after every run: totals, duration, counts per vendor and outcome,
-/// and where the report is.
-fn summarise(
+/// How long calls on the wire may finish after the first Ctrl-C before the run stops waiting.
+const GRACE: Duration = Duration::from_secs(10);
+
+/// Ctrl-C and SIGTERM: the first stops every request not yet sent and lets those on the wire
+/// finish, for [`GRACE`] at most; the second (or the end of the grace) abandons them.
+struct Interrupt {
+    interrupted: Arc<AtomicBool>,
+    abandon: Arc<tokio::sync::Notify>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl Interrupt {
+    fn install(handle: BulkHandle, journal: Arc<Journal>, progress: ProgressBar) -> Self {
+        let interrupted = Arc::new(AtomicBool::new(false));
+        let abandon = Arc::new(tokio::sync::Notify::new());
+        let (flag, notify) = (interrupted.clone(), abandon.clone());
+        let task = tokio::spawn(async move {
+            let mut signals = Signals::new();
+            signals.next().await;
+            flag.store(true, Ordering::SeqCst);
+            handle.stop();
+            let on_the_wire = journal.in_flight().len();
+            notice(
+                &progress,
+                &if on_the_wire == 0 {
+                    "interrupted: no new requests are sent".to_string()
+                } else {
+                    format!(
+                        "interrupted: no new requests are sent; waiting up to {}s for the \
+                         {on_the_wire} request(s) on the wire (Ctrl-C again to stop waiting: \
+                         they are then recorded as in doubt)",
+                        GRACE.as_secs()
+                    )
+                },
+            );
+            tokio::select! {
+                () = signals.next() => {}
+                () = tokio::time::sleep(GRACE) => {}
+            }
+            let left = journal.in_flight().len();
+            if left > 0 {
+                notice(
+                    &progress,
+                    &format!("stopped waiting: {left} request(s) in doubt"),
+                );
+            }
+            notify.notify_one();
+        });
+        Self {
+            interrupted,
+            abandon,
+            task,
+        }
+    }
+
+    /// Resolves when the run is abandoned.
+    async fn abandoned(&self) {
+        self.abandon.notified().await;
+    }
+}
+
+/// SIGINT (Ctrl-C) and SIGTERM, each delivery once.
+struct Signals {
+    #[cfg(unix)]
+    int: Option<tokio::signal::unix::Signal>,
+    #[cfg(unix)]
+    term: Option<tokio::signal::unix::Signal>,
+}
+
+impl Signals {
+    fn new() -> Self {
+        #[cfg(unix)]
+        {
+            use tokio::signal::unix::{SignalKind, signal};
+            Self {
+                int: signal(SignalKind::interrupt()).ok(),
+                term: signal(SignalKind::terminate()).ok(),
+            }
+        }
+        #[cfg(not(unix))]
+        Self {}
+    }
+
+    async fn next(&mut self) {
+        #[cfg(unix)]
+        {
+            async fn recv(s: &mut Option<tokio::signal::unix::Signal>) {
+                match s {
+                    Some(s) => {
+                        s.recv().await;
+                    }
+                    None => std::future::pending().await,
+                }
+            }
+            tokio::select! {
+                () = recv(&mut self.int) => {}
+                () = recv(&mut self.term) => {}
+            }
+        }
+        #[cfg(not(unix))]
+        {
+            let _ = tokio::signal::ctrl_c().await;
+        }
+    }
+}
+
+/// A line that stays above the progress display (or on stderr without one).
+fn notice(progress: &ProgressBar, text: &str) {
+    if progress.is_hidden() {
+        eprintln!("{text}");
+    } else {
+        progress.println(text);
+    }
+}
+
+/// What a run did, for its summary line and the summary on stderr.
+#[derive(Default)]
+struct Tally {
+    counts: BTreeMap<String, BTreeMap<String, u64>>,
     count: usize,
     failed: usize,
     skipped: usize,
+    in_doubt: u64,
+    /// Target lines of targets stopped before their first request (`skipped: interrupted`),
+    /// written only to close an attempt line (the stop came while the intent was written).
+    unsent: usize,
+    /// Targets stopped before their first request, without an attempt line: not written.
+    unsent_unwritten: u64,
+    /// Those and the targets still queued when the run ended.
+    not_started: u64,
+    input_unread: bool,
     already: usize,
-    elapsed: Duration,
-    counts: &BTreeMap<String, BTreeMap<String, u64>>,
-    report: Option<&Path>,
-) {
-    let mut text = format!(
-        "{count} target(s) in {}: {} done, {failed} failed, {skipped} skipped",
-        progress::short(elapsed),
-        count - failed - skipped
-    );
-    if already > 0 {
-        text.push_str(&format!(", {already} already done in the report"));
+    interrupted: bool,
+    /// Lines that could not be written to the report.
+    unrecorded: u64,
+    /// Of those, targets that were sent.
+    sent_unrecorded: u64,
+}
+
+impl Tally {
+    /// Count a line written. A target stopped before its first request was never started: it
+    /// counts there, not among the outcomes.
+    fn add(&mut self, line: &ReportLine) {
+        if line.is_unsent() {
+            self.unsent += 1;
+            return;
+        }
+        match line.outcome {
+            ReportStatus::Failed => self.failed += 1,
+            ReportStatus::Skipped => self.skipped += 1,
+            ReportStatus::Unknown => self.in_doubt += 1,
+            _ => {}
+        }
+        self.count += 1;
+        *self
+            .counts
+            .entry(line.vendor.clone().unwrap_or_else(|| "invalid".into()))
+            .or_default()
+            .entry(line.outcome.as_str().to_string())
+            .or_default() += 1;
     }
-    if !counts.is_empty() {
-        let style = Style::for_stream(std::io::stderr().is_terminal());
-        text.push_str(&format!("\n{}", counts_table(counts, style)));
+
+    /// The run ended before every target was tried.
+    fn stopped_early(&self) -> bool {
+        self.interrupted || self.sent_unrecorded > 0 || self.unrecorded > 0
     }
-    if let Some(path) = report {
-        text.push_str(&format!("\nreport: {}", path.display()));
+
+    /// The summary on stderr after every run: totals, duration, counts per vendor and
+    /// outcome, what was left in doubt or never started, and where the report is.
+    fn summarise(&self, elapsed: Duration, report: Option<&Path>) {
+        let finished = self.count;
+        let done = finished - self.failed - self.skipped - self.in_doubt as usize;
+        let mut text = if self.interrupted {
+            format!(
+                "interrupted after {}: {finished} target(s) finished: {done} done, {} failed, {} \
+                 skipped",
+                progress::short(elapsed),
+                self.failed,
+                self.skipped
+            )
+        } else {
+            format!(
+                "{finished} target(s) in {}: {done} done, {} failed, {} skipped",
+                progress::short(elapsed),
+                self.failed,
+                self.skipped
+            )
+        };
+        if self.in_doubt > 0 {
+            text.push_str(&format!(
+                ", {} in doubt (may have acted: --resume confirms them)",
+                self.in_doubt
+            ));
+        }
+        if self.not_started > 0 || (self.input_unread && self.stopped_early()) {
+            text.push_str(&format!(
+                "; {} never started{} (--resume runs them)",
+                self.not_started,
+                if self.input_unread && self.stopped_early() {
+                    " and the rest of the input not read"
+                } else {
+                    ""
+                }
+            ));
+        }
+        if self.already > 0 {
+            text.push_str(&format!(", {} already done in the report", self.already));
+        }
+        if !self.counts.is_empty() {
+            let style = Style::for_stream(std::io::stderr().is_terminal());
+            text.push_str(&format!("\n{}", counts_table(&self.counts, style)));
+        }
+        if let Some(path) = report {
+            text.push_str(&format!("\nreport: {}", path.display()));
+        }
+        eprintln!("{text}");
     }
-    eprintln!("{text}");
+}
+
+/// Records each finished target: the report (through the journal), stdout, the tally. A line
+/// the report cannot take stops the run's sending and is printed as a JSON line instead.
+struct Recorder {
+    run_id: String,
+    journal: Arc<Journal>,
+    handle: BulkHandle,
+    progress: ProgressBar,
+    out: Output,
+    json_on_stdout: bool,
+    report: Option<std::path::PathBuf>,
+    tally: Tally,
+}
+
+impl Recorder {
+    fn record(&mut self, mut line: ReportLine) {
+        // A target stopped before its first request is never started, as a queued one: no
+        // line, unless one must close its attempt line.
+        if line.is_unsent() && !self.journal.is_in_flight(&line.target) {
+            self.tally.unsent_unwritten += 1;
+            return;
+        }
+        line.run_id = Some(self.run_id.clone());
+        self.tally.add(&line);
+        if let Err(error) = self.journal.result(&line) {
+            if self.tally.unrecorded == 0 {
+                self.handle.stop();
+                notice(
+                    &self.progress,
+                    &format!(
+                        "error: cannot write the report {}: {error}: no more requests are sent; \
+                         results the report misses follow as JSON lines{}",
+                        self.report
+                            .as_deref()
+                            .map(|p| p.display().to_string())
+                            .unwrap_or_default(),
+                        if self.json_on_stdout {
+                            " on stdout"
+                        } else {
+                            ""
+                        }
+                    ),
+                );
+            }
+            self.tally.unrecorded += 1;
+            if line.attempts > 0 {
+                self.tally.sent_unrecorded += 1;
+            }
+            if !self.json_on_stdout {
+                let json = serde_json::to_string(&line).expect("a report line serializes");
+                self.progress.suspend(|| eprintln!("{json}"));
+            }
+        }
+        let out = &mut self.out;
+        self.progress.suspend(|| out.print(&line));
+        self.progress.inc(1);
+    }
 }
 
 fn dry_run(args: &RunArgs, settings: &Settings, builder: DisconnectorBuilder, items: Items) -> u8 {

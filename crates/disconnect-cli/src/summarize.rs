@@ -1,12 +1,13 @@
 //! `disconnect report summarize FILE`: what a report says, per run and per vendor, including a
-//! run cut short by a crash (no summary line, maybe a torn last line).
+//! run cut short by a crash (no summary line, maybe a torn last line), targets left in doubt
+//! (an `unknown` line, or an attempt line with no result after it) and targets never started.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::fmt::Write as _;
 use std::path::Path;
 
 use crate::output::{Style, counts_table};
-use crate::report::{ReportEntry, RunHeader, RunSummary};
+use crate::report::{ReportEntry, ReportStatus, RunHeader, RunSummary};
 
 #[derive(Default)]
 struct Run {
@@ -14,6 +15,17 @@ struct Run {
     summary: Option<RunSummary>,
     counts: BTreeMap<String, BTreeMap<String, u64>>,
     lines: u64,
+    /// Targets this run sent (attempt lines) with no result line after them.
+    open: HashSet<String>,
+}
+
+/// A target's last word across runs.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Last {
+    Done,
+    NotDone,
+    /// A request may have acted unanswered.
+    InDoubt,
 }
 
 /// The summary of the report at `path`, as text.
@@ -22,8 +34,8 @@ pub fn summarize(path: &Path, style: Style) -> Result<String, String> {
     let text = String::from_utf8_lossy(&bytes);
     let mut order: Vec<String> = Vec::new();
     let mut runs: HashMap<String, Run> = HashMap::new();
-    // Each target's last word across runs: done or not.
-    let mut last: HashMap<String, bool> = HashMap::new();
+    // Each target's last word across runs.
+    let mut last: HashMap<String, Last> = HashMap::new();
     let mut unreadable: Vec<usize> = Vec::new();
     let mut torn = false;
     let run_of = |id: Option<&str>, order: &mut Vec<String>| -> String {
@@ -48,16 +60,42 @@ pub fn summarize(path: &Path, style: Style) -> Result<String, String> {
                 let id = run_of(s.summary.run_id.as_deref(), &mut order);
                 runs.entry(id).or_default().summary = Some(s.summary);
             }
+            Ok(ReportEntry::Attempt(a)) => {
+                let id = run_of(Some(&a.attempt.run_id), &mut order);
+                runs.entry(id)
+                    .or_default()
+                    .open
+                    .insert(a.attempt.target.clone());
+                last.insert(a.attempt.target, Last::InDoubt);
+            }
             Ok(ReportEntry::Target(t)) => {
                 let id = run_of(t.run_id.as_deref(), &mut order);
                 let run = runs.entry(id).or_default();
+                run.open.remove(&t.target);
+                if t.is_unsent() {
+                    // Never started this time (counted in the summary's `not_started`).
+                    let word = if t.in_doubt {
+                        Last::InDoubt
+                    } else {
+                        Last::NotDone
+                    };
+                    last.insert(t.target.clone(), word);
+                    continue;
+                }
                 run.lines += 1;
                 *run.counts
                     .entry(t.vendor.clone().unwrap_or_else(|| "invalid".into()))
                     .or_default()
                     .entry(t.outcome.as_str().to_string())
                     .or_default() += 1;
-                last.insert(t.target.clone(), t.is_done());
+                let word = if t.is_done() {
+                    Last::Done
+                } else if t.outcome == ReportStatus::Unknown {
+                    Last::InDoubt
+                } else {
+                    Last::NotDone
+                };
+                last.insert(t.target.clone(), word);
             }
             Err(_) if is_last && !text.ends_with('\n') => torn = true,
             Err(_) => unreadable.push(n + 1),
@@ -101,7 +139,34 @@ pub fn summarize(path: &Path, style: Style) -> Result<String, String> {
                     crate::progress::short(std::time::Duration::from_millis(s.duration_ms))
                 );
                 if s.interrupted {
-                    state.push_str(", interrupted (Ctrl-C)");
+                    state.push_str(", interrupted (Ctrl-C or SIGTERM)");
+                }
+                if s.not_started > 0 || s.input_unread {
+                    let _ = write!(
+                        state,
+                        "\n  {} target(s) never started{} (not in the report; `--resume` runs them)",
+                        s.not_started,
+                        if s.input_unread {
+                            ", and the rest of its input not read"
+                        } else {
+                            ""
+                        }
+                    );
+                }
+                if s.in_doubt > 0 {
+                    let _ = write!(
+                        state,
+                        "\n  {} target(s) in doubt: a request may have acted, its answer was lost",
+                        s.in_doubt
+                    );
+                }
+                if s.unrecorded > 0 {
+                    let _ = write!(
+                        state,
+                        "\n  {} result(s) could not be written here (the report failed; they were \
+                         printed instead)",
+                        s.unrecorded
+                    );
                 }
                 for (vendor, reason) in &s.stopped_lanes {
                     let _ = write!(state, "\n  lane {vendor} stopped: {reason}");
@@ -111,22 +176,47 @@ pub fn summarize(path: &Path, style: Style) -> Result<String, String> {
             None => {
                 let _ = writeln!(
                     out,
-                    "  cut short: no summary line (the run was killed or crashed); `--resume` \
-                     finishes it"
+                    "  cut short: no summary line (the run was killed, crashed, or could not \
+                     write its report); `--resume` finishes it"
                 );
             }
+        }
+        if !run.open.is_empty() {
+            let _ = writeln!(
+                out,
+                "  {} target(s) sent with no recorded result: in doubt (they may have acted; \
+                 `--resume` confirms them)",
+                run.open.len()
+            );
         }
         if !run.counts.is_empty() {
             let _ = writeln!(out, "{}", counts_table(&run.counts, style));
         }
     }
-    let done = last.values().filter(|d| **d).count();
+    let count = |word: Last| last.values().filter(|w| **w == word).count();
     let _ = writeln!(
         out,
-        "\ntargets: {} distinct, {done} done (disconnected or already), {} not done",
+        "\ntargets in the report: {} distinct, {} done (disconnected or already), {} in doubt \
+         (may have acted: `--resume` confirms them), {} not done",
         last.len(),
-        last.len() - done
+        count(Last::Done),
+        count(Last::InDoubt),
+        count(Last::NotDone)
     );
+    if let Some(s) = order.last().and_then(|id| runs[id].summary.as_ref())
+        && (s.not_started > 0 || s.input_unread)
+    {
+        let _ = writeln!(
+            out,
+            "the last run also left {} target(s) of its input never started{}",
+            s.not_started,
+            if s.input_unread {
+                ", and more it never read"
+            } else {
+                ""
+            }
+        );
+    }
     if torn {
         let _ = writeln!(
             out,

@@ -186,11 +186,28 @@ async fn the_report_is_an_audit_record() {
         )
     );
     assert_eq!(header["options"]["concurrency"], 8);
-    assert_eq!(all.len(), 5, "header, three targets, summary");
-    for line in &all[1..4] {
+    assert_eq!(
+        all.len(),
+        8,
+        "header, an attempt line and a result line per target, summary"
+    );
+    // Each target's attempt line (its intent, synced before the request) comes before its
+    // result line; every line carries the run's id.
+    for (i, line) in all
+        .iter()
+        .enumerate()
+        .filter(|(_, l)| l.get("target").is_some())
+    {
         assert_eq!(line["run_id"], run_id);
+        let attempt = all[..i]
+            .iter()
+            .position(|a| a["attempt"]["target"] == line["target"])
+            .unwrap_or_else(|| panic!("no attempt line before {line}"));
+        assert_eq!(all[attempt]["attempt"]["run_id"], run_id);
     }
-    assert_eq!(all[4]["summary"]["run_id"], run_id);
+    assert_eq!(all[7]["summary"]["run_id"], run_id);
+    assert_eq!(all[7]["summary"]["not_started"], 0);
+    assert_eq!(all[7]["summary"]["in_doubt"], 0);
 
     let text = std::fs::read_to_string(&report).unwrap();
     for vendor in [Vendor::Tartan, Vendor::Persona, Vendor::Leen] {
@@ -239,11 +256,27 @@ async fn report_summarize_reads_a_report_cut_mid_line() {
     );
     assert!(text.contains("5 distinct, 5 done"), "{text}");
 
-    // Keep the header and three target lines, and half of the fourth.
+    // Keep every line up to the third target line, and half of the next one: a run killed
+    // there. Targets whose attempt line is kept without their result are in doubt.
     let full = std::fs::read_to_string(&report).unwrap();
-    let kept: Vec<&str> = full.lines().take(5).collect();
-    let torn = &kept[4][..kept[4].len() / 2];
-    std::fs::write(&report, format!("{}\n{torn}", kept[..4].join("\n"))).unwrap();
+    let parsed: Vec<Value> = full
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let third = parsed
+        .iter()
+        .enumerate()
+        .filter(|(_, l)| l.get("target").is_some())
+        .nth(2)
+        .unwrap()
+        .0;
+    let kept: Vec<&str> = full.lines().take(third + 2).collect();
+    let torn = &kept[third + 1][..kept[third + 1].len() / 2];
+    std::fs::write(&report, format!("{}\n{torn}", kept[..=third].join("\n"))).unwrap();
+    let sent = parsed[..=third]
+        .iter()
+        .filter(|l| l.get("attempt").is_some())
+        .count();
     let cut = disconnect()
         .args(["report", "summarize"])
         .arg(&report)
@@ -254,7 +287,22 @@ async fn report_summarize_reads_a_report_cut_mid_line() {
     assert!(text.contains("1 run(s), 3 target line(s)"), "{text}");
     assert!(text.contains("cut short: no summary line"), "{text}");
     assert!(text.contains("the last line is cut"), "{text}");
-    assert!(text.contains("3 distinct"), "{text}");
+    assert!(
+        text.contains(&format!(
+            "{sent} distinct, 3 done (disconnected or already), {} in doubt",
+            sent - 3
+        )),
+        "{text}"
+    );
+    if sent > 3 {
+        assert!(
+            text.contains(&format!(
+                "{} target(s) sent with no recorded result: in doubt",
+                sent - 3
+            )),
+            "{text}"
+        );
+    }
 
     let missing = disconnect()
         .args(["report", "summarize", "/nonexistent/report.jsonl"])

@@ -29,6 +29,7 @@ use futures_util::Stream;
 use tokio::sync::{Notify, mpsc, oneshot};
 use tokio::time::Instant;
 
+use crate::engine::Keys;
 use crate::lane::{Hold, Pace, Rate};
 use crate::{DisconnectError, Disconnector, ErrorContext, Previous, Receipt, Target, Vendor};
 
@@ -360,6 +361,34 @@ impl Queue {
         self.notify.notify_waiters();
     }
 
+    /// Move up to `n` jobs that are ready now (no waiting) into `into`.
+    fn take_ready(&self, n: usize, into: &mut Vec<Job>) {
+        let mut q = self.lock();
+        for _ in 0..n {
+            if q.mem.is_empty() {
+                let cap = q.cap;
+                let QueueInner { mem, spill, .. } = &mut *q;
+                match spill.as_mut().filter(|s| !s.is_empty()) {
+                    Some(spill) => {
+                        if let Err(e) = spill.read(cap, mem) {
+                            tracing::error!("cannot read spilled jobs back: {e}");
+                            spill.error.get_or_insert_with(|| e.to_string());
+                            spill.read_at = spill.write_at;
+                        }
+                    }
+                    None => return,
+                }
+            }
+            match q.mem.pop_front() {
+                Some(job) => {
+                    q.len = q.len.saturating_sub(1);
+                    into.push(job);
+                }
+                None => return,
+            }
+        }
+    }
+
     fn close(&self) {
         self.lock().closed = true;
         self.notify.notify_waiters();
@@ -415,6 +444,14 @@ struct Counters {
 struct LaneRun {
     vendor: Vendor,
     queue: Queue,
+    /// Jobs whose intents are recorded, with their key chains, for the lane's workers to start.
+    recorded: Mutex<VecDeque<(Job, Option<Keys>)>>,
+    /// Jobs whose intents the log refused: reported, never sent.
+    refused: Mutex<VecDeque<Job>>,
+    /// Held by the worker recording the next batch of intents.
+    recording: tokio::sync::Mutex<()>,
+    /// The lane's workers: the most intents one batch records.
+    workers: usize,
     pace: Option<Pace>,
     counters: Counters,
     stopped: Mutex<Option<String>>,
@@ -423,6 +460,111 @@ struct LaneRun {
 }
 
 impl LaneRun {
+    /// The next job to start, its intent recorded when the run has a write-ahead log. Intents
+    /// are recorded a batch at a time, ahead of the workers: while the recorded jobs last, the
+    /// worker that finds them running low records the next batch of the jobs ready in the
+    /// queue (up to the lane's concurrency), so that the others never wait for the log; when
+    /// none are left, one worker records the next batch and the others wait for it. While the
+    /// lane holds its requests back (a window, a pause, a pace), a batch is one job, so that
+    /// an intent waits for the lane as little as possible. `None` when the queue is done or
+    /// the run stopped. Jobs whose intents the log refused go to `refused`.
+    async fn next_job(
+        &self,
+        control: &Control,
+        lane: &crate::lane::Lane,
+        disconnector: &Disconnector,
+    ) -> Option<(Job, Option<Keys>)> {
+        if !control.has_log() {
+            let job = self.queue.pop(control).await?;
+            let keys = disconnector.keys(&job.target, &job.previous);
+            return Some((job, keys));
+        }
+        let batches = self.pace.is_none() && lane.hold() == Hold::None;
+        loop {
+            let (job, low) = {
+                let mut recorded = self.recorded.lock().unwrap_or_else(|p| p.into_inner());
+                let job = recorded.pop_front();
+                (job, recorded.len() < self.workers)
+            };
+            if let Some(job) = job {
+                if low
+                    && batches
+                    && !control.is_stopped()
+                    && let Ok(_recording) = self.recording.try_lock()
+                {
+                    let mut batch = Vec::new();
+                    self.queue.take_ready(2 * self.workers, &mut batch);
+                    self.record_intents(batch, control, disconnector).await;
+                }
+                return Some(job);
+            }
+            let _recording = self.recording.lock().await;
+            if !self
+                .recorded
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .is_empty()
+            {
+                continue;
+            }
+            let mut batch = vec![self.queue.pop(control).await?];
+            if batches {
+                self.queue.take_ready(2 * self.workers - 1, &mut batch);
+            }
+            self.record_intents(batch, control, disconnector).await;
+        }
+    }
+
+    /// Record the batch's intents: its jobs join the recorded ones, or the refused ones.
+    async fn record_intents(
+        &self,
+        batch: Vec<Job>,
+        control: &Control,
+        disconnector: &Disconnector,
+    ) {
+        if batch.is_empty() {
+            return;
+        }
+        let keys: Vec<Option<Keys>> = batch
+            .iter()
+            .map(|job| disconnector.keys(&job.target, &job.previous))
+            .collect();
+        let intents: Vec<Intent> = batch
+            .iter()
+            .zip(&keys)
+            .map(|(job, keys)| Intent {
+                target: job.target.clone(),
+                idempotency_key: keys.as_ref().map(|k| k.current().into_owned()),
+            })
+            .collect();
+        match control.record_intents(intents).await {
+            Ok(()) => self
+                .recorded
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .extend(batch.into_iter().zip(keys)),
+            Err(_) => self
+                .refused
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .extend(batch),
+        }
+    }
+
+    fn take_refused(&self) -> Vec<Job> {
+        std::mem::take(&mut *self.refused.lock().unwrap_or_else(|p| p.into_inner()))
+            .into_iter()
+            .collect()
+    }
+
+    fn take_recorded(&self) -> Option<Job> {
+        self.recorded
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .pop_front()
+            .map(|(job, _)| job)
+    }
+
     fn stopped(&self) -> Option<String> {
         self.stopped
             .lock()
@@ -484,6 +626,12 @@ impl LaneRun {
             c.failed.load(Ordering::Relaxed),
             c.skipped.load(Ordering::Relaxed),
         );
+        let queued = self.queue.len()
+            + self
+                .recorded
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .len() as u64;
         let state = if let Some(reason) = self.stopped() {
             LaneState::Stopped { reason }
         } else if self.finished.load(Ordering::SeqCst) {
@@ -510,7 +658,7 @@ impl LaneRun {
         LaneStatus {
             vendor: self.vendor,
             state,
-            queued: self.queue.len(),
+            queued,
             in_flight: c.in_flight.load(Ordering::Relaxed),
             done,
             failed,
@@ -524,10 +672,11 @@ impl LaneRun {
 /// Where workers send their results.
 type Results = mpsc::Sender<Result<Receipt, DisconnectError>>;
 
-/// Intents waiting for the write-ahead log, each with where to say whether it was recorded.
-type Pending = (Intent, oneshot::Sender<Result<(), String>>);
+/// A batch of intents waiting for the write-ahead log, with where to say whether it was
+/// recorded.
+type Pending = (Vec<Intent>, oneshot::Sender<Result<(), String>>);
 
-/// Intents recorded in one batch at most.
+/// Intents recorded in one write at most.
 const MAX_BATCH: usize = 4096;
 
 /// A bulk run's stop signal and write-ahead log, as its calls see them.
@@ -585,22 +734,19 @@ impl Control {
         }
     }
 
-    /// Wait until the target's intent is recorded; `Err(reason)` when it cannot be (the log
-    /// failed: the run is stopped). Without a log, at once.
-    pub(crate) async fn record_intent(
-        &self,
-        target: &Target,
-        idempotency_key: Option<String>,
-    ) -> Result<(), String> {
+    /// Whether the run has a write-ahead log.
+    fn has_log(&self) -> bool {
+        self.ahead.is_some()
+    }
+
+    /// Wait until these intents are recorded (one batch); `Err(reason)` when they cannot be
+    /// (the log failed: the run is stopped).
+    async fn record_intents(&self, intents: Vec<Intent>) -> Result<(), String> {
         let Some(ahead) = &self.ahead else {
             return Ok(());
         };
         let (reply, recorded) = oneshot::channel();
-        let intent = Intent {
-            target: target.clone(),
-            idempotency_key,
-        };
-        if ahead.send((intent, reply)).is_err() {
+        if ahead.send((intents, reply)).is_err() {
             return Err(self.reason());
         }
         recorded
@@ -622,9 +768,13 @@ fn commit_intents(
     let mut failed: Option<String> = None;
     let (mut intents, mut replies) = (Vec::new(), Vec::new());
     while let Ok(first) = rx.recv() {
-        for (intent, reply) in std::iter::once(first).chain(rx.try_iter().take(MAX_BATCH - 1)) {
-            intents.push(intent);
+        // Every batch that arrived meanwhile goes into the same write.
+        for (batch, reply) in std::iter::once(first).chain(rx.try_iter()) {
+            intents.extend(batch);
             replies.push(reply);
+            if intents.len() >= MAX_BATCH {
+                break;
+            }
         }
         let result = match &failed {
             Some(reason) => Err(reason.clone()),
@@ -777,6 +927,10 @@ where
                 LaneRun {
                     vendor,
                     queue: Queue::new(options.queue_in_memory),
+                    recorded: Mutex::new(VecDeque::new()),
+                    refused: Mutex::new(VecDeque::new()),
+                    recording: tokio::sync::Mutex::new(()),
+                    workers: workers(&options, vendor),
                     pace: options.rates.get(&vendor).copied().map(Pace::new),
                     counters: Counters::default(),
                     stopped: Mutex::new(None),
@@ -827,13 +981,8 @@ where
                 lane.queue.close();
             }
         });
-        for (vendor, _) in shared.lanes.iter() {
-            let workers = options
-                .per_vendor
-                .get(vendor)
-                .copied()
-                .unwrap_or(options.concurrency)
-                .max(1);
+        for (vendor, lane) in shared.lanes.iter() {
+            let workers = lane.workers;
             let remaining = Arc::new(AtomicU32::new(workers as u32));
             for _ in 0..workers {
                 let (shared, tx, vendor, remaining) =
@@ -854,9 +1003,29 @@ where
     }
 }
 
+/// A lane's workers: its concurrency.
+fn workers(options: &BulkOptions, vendor: Vendor) -> usize {
+    options
+        .per_vendor
+        .get(&vendor)
+        .copied()
+        .unwrap_or(options.concurrency)
+        .max(1)
+}
+
 async fn worker(shared: &Shared, vendor: Vendor, tx: &Results) {
     let lane = &shared.lanes[&vendor];
-    while let Some(job) = lane.queue.pop(&shared.control).await {
+    let vendor_lane = shared.disconnector.lane(vendor);
+    loop {
+        if !report_refused(shared, lane, tx).await {
+            return;
+        }
+        let Some((job, keys)) = lane
+            .next_job(&shared.control, vendor_lane, &shared.disconnector)
+            .await
+        else {
+            break;
+        };
         let result = match lane.stopped() {
             Some(reason) => Err(DisconnectError::Skipped {
                 ctx: Box::new(ErrorContext {
@@ -877,6 +1046,7 @@ async fn worker(shared: &Shared, vendor: Vendor, tx: &Results) {
                     .call(
                         &job.target,
                         &job.previous,
+                        keys,
                         lane.pace.as_ref(),
                         Some(&shared.control),
                     )
@@ -887,8 +1057,46 @@ async fn worker(shared: &Shared, vendor: Vendor, tx: &Results) {
         };
         lane.record(&result, shared.breaker);
         if tx.send(result).await.is_err() {
-            break; // nobody is listening any more
+            return; // nobody is listening any more
         }
+    }
+    // Stopped: jobs whose intents were recorded and that were never started are reported, so
+    // that their intents are closed.
+    if !report_refused(shared, lane, tx).await {
+        return;
+    }
+    while let Some(job) = lane.take_recorded() {
+        let reason = shared.control.reason();
+        if tx.send(Err(interrupted(job, &reason))).await.is_err() {
+            return;
+        }
+    }
+}
+
+/// Report the jobs the log refused, never sent; `false` when nobody listens any more.
+async fn report_refused(shared: &Shared, lane: &LaneRun, tx: &Results) -> bool {
+    for job in lane.take_refused() {
+        let reason = shared.control.reason();
+        if tx.send(Err(interrupted(job, &reason))).await.is_err() {
+            return false;
+        }
+    }
+    true
+}
+
+/// A job never sent because the run stopped first.
+fn interrupted(job: Job, reason: &str) -> DisconnectError {
+    DisconnectError::Interrupted {
+        ctx: Box::new(ErrorContext {
+            vendor: job.target.vendor(),
+            target: job.target,
+            http_status: None,
+            request_id: None,
+            attempts: 0,
+            idempotency_key: job.previous.idempotency_key,
+            in_doubt: job.previous.in_doubt,
+        }),
+        reason: reason.to_string(),
     }
 }
 

@@ -69,7 +69,10 @@ impl AttemptFailure {
     /// Whether the request may have reached the vendor without its answer being read: the
     /// attempt is *in doubt* ([`crate::ErrorContext::in_doubt`]).
     pub(crate) fn answer_lost(&self) -> bool {
-        matches!(self, AttemptFailure::AnswerLost(_) | AttemptFailure::Timeout)
+        matches!(
+            self,
+            AttemptFailure::AnswerLost(_) | AttemptFailure::Timeout
+        )
     }
 
     /// The call's error for this failure. `cut_by_deadline`: a timeout came from the call's

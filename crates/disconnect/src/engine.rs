@@ -16,9 +16,9 @@ use disconnect_client_runtime::is_retryable_status;
 
 use crate::VendorRecord;
 use crate::adapters::Adapter;
+use crate::bulk::Control;
 use crate::classify::{AttemptFailure, Classified};
 use crate::error::{DisconnectError, ErrorContext};
-use crate::bulk::Control;
 use crate::lane::{InFlight, Lane, Pace};
 use crate::outcome::{DisconnectStatus, Receipt};
 use crate::{Settings, Target};
@@ -382,8 +382,8 @@ impl<'a> Call<'a> {
 
     /// Wait for the lane to admit the next attempt and count it. Waiting at the lane (a 429's
     /// pause, the vendor's budget, the pace) is added to the deadline. In a bulk run, a stop
-    /// ends the wait at once, and a target's first request waits until the write-ahead log
-    /// has its intent. Returns the attempt's slot and its time budget.
+    /// ends the wait at once (the bulk run records the intent before the call starts). Returns
+    /// the attempt's slot and its time budget.
     async fn admit<'l>(
         &mut self,
         lane: &'l Lane,
@@ -391,13 +391,18 @@ impl<'a> Call<'a> {
         control: Option<&Control>,
         settings: &Settings,
     ) -> Result<(InFlight<'l>, Duration), DisconnectError> {
-        let admitted = lane.admit(pace, settings.max_lane_wait);
+        let mut admitted = pin!(lane.admit(pace, settings.max_lane_wait));
         let admitted = match control {
             None => admitted.await,
-            Some(control) => tokio::select! {
-                biased;
-                () = control.stopped() => return Err(self.interrupted(control.reason())),
-                admitted = admitted => admitted,
+            // Most calls are admitted at once: the stop signal is waited on only by a call that
+            // waits at its lane.
+            Some(control) => match futures_util::poll!(admitted.as_mut()) {
+                std::task::Poll::Ready(admitted) => admitted,
+                std::task::Poll::Pending => tokio::select! {
+                    biased;
+                    () = control.stopped() => return Err(self.interrupted(control.reason())),
+                    admitted = admitted => admitted,
+                },
             },
         };
         let (waited, in_flight) = match admitted {
@@ -410,15 +415,10 @@ impl<'a> Call<'a> {
                 });
             }
         };
-        if let Some(control) = control {
-            if self.attempts == 0
-                && let Err(reason) = control.record_intent(self.target, self.key()).await
-            {
-                return Err(self.interrupted(reason));
-            }
-            if control.is_stopped() {
-                return Err(self.interrupted(control.reason()));
-            }
+        if let Some(control) = control
+            && control.is_stopped()
+        {
+            return Err(self.interrupted(control.reason()));
         }
         self.deadline += waited;
         let now = in_flight.admitted_at();
@@ -507,14 +507,13 @@ impl<'a> Call<'a> {
                     request_id,
                 ))
             }
-            Err(failure) if self.in_doubt && adapter.gone_after_lost_answer(&failure) => {
-                Ok(self.done(
+            Err(failure) if self.in_doubt && adapter.gone_after_lost_answer(&failure) => Ok(self
+                .done(
                     DisconnectStatus::AlreadyDisconnected,
                     VendorRecord::None,
                     http_status.unwrap_or_default(),
                     request_id,
-                ))
-            }
+                )),
             Err(failure) => {
                 if matches!(failure, AttemptFailure::Busy(_)) {
                     self.busy_since.get_or_insert_with(Instant::now);
@@ -980,9 +979,15 @@ mod tests {
             ok(),
         ]);
         let settings = Settings::default(); // 30 s deadline
-        let done = run(adapter.as_ref(), &lane, &settings, &target(), Start::default())
-            .await
-            .unwrap();
+        let done = run(
+            adapter.as_ref(),
+            &lane,
+            &settings,
+            &target(),
+            Start::default(),
+        )
+        .await
+        .unwrap();
         assert_eq!(done.attempts, 2, "the retry still fits the call's own 30 s");
     }
 
@@ -1074,14 +1079,26 @@ mod tests {
         let second = Scripted::new(vec![ok()]);
         let settings = Settings::default();
         let t0 = Instant::now();
-        run(first.as_ref(), &lane, &settings, &target(), Start::default())
-            .await
-            .unwrap();
+        run(
+            first.as_ref(),
+            &lane,
+            &settings,
+            &target(),
+            Start::default(),
+        )
+        .await
+        .unwrap();
         // A call starting while the lane is paused (here: right after the pause ended) waits.
         lane.pause_until(Instant::now() + Duration::from_secs(3));
-        run(second.as_ref(), &lane, &settings, &target(), Start::default())
-            .await
-            .unwrap();
+        run(
+            second.as_ref(),
+            &lane,
+            &settings,
+            &target(),
+            Start::default(),
+        )
+        .await
+        .unwrap();
         assert_eq!(first.starts()[1] - t0, Duration::from_secs(7));
         assert_eq!(second.starts()[0] - t0, Duration::from_secs(10));
     }

@@ -317,31 +317,22 @@ impl Disconnector {
         target: &Target,
         previous: &Previous,
     ) -> Result<Receipt, DisconnectError> {
-        self.call(target, previous, None, None).await
+        let keys = self.keys(target, previous);
+        self.call(target, previous, keys, None, None).await
     }
 
-    /// One call, continuing from what an earlier run recorded; in a bulk run, paced by `pace`
-    /// on top of the vendor's lane and under the run's [`bulk::Control`].
+    /// One call, continuing from what an earlier run recorded with `keys` (its idempotency
+    /// key chain, [`Disconnector::keys`]); in a bulk run, paced by `pace` on top of the
+    /// vendor's lane and under the run's [`bulk::Control`].
     pub(crate) async fn call(
         &self,
         target: &Target,
         previous: &Previous,
+        keys: Option<engine::Keys>,
         pace: Option<&lane::Pace>,
         control: Option<&bulk::Control>,
     ) -> Result<Receipt, DisconnectError> {
         let adapter = self.adapter(target)?;
-        let keys = adapter.idempotency_key(target).map(|first| {
-            match previous.idempotency_key.as_deref() {
-                Some(last) => engine::Keys::resume(
-                    first,
-                    last,
-                    previous
-                        .http_status
-                        .is_some_and(|s| adapter.replays_under_key(s)),
-                ),
-                None => engine::Keys::new(first),
-            }
-        });
         let lane = self.lane(target.vendor());
         let start = engine::Start {
             keys,
@@ -350,6 +341,24 @@ impl Disconnector {
             control,
         };
         engine::run(adapter, lane, &self.inner.settings, target, start).await
+    }
+
+    /// The idempotency key chain of a call continuing from `previous` (vendors that take
+    /// keys, configured).
+    pub(crate) fn keys(&self, target: &Target, previous: &Previous) -> Option<engine::Keys> {
+        let adapter = self.adapter(target).ok()?;
+        adapter
+            .idempotency_key(target)
+            .map(|first| match previous.idempotency_key.as_deref() {
+                Some(last) => engine::Keys::resume(
+                    first,
+                    last,
+                    previous
+                        .http_status
+                        .is_some_and(|s| adapter.replays_under_key(s)),
+                ),
+                None => engine::Keys::new(first),
+            })
     }
 
     pub(crate) fn lane(&self, vendor: Vendor) -> &Lane {

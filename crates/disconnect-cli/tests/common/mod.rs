@@ -67,3 +67,22 @@ pub fn stdout(output: &std::process::Output) -> String {
 pub fn stderr(output: &std::process::Output) -> String {
     String::from_utf8(output.stderr.clone()).expect("stderr is UTF-8")
 }
+
+/// The binary pointed at the fakes as a plain `std::process::Command`, to spawn and signal.
+pub fn spawn_against(fakes: &disconnect_fakes::FakeServer) -> std::process::Command {
+    let program = assert_cmd::cargo::cargo_bin("disconnect");
+    let mut cmd = std::process::Command::new(program);
+    for var in VARS {
+        cmd.env_remove(var);
+    }
+    for vendor in disconnect_fakes::Vendor::ALL {
+        let facts = vendor.facts();
+        cmd.env(facts.api_key_var, fakes.api_key(vendor))
+            .env(facts.base_url_var, fakes.base_url(vendor));
+    }
+    cmd.env(
+        "XDG_CONFIG_HOME",
+        std::env::temp_dir().join("disconnect-tests-no-config"),
+    );
+    cmd
+}

@@ -15,9 +15,9 @@ use std::future::Future;
 use std::time::Duration;
 
 // `untyped` serves only vendors whose feature is off.
+use crate::classify::AttemptFailure;
 #[allow(unused_imports)]
 use crate::classify::{Classified, untyped};
-use crate::classify::AttemptFailure;
 use crate::config::ConfigError;
 use crate::plan::PlannedRequest;
 use crate::target::{TargetError, VendorTarget};
