@@ -275,27 +275,9 @@ async fn lost_answers_at_every_vendor_are_disconnects() {
 #[tokio::test]
 async fn a_kill_between_intent_and_result_then_resume_confirms_every_cut() {
     let (fakes, targets) = seeded_everywhere().await;
-    for vendor in Vendor::ALL {
-        // The vendor acts, then holds the answer until long after the kill.
-        fakes.push_fault(vendor, Fault::DropAnswer { millis: 120_000 });
-    }
     let dir = tempfile::tempdir().unwrap();
     let report = dir.path().join("run.jsonl");
-    let mut cmd = spawn_against(&fakes);
-    cmd.arg("--report")
-        .arg(&report)
-        .args(&targets)
-        .stdout(Stdio::null())
-        .stderr(Stdio::null());
-    let mut child = cmd.spawn().unwrap();
-    let start = std::time::Instant::now();
-    while fakes.journal().len() < targets.len() {
-        assert!(
-            start.elapsed() < Duration::from_secs(60),
-            "requests never arrived"
-        );
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    let mut child = answers_held(&fakes, &targets, &report).await;
     child.kill().unwrap();
     child.wait().unwrap();
     let lines = report_lines(&report);
@@ -336,6 +318,30 @@ async fn a_kill_between_intent_and_result_then_resume_confirms_every_cut() {
     }
     assert_eq!(final_words(&report).len(), targets.len());
     clean_pass_finds_everything_gone(&fakes, &targets, dir.path()).await;
+}
+
+/// The CLI run on `targets` with `--report`, once every vendor received its request, acted,
+/// and holds its answer (for two minutes): its requests are on the wire. Stderr is piped.
+async fn answers_held(fakes: &FakeServer, targets: &[String], report: &Path) -> Child {
+    for vendor in Vendor::ALL {
+        fakes.push_fault(vendor, Fault::DropAnswer { millis: 120_000 });
+    }
+    let mut cmd = spawn_against(fakes);
+    cmd.arg("--report")
+        .arg(report)
+        .args(targets)
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped());
+    let child = cmd.spawn().unwrap();
+    let start = std::time::Instant::now();
+    while fakes.journal().len() < targets.len() {
+        assert!(
+            start.elapsed() < Duration::from_secs(60),
+            "requests never arrived"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    child
 }
 
 /// One live connection at each vendor, and the targets naming them.
@@ -380,26 +386,9 @@ async fn clean_pass_finds_everything_gone(fakes: &FakeServer, targets: &[String]
 #[tokio::test]
 async fn a_second_ctrl_c_abandons_calls_in_flight_as_in_doubt() {
     let (fakes, targets) = seeded_everywhere().await;
-    for vendor in Vendor::ALL {
-        fakes.push_fault(vendor, Fault::DropAnswer { millis: 120_000 });
-    }
     let dir = tempfile::tempdir().unwrap();
     let report = dir.path().join("run.jsonl");
-    let mut cmd = spawn_against(&fakes);
-    cmd.arg("--report")
-        .arg(&report)
-        .args(&targets)
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped());
-    let mut child = cmd.spawn().unwrap();
-    let start = std::time::Instant::now();
-    while fakes.journal().len() < targets.len() {
-        assert!(
-            start.elapsed() < Duration::from_secs(60),
-            "requests never arrived"
-        );
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    let mut child = answers_held(&fakes, &targets, &report).await;
     signal(&child, "INT");
     tokio::time::sleep(Duration::from_millis(200)).await;
     signal(&child, "INT");

@@ -1028,15 +1028,7 @@ async fn worker(shared: &Shared, vendor: Vendor, tx: &Results) {
         };
         let result = match lane.stopped() {
             Some(reason) => Err(DisconnectError::Skipped {
-                ctx: Box::new(ErrorContext {
-                    vendor,
-                    target: job.target,
-                    http_status: None,
-                    request_id: None,
-                    attempts: 0,
-                    idempotency_key: job.previous.idempotency_key,
-                    in_doubt: job.previous.in_doubt,
-                }),
+                ctx: unsent(job),
                 reason,
             }),
             None => {
@@ -1087,17 +1079,22 @@ async fn report_refused(shared: &Shared, lane: &LaneRun, tx: &Results) -> bool {
 /// A job never sent because the run stopped first.
 fn interrupted(job: Job, reason: &str) -> DisconnectError {
     DisconnectError::Interrupted {
-        ctx: Box::new(ErrorContext {
-            vendor: job.target.vendor(),
-            target: job.target,
-            http_status: None,
-            request_id: None,
-            attempts: 0,
-            idempotency_key: job.previous.idempotency_key,
-            in_doubt: job.previous.in_doubt,
-        }),
+        ctx: unsent(job),
         reason: reason.to_string(),
     }
+}
+
+/// The context of a job not sent: what an earlier run left of it.
+fn unsent(job: Job) -> Box<ErrorContext> {
+    Box::new(ErrorContext {
+        vendor: job.target.vendor(),
+        target: job.target,
+        http_status: None,
+        request_id: None,
+        attempts: 0,
+        idempotency_key: job.previous.idempotency_key,
+        in_doubt: job.previous.in_doubt,
+    })
 }
 
 #[cfg(test)]
