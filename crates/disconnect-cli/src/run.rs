@@ -617,7 +617,8 @@ impl Interrupt {
             signals.next().await;
             flag.store(true, Ordering::SeqCst);
             handle.stop();
-            let on_the_wire = journal.in_flight().len();
+            // Calls running (an intent recorded ahead but not sent is not on the wire).
+            let on_the_wire: u32 = handle.lanes().iter().map(|l| l.in_flight).sum();
             notice(
                 &progress,
                 &if on_the_wire == 0 {
