@@ -12,10 +12,14 @@ pub const GATE: usize = 10;
 
 /// What the run would do, for the question.
 pub struct Plan {
-    /// Targets per vendor that would be sent (not those a resumed report already has).
+    /// Distinct targets per vendor that would be sent (not those a resumed report already has).
     pub counts: BTreeMap<Vendor, usize>,
-    /// `true` when only the first targets were counted (input from stdin): there are more.
-    pub at_least: bool,
+    /// Targets left out because the input names their connection again.
+    pub duplicates: usize,
+    /// Targets left out because the report records them done.
+    pub already_done: usize,
+    /// Lines that are not targets, recorded as such (`--skip-invalid`).
+    pub invalid: usize,
     /// Where each vendor's requests go.
     pub base_urls: BTreeMap<Vendor, String>,
 }
@@ -26,10 +30,24 @@ impl Plan {
     }
 
     fn describe(&self) -> String {
+        let mut left_out = Vec::new();
+        if self.duplicates > 0 {
+            left_out.push(format!("{} duplicate(s)", self.duplicates));
+        }
+        if self.already_done > 0 {
+            left_out.push(format!("{} already done in the report", self.already_done));
+        }
+        if self.invalid > 0 {
+            left_out.push(format!("{} invalid line(s)", self.invalid));
+        }
         let mut text = format!(
-            "About to disconnect {}{} target(s):\n",
-            if self.at_least { "more than " } else { "" },
-            self.total()
+            "About to disconnect {} target(s){}:\n",
+            self.total(),
+            if left_out.is_empty() {
+                String::new()
+            } else {
+                format!(" ({} left out)", left_out.join(", "))
+            }
         );
         for (vendor, n) in &self.counts {
             let url = self.base_urls.get(vendor).map(String::as_str).unwrap_or("");

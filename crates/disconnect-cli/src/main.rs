@@ -10,6 +10,7 @@ mod input;
 mod journal;
 mod keys;
 mod output;
+mod prepare;
 mod profile;
 mod progress;
 mod report;
@@ -114,6 +115,10 @@ struct RunArgs {
     /// Same as --output json.
     #[arg(long)]
     json: bool,
+    /// Run the valid targets even if some lines of the input are not targets (they are recorded
+    /// as invalid); without it, one invalid line stops the run before anything is sent.
+    #[arg(long)]
+    skip_invalid: bool,
     /// Do not ask for confirmation (needed for more than 10 targets without a terminal).
     #[arg(long, short = 'y')]
     yes: bool,

@@ -10,7 +10,7 @@
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::fs::{File, OpenOptions};
-use std::io::{BufRead, BufReader, Seek, SeekFrom, Write};
+use std::io::{BufRead, BufReader, Read, Seek, SeekFrom, Write};
 use std::path::Path;
 
 use disconnect::{DisconnectError, DisconnectStatus, Previous, Receipt};
@@ -354,8 +354,74 @@ pub struct InputRecord {
     pub arguments: usize,
     /// `--input` (`-` for stdin).
     pub file: Option<String>,
-    /// sha256 of the `--input` file as the run started (not for stdin).
+    /// sha256 of the `--input` bytes as the run read them (a file or stdin).
     pub sha256: Option<String>,
+    /// Distinct valid targets (arguments and input).
+    #[serde(default)]
+    pub targets: u64,
+    /// Targets left out because an earlier one named the same connection.
+    #[serde(default)]
+    pub duplicates: u64,
+    /// Lines that are not targets (recorded as `invalid_target` with `--skip-invalid`).
+    #[serde(default)]
+    pub invalid: u64,
+}
+
+/// Refuse a `--report` path that must not be appended to: the `--input` file itself, a file
+/// that is not a `disconnect` report, or (without `resume`) a report that already records a
+/// run, whose targets would all be sent again.
+pub fn check_path(path: &Path, input: Option<&str>, resume: bool) -> Result<(), String> {
+    let Ok(meta) = std::fs::metadata(path) else {
+        return Ok(()); // created by the run
+    };
+    if let Some(input) = input.filter(|i| *i != "-")
+        && same_file(path, Path::new(input))
+    {
+        return Err(
+            "it is the --input file: the report would be appended to the targets \
+                    being read; choose another file"
+                .to_string(),
+        );
+    }
+    if meta.len() == 0 {
+        return Ok(());
+    }
+    let mut first = String::new();
+    BufReader::new(File::open(path).map_err(|e| e.to_string())?)
+        .take(1 << 20)
+        .read_line(&mut first)
+        .map_err(|e| e.to_string())?;
+    if serde_json::from_str::<ReportEntry>(&first).is_err() {
+        return Err(
+            "it is not a disconnect report (its first line is not a report line); \
+                    refusing to append to it: choose another file"
+                .to_string(),
+        );
+    }
+    if !resume {
+        return Err(
+            "it already records an earlier run; run again with --resume to continue \
+                    it (targets it records as done are not sent again, and a finished run has \
+                    nothing left to send), or choose another --report file"
+                .to_string(),
+        );
+    }
+    Ok(())
+}
+
+/// Whether two paths name the same file (links and `..` included).
+fn same_file(a: &Path, b: &Path) -> bool {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        if let (Ok(a), Ok(b)) = (std::fs::metadata(a), std::fs::metadata(b)) {
+            return a.dev() == b.dev() && a.ino() == b.ino();
+        }
+    }
+    matches!(
+        (std::fs::canonicalize(a), std::fs::canonicalize(b)),
+        (Ok(a), Ok(b)) if a == b
+    )
 }
 
 /// Any line of a report.

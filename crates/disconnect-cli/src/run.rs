@@ -15,15 +15,13 @@ use futures_util::{FutureExt, StreamExt};
 use indicatif::ProgressBar;
 
 use crate::confirm::{self, Plan, Stop};
-use crate::input::Item;
 use crate::journal::Journal;
 use crate::keys::KeySource;
 use crate::output::{Format, Output, Style, counts_table};
+use crate::prepare::Prepared;
 use crate::profile::{self, Selected};
 use crate::report::{self, ReportLine, ReportStatus, ReportWriter};
 use crate::{INTERRUPTED, LANE_STOPPED, REPORT_FAILED, RunArgs, USAGE, progress};
-
-type Items = Box<dyn Iterator<Item = std::io::Result<Item>> + Send>;
 
 fn usage_error(message: impl std::fmt::Display) -> u8 {
     eprintln!("error: {message}");
@@ -159,171 +157,81 @@ impl Connection {
     }
 }
 
-fn sha256_file(path: &str) -> std::io::Result<String> {
-    use sha2::{Digest, Sha256};
-    let mut hasher = Sha256::new();
-    let mut file = std::fs::File::open(path)?;
-    std::io::copy(&mut file, &mut hasher)?;
-    Ok(hasher
-        .finalize()
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect())
-}
-
-/// Count what would be sent, per vendor, for the gate. A file is read once more for it; from
-/// stdin only the first targets are taken (and kept for the run).
-fn plan(
-    args: &RunArgs,
-    given: &[Target],
-    items: Items,
-    done: &std::collections::HashSet<String>,
-    base_urls: BTreeMap<Vendor, String>,
-) -> Result<(Plan, Items), String> {
-    let mut counts: BTreeMap<Vendor, usize> = BTreeMap::new();
-    let count = |counts: &mut BTreeMap<Vendor, usize>, t: &Target| {
-        if !done.contains(&t.to_string()) {
-            *counts.entry(t.vendor()).or_default() += 1;
-        }
-    };
-    for t in given {
-        count(&mut counts, t);
-    }
-    let mut at_least = false;
-    let items: Items = match args.input.as_deref() {
-        Some("-") => {
-            let mut items = items;
-            let mut head = Vec::new();
-            for item in items.by_ref() {
-                if let Ok(Item::Target(t)) = &item {
-                    count(&mut counts, t);
-                }
-                head.push(item);
-                if counts.values().sum::<usize>() > confirm::GATE {
-                    at_least = true;
-                    break;
-                }
-            }
-            Box::new(head.into_iter().chain(items))
-        }
-        Some(path) => {
-            let again =
-                crate::input::read(path).map_err(|e| format!("cannot read --input {path}: {e}"))?;
-            for item in again {
-                if let Ok(Item::Target(t)) = item {
-                    count(&mut counts, &t);
-                }
-            }
-            items
-        }
-        None => items,
-    };
-    Ok((
-        Plan {
-            counts,
-            at_least,
-            base_urls,
-        },
-        items,
-    ))
-}
-
 pub async fn run(args: RunArgs, fake: bool) -> u8 {
     if args.targets.is_empty() && args.input.is_none() {
         return usage_error("no targets: give TARGET arguments or --input FILE (see --help)");
-    }
-    // Targets on the command line are checked before anything is sent.
-    let mut given = Vec::new();
-    for raw in &args.targets {
-        match raw.parse::<Target>() {
-            Ok(t) => given.push(t),
-            Err(e) => return usage_error(format!("invalid target `{raw}`: {e}")),
-        }
     }
     let profile = match profile::select(args.config.as_deref(), args.profile.as_deref()) {
         Ok(p) => p,
         Err(e) => return usage_error(e),
     };
     let settings = Settings::merge(&args, profile);
-    let input_sha256 = match args.input.as_deref() {
-        Some(path) if path != "-" => match sha256_file(path) {
-            Ok(sha) => Some(sha),
-            Err(e) => return usage_error(format!("cannot read --input {path}: {e}")),
-        },
-        _ => None,
+    // Every target, of the arguments and the whole input, is checked before anything is sent
+    // (and before any key command runs).
+    let prepared = match Prepared::read(&args.targets, args.input.as_deref()) {
+        Ok(p) => p,
+        Err(e) => return usage_error(e),
     };
-    let from_file: Items = match &args.input {
-        Some(path) => match crate::input::read(path) {
-            Ok(items) => items,
-            Err(e) => return usage_error(format!("cannot read --input {path}: {e}")),
-        },
-        None => Box::new(std::iter::empty()),
-    };
-    let items: Items = Box::new(
-        given
-            .clone()
-            .into_iter()
-            .map(|t| Ok(Item::Target(t)))
-            .chain(from_file),
-    );
+    if !prepared.invalid.is_empty() && !args.skip_invalid {
+        return usage_error(prepared.refusal());
+    }
 
-    // --fake: in-process fakes seeded with every target (read up front for seeding).
+    // --fake: in-process fakes seeded with every target.
     let mut _fakes = None;
-    let (builder, items, base_urls): (DisconnectorBuilder, Items, BTreeMap<Vendor, String>) =
-        if fake {
-            let items: Vec<_> = items.collect();
-            let targets: Vec<&Target> = items
-                .iter()
-                .filter_map(|i| match i {
-                    Ok(Item::Target(t)) => Some(t),
-                    _ => None,
-                })
-                .collect();
-            let fakes =
-                match crate::demo::start_fakes(&targets, disconnect_fakes::FakeConfig::default())
-                    .await
-                {
-                    Ok(f) => f,
-                    Err(e) => return usage_error(format!("cannot start the fakes: {e}")),
-                };
-            let builder = crate::demo::pointed_at(&fakes);
-            let urls = crate::demo::base_urls(&fakes);
-            _fakes = Some(fakes);
-            (builder, Box::new(items.into_iter()), urls)
-        } else {
-            let connection = match Connection::resolve(&args, &settings) {
-                Ok(c) => c,
-                Err(message) => return usage_error(message),
-            };
-            match connection.builder() {
-                Ok(b) => (b, items, connection.base_urls),
-                Err(message) => return usage_error(message),
-            }
+    let (builder, base_urls): (DisconnectorBuilder, BTreeMap<Vendor, String>) = if fake {
+        let targets: Vec<Target> = match prepared.targets() {
+            Ok(targets) => targets.filter_map(Result::ok).collect(),
+            Err(e) => return usage_error(format!("cannot read the input back: {e}")),
         };
+        let seeded: Vec<&Target> = targets.iter().collect();
+        let fakes = match crate::demo::start_fakes(&seeded, disconnect_fakes::FakeConfig::default())
+            .await
+        {
+            Ok(f) => f,
+            Err(e) => return usage_error(format!("cannot start the fakes: {e}")),
+        };
+        let builder = crate::demo::pointed_at(&fakes);
+        let urls = crate::demo::base_urls(&fakes);
+        _fakes = Some(fakes);
+        (builder, urls)
+    } else {
+        let connection = match Connection::resolve(&args, &settings) {
+            Ok(c) => c,
+            Err(message) => return usage_error(message),
+        };
+        match connection.builder() {
+            Ok(b) => (b, connection.base_urls),
+            Err(message) => return usage_error(message),
+        }
+    };
 
     if args.dry_run {
-        return dry_run(&args, &settings, builder, items);
+        return dry_run(&args, &settings, builder, &prepared);
     }
     let disconnector = match settings.apply(&args, builder).build() {
         Ok(d) => d,
         Err(e) => return usage_error(e),
     };
-    // A command-line target for a vendor without a key is a configuration error: say which
-    // variable before sending anything. (Targets read from --input are reported per line.)
-    for t in &given {
-        if !disconnector.configured_vendors().contains(&t.vendor()) {
-            return usage_error(format!(
-                "{} is not configured for `{t}`: set {} (or --{}-key-file, --{}-key-cmd, or a \
-                 profile's key_file / key_cmd)",
-                t.vendor(),
-                t.vendor().api_key_var(),
-                t.vendor().id(),
-                t.vendor().id()
-            ));
-        }
+    // A target at a vendor without a key is a configuration error: say which variable before
+    // sending anything.
+    let configured = disconnector.configured_vendors();
+    if let Some(vendor) = prepared.vendors().find(|v| !configured.contains(v)) {
+        return usage_error(format!(
+            "{vendor} is not configured for the {} {vendor} target(s): set {} (or --{}-key-file, \
+             --{}-key-cmd, or a profile's key_file / key_cmd)",
+            prepared.counts[&vendor],
+            vendor.api_key_var(),
+            vendor.id(),
+            vendor.id()
+        ));
     }
 
     let report_existed = args.report.as_ref().is_some_and(|p| p.exists());
+    if let Some(path) = &args.report
+        && let Err(e) = report::check_path(path, args.input.as_deref(), args.resume)
+    {
+        return usage_error(format!("cannot use --report {}: {e}", path.display()));
+    }
     let (report, resume) = match &args.report {
         Some(path) => match ReportWriter::open(path, args.resume) {
             Ok((w, resume)) => (Some(w), resume),
@@ -340,19 +248,40 @@ pub async fn run(args: RunArgs, fake: bool) -> u8 {
         }
     };
 
-    // The gate: a large real run is confirmed first (--yes: no need to count).
-    let items = if fake || args.yes {
-        items
+    // What would be sent: the distinct targets the report does not already have.
+    let (counts, already_done) = if resume.done.is_empty() {
+        (prepared.counts.clone(), 0)
     } else {
-        let (plan, items) = match plan(&args, &given, items, &resume.done, base_urls.clone()) {
-            Ok(p) => p,
+        let mut counts: BTreeMap<Vendor, usize> = BTreeMap::new();
+        let mut done = 0;
+        match prepared.targets() {
+            Ok(targets) => {
+                for t in targets.filter_map(Result::ok) {
+                    if resume.done.contains(&t.to_string()) {
+                        done += 1;
+                    } else {
+                        *counts.entry(t.vendor()).or_default() += 1;
+                    }
+                }
+            }
             Err(e) => {
                 forget_report(report);
-                return usage_error(e);
+                return usage_error(format!("cannot read the input back: {e}"));
             }
-        };
+        }
+        (counts, done)
+    };
+    let plan = Plan {
+        counts,
+        duplicates: prepared.duplicates,
+        already_done,
+        invalid: prepared.invalid.len(),
+        base_urls: base_urls.clone(),
+    };
+    // The gate: a large real run is confirmed first.
+    if !fake {
         match confirm::gate(&plan, args.yes, args.input.as_deref() == Some("-")) {
-            Ok(()) => items,
+            Ok(()) => {}
             Err(Stop::Refused(message)) => {
                 forget_report(report);
                 return usage_error(message);
@@ -362,6 +291,21 @@ pub async fn run(args: RunArgs, fake: bool) -> u8 {
                 eprintln!("aborted: nothing was sent");
                 return USAGE;
             }
+        }
+    }
+    if report.is_none() && plan.total() > confirm::GATE {
+        eprintln!(
+            "warning: no --report: this run of {} targets leaves no audit trail, and cannot be \
+             resumed if it is cut short",
+            plan.total()
+        );
+    }
+    let input_sha256 = prepared.sha256.clone();
+    let spooled = match prepared.targets() {
+        Ok(targets) => targets,
+        Err(e) => {
+            forget_report(report);
+            return usage_error(format!("cannot read the input back: {e}"));
         }
     };
 
@@ -393,9 +337,12 @@ pub async fn run(args: RunArgs, fake: bool) -> u8 {
                     })
                     .collect(),
                 input: report::InputRecord {
-                    arguments: given.len(),
+                    arguments: args.targets.len(),
                     file: args.input.clone(),
                     sha256: input_sha256,
+                    targets: prepared.total() as u64,
+                    duplicates: prepared.duplicates as u64,
+                    invalid: prepared.invalid.len() as u64,
                 },
                 options: settings.record(&args, fake),
             },
@@ -405,8 +352,8 @@ pub async fn run(args: RunArgs, fake: bool) -> u8 {
         }
     }
 
-    // Lines that are not targets (and read errors) bypass the calls: they are reported as the
-    // stream pulls them.
+    // A spooled target that cannot be read back (an I/O error) bypasses the calls: it is
+    // reported as the stream pulls it.
     let side: Arc<std::sync::Mutex<Vec<ReportLine>>> = Arc::default();
     let side_in = side.clone();
     let already = Arc::new(AtomicUsize::new(0));
@@ -414,28 +361,21 @@ pub async fn run(args: RunArgs, fake: bool) -> u8 {
     let input_read = Arc::new(AtomicBool::new(false));
     let input_read_in = input_read.clone();
     let report::Resume { done, mut previous } = resume;
-    let targets = items
-        .filter_map(move |item| match item {
-            Ok(Item::Target(t)) if done.contains(&t.to_string()) => {
+    let targets = spooled
+        .filter_map(move |target| match target {
+            Ok(t) if done.contains(&t.to_string()) => {
                 already_in.fetch_add(1, Ordering::Relaxed);
                 None
             }
-            Ok(Item::Target(t)) => {
+            Ok(t) => {
                 // A target an earlier run left unfinished continues from its last request.
                 let before = previous.remove(&t.to_string()).unwrap_or_default();
                 Some(Job::new(t, before))
             }
-            Ok(Item::Invalid { raw, message }) => {
-                side_in
-                    .lock()
-                    .unwrap()
-                    .push(ReportLine::invalid_target(&raw, message));
-                None
-            }
             Err(e) => {
                 side_in.lock().unwrap().push(ReportLine::invalid_target(
                     "",
-                    format!("cannot read the input: {e}"),
+                    format!("cannot read the input back: {e}"),
                 ));
                 None
             }
@@ -493,6 +433,13 @@ pub async fn run(args: RunArgs, fake: bool) -> u8 {
         report: args.report.clone(),
         tally: Tally::default(),
     };
+    // With --skip-invalid, the lines that are not targets are recorded first.
+    for bad in &prepared.invalid {
+        recorder.record(ReportLine::invalid_target(
+            &bad.raw,
+            format!("{}: {}", bad.origin, bad.reason),
+        ));
+    }
     let mut abandoned = false;
     loop {
         let next = tokio::select! {
@@ -546,6 +493,7 @@ pub async fn run(args: RunArgs, fake: bool) -> u8 {
         tally.unsent as u64 + tally.unsent_unwritten + lanes.iter().map(|l| l.queued).sum::<u64>();
     tally.input_unread = !input_read.load(Ordering::SeqCst);
     tally.already = already.load(Ordering::Relaxed);
+    tally.duplicates = prepared.duplicates;
     tally.interrupted = interrupt.interrupted.load(Ordering::SeqCst);
     let elapsed = started.elapsed();
     let summary = report::SummaryLine {
@@ -729,6 +677,8 @@ struct Tally {
     not_started: u64,
     input_unread: bool,
     already: usize,
+    /// Targets left out because the input named their connection again.
+    duplicates: usize,
     interrupted: bool,
     /// Lines that could not be written to the report.
     unrecorded: u64,
@@ -805,6 +755,12 @@ impl Tally {
         if self.already > 0 {
             text.push_str(&format!(", {} already done in the report", self.already));
         }
+        if self.duplicates > 0 {
+            text.push_str(&format!(
+                ", {} duplicate(s) left out (sent once)",
+                self.duplicates
+            ));
+        }
         if !self.counts.is_empty() {
             let style = Style::for_stream(std::io::stderr().is_terminal());
             text.push_str(&format!("\n{}", counts_table(&self.counts, style)));
@@ -874,7 +830,12 @@ impl Recorder {
     }
 }
 
-fn dry_run(args: &RunArgs, settings: &Settings, builder: DisconnectorBuilder, items: Items) -> u8 {
+fn dry_run(
+    args: &RunArgs,
+    settings: &Settings,
+    builder: DisconnectorBuilder,
+    prepared: &Prepared,
+) -> u8 {
     // Vendors without a key still get a plan, with a placeholder key (redacted anyway).
     let mut builder = builder;
     let configured = builder
@@ -891,34 +852,43 @@ fn dry_run(args: &RunArgs, settings: &Settings, builder: DisconnectorBuilder, it
         Ok(d) => d,
         Err(e) => return usage_error(e),
     };
+    let targets = match prepared.targets() {
+        Ok(targets) => targets,
+        Err(e) => return usage_error(format!("cannot read the input back: {e}")),
+    };
     let json = args.format() == Format::Json;
     let mut status = 0;
-    for item in items {
-        match item {
-            Ok(Item::Target(t)) => {
-                let plan = disconnector
-                    .plan(&t)
-                    .expect("every vendor has a key in a dry run");
-                if json {
-                    println!(
-                        "{}",
-                        serde_json::json!({"target": t.to_string(), "dry_run": true, "request": plan})
-                    );
-                } else {
-                    let note = if configured.contains(&t.vendor()) {
-                        String::new()
-                    } else {
-                        format!("   ({} not set)", t.vendor().api_key_var())
-                    };
-                    println!("# {t}{note}\n{plan}");
-                }
-            }
-            Ok(Item::Invalid { raw, message }) => {
-                status = 1;
-                eprintln!("invalid target `{raw}`: {message}");
-            }
-            Err(e) => return usage_error(format!("cannot read the input: {e}")),
+    for bad in &prepared.invalid {
+        status = 1;
+        eprintln!("invalid target {}: {}", bad.origin, bad.reason);
+    }
+    for target in targets {
+        let t = match target {
+            Ok(t) => t,
+            Err(e) => return usage_error(format!("cannot read the input back: {e}")),
+        };
+        let Ok(plan) = disconnector.plan(&t) else {
+            continue; // every vendor has a key in a dry run
+        };
+        if json {
+            println!(
+                "{}",
+                serde_json::json!({"target": t.to_string(), "dry_run": true, "request": plan})
+            );
+        } else {
+            let note = if configured.contains(&t.vendor()) {
+                String::new()
+            } else {
+                format!("   ({} not set)", t.vendor().api_key_var())
+            };
+            println!("# {t}{note}\n{plan}");
         }
+    }
+    if prepared.duplicates > 0 {
+        eprintln!(
+            "{} duplicate target(s) left out (the same connection named again)",
+            prepared.duplicates
+        );
     }
     status
 }

@@ -188,9 +188,10 @@ fn a_bad_target_is_a_usage_error_and_nothing_is_sent() {
     assert_eq!(out.status.code(), Some(2));
     let err = stderr(&out);
     assert!(
-        err.contains("invalid target `leen:not-a-uuid/x`") && err.contains("not a UUID"),
+        err.contains("argument 2: Leen organization id") && err.contains("not a UUID"),
         "{err}"
     );
+    assert!(err.contains("nothing was sent"), "{err}");
     assert!(stdout(&out).is_empty());
 }
 
@@ -227,12 +228,19 @@ async fn key_files_and_input_files() {
         "# offboarding ticket 42\ntartan:acme\n\n  persona:cxn_1  \nnot a target\n",
     )
     .unwrap();
+    // One bad line stops the run before anything is sent...
+    let mut cmd = against(&fakes);
+    cmd.arg("--input").arg(&list);
+    let out = run(cmd).await;
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(stderr(&out).contains("targets.txt:5: "), "{}", stderr(&out));
+    assert!(fakes.journal().is_empty(), "nothing was sent");
+    // ... unless the operator asks to go on without it: it is then recorded as invalid.
     let mut cmd = against(&fakes);
     cmd.env("PERSONA_API_KEY", "wrong")
         .arg("--persona-key-file")
         .arg(&key_file)
-        .arg("--json")
-        .arg("--input")
+        .args(["--json", "--skip-invalid", "--input"])
         .arg(&list);
     let out = run(cmd).await;
     let lines: Vec<Value> = stdout(&out)

@@ -35,12 +35,39 @@ async fn hostile_targets_are_refused_and_nothing_is_sent() {
     let dir = tempfile::tempdir().unwrap();
     let input = dir.path().join("hostile.txt");
     std::fs::write(&input, hostile.join("\n")).unwrap();
-    let mut cmd = disconnect();
-    for v in Vendor::ALL {
-        cmd.env(v.api_key_var(), fakes.api_key(v))
-            .env(v.base_url_var(), fakes.base_url(v));
-    }
-    cmd.arg("--json").arg("--input").arg(&input);
+    let against = || {
+        let mut cmd = disconnect();
+        for v in Vendor::ALL {
+            cmd.env(v.api_key_var(), fakes.api_key(v))
+                .env(v.base_url_var(), fakes.base_url(v));
+        }
+        cmd
+    };
+    // Refused as a whole: each line named, nothing sent, nothing raw on the terminal.
+    let mut refused = against();
+    refused.arg("--input").arg(&input);
+    let out = run(refused).await;
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8(out.stderr).unwrap();
+    assert!(
+        err.contains(&format!("{} invalid target(s)", hostile.len())),
+        "{err}"
+    );
+    assert!(err.contains("hostile.txt:16: "), "{err}");
+    assert!(
+        !err.contains('\u{1b}') && !err.contains('\u{7}'),
+        "control characters reached the terminal: {err:?}"
+    );
+    assert!(
+        err.len() < 8 * 1024,
+        "a 10 kB id is not echoed whole: {}",
+        err.len()
+    );
+    assert!(fakes.journal().is_empty());
+    // With --skip-invalid: recorded, one invalid_target result per line, nothing sent.
+    let mut cmd = against();
+    cmd.args(["--json", "--skip-invalid", "--input"])
+        .arg(&input);
     let out = run(cmd).await;
     assert_eq!(out.status.code(), Some(1));
     let lines: Vec<Value> = String::from_utf8(out.stdout)
