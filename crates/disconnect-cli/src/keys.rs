@@ -130,8 +130,14 @@ impl KeySource {
         })
     }
 
-    /// Read the key. Warnings (a key file others can read) go to `warn`.
-    pub fn read(&self, vendor: Vendor, warn: &mut dyn FnMut(String)) -> Result<String, String> {
+    /// Read the key; a key command gets `timeout` to print it. Warnings (a key file others can
+    /// read) go to `warn`.
+    pub fn read(
+        &self,
+        vendor: Vendor,
+        timeout: std::time::Duration,
+        warn: &mut dyn FnMut(String),
+    ) -> Result<String, String> {
         match self {
             KeySource::File { path, origin } => {
                 let text = std::fs::read_to_string(path).map_err(|e| {
@@ -153,33 +159,118 @@ impl KeySource {
             KeySource::Command { command, origin } => {
                 // The command's stderr goes to ours (it may ask to unlock a vault); its stdout
                 // is the key and is never shown.
-                let output = Command::new("sh")
+                let mut child = Command::new("sh")
                     .arg("-c")
                     .arg(command)
                     .stdin(Stdio::inherit())
                     .stderr(Stdio::inherit())
                     .stdout(Stdio::piped())
-                    .output()
+                    .spawn()
                     .map_err(|e| format!("cannot run the {vendor} key command ({origin}): {e}"))?;
-                if !output.status.success() {
+                let mut stdout = child.stdout.take().expect("stdout is piped");
+                let reader = std::thread::spawn(move || {
+                    let mut bytes = Vec::new();
+                    let _ = std::io::Read::read_to_end(&mut stdout, &mut bytes);
+                    bytes
+                });
+                let started = std::time::Instant::now();
+                let status = loop {
+                    match child.try_wait() {
+                        Ok(Some(status)) => break status,
+                        Ok(None) if started.elapsed() >= timeout => {
+                            // The shell and whatever it started (they hold our stderr open).
+                            kill_tree(child.id());
+                            let _ = child.kill();
+                            let _ = child.wait();
+                            return Err(format!(
+                                "the {vendor} key command ({origin}) did not finish within {}: \
+                                 it was stopped and nothing was sent (--key-cmd-timeout sets \
+                                 the limit)",
+                                humantime::format_duration(timeout)
+                            ));
+                        }
+                        Ok(None) => std::thread::sleep(std::time::Duration::from_millis(20)),
+                        Err(e) => {
+                            return Err(format!(
+                                "cannot run the {vendor} key command ({origin}): {e}"
+                            ));
+                        }
+                    }
+                };
+                let bytes = reader.join().unwrap_or_default();
+                if !status.success() {
                     return Err(format!(
-                        "the {vendor} key command ({origin}) failed ({}); nothing was sent",
-                        output.status
+                        "the {vendor} key command ({origin}) failed ({status}); nothing was sent"
                     ));
                 }
-                let text = String::from_utf8(output.stdout).map_err(|_| {
+                let text = String::from_utf8(bytes).map_err(|_| {
                     format!("the {vendor} key command ({origin}) printed bytes that are not UTF-8")
                 })?;
                 non_empty(text, vendor, || format!("the key command ({origin})"))
             }
         }
     }
+
+    /// Where the key comes from, for messages (`--persona-key-file /path`, `profile `eu`,
+    /// persona.key_cmd`).
+    pub fn origin(&self) -> String {
+        match self {
+            KeySource::File { path, origin } => format!("{origin} {}", path.display()),
+            KeySource::Command { origin, .. } => origin.clone(),
+        }
+    }
 }
 
+/// Kill a process and its descendants (found through `/proc`), children first.
+fn kill_tree(pid: u32) {
+    let mut pids = vec![pid];
+    let mut i = 0;
+    while i < pids.len() {
+        let tasks = std::fs::read_dir(format!("/proc/{}/task", pids[i]));
+        for task in tasks.into_iter().flatten().flatten() {
+            if let Ok(children) = std::fs::read_to_string(task.path().join("children")) {
+                pids.extend(
+                    children
+                        .split_whitespace()
+                        .filter_map(|p| p.parse::<u32>().ok()),
+                );
+            }
+        }
+        i += 1;
+    }
+    if pids.len() > 1 {
+        let _ = Command::new("kill")
+            .arg("-KILL")
+            .args(pids[1..].iter().rev().map(u32::to_string))
+            .stderr(Stdio::null())
+            .status();
+    }
+}
+
+/// The key in `text` (one line; its line end removed), or why it cannot be one, naming where
+/// it came from.
 fn non_empty(text: String, vendor: Vendor, what: impl Fn() -> String) -> Result<String, String> {
     let key = text.trim_end_matches(['\n', '\r']).to_string();
     if key.trim().is_empty() {
         return Err(format!("{} gave an empty {vendor} key", what()));
+    }
+    if key.contains(['\n', '\r']) {
+        return Err(format!(
+            "{} gave more than one line for the {vendor} key; nothing was sent",
+            what()
+        ));
+    }
+    if key.trim() != key {
+        return Err(format!(
+            "{} gave a {vendor} key with spaces around it; nothing was sent (remove them)",
+            what()
+        ));
+    }
+    if key.chars().any(char::is_control) {
+        return Err(format!(
+            "{} gave a {vendor} key with control characters; nothing was sent",
+            what()
+        ));
     }
     Ok(key)
 }
@@ -200,6 +291,8 @@ fn readable_by_others(_: &Path) -> Option<u32> {
 mod tests {
     use super::*;
 
+    const T: std::time::Duration = std::time::Duration::from_secs(30);
+
     fn cmd(command: &str) -> KeySource {
         KeySource::Command {
             command: command.into(),
@@ -210,7 +303,7 @@ mod tests {
     #[test]
     fn a_command_prints_the_key() {
         let key = cmd("printf 'sk-from-vault\\n'")
-            .read(Vendor::Persona, &mut |_| {})
+            .read(Vendor::Persona, T, &mut |_| {})
             .unwrap();
         assert_eq!(key, "sk-from-vault");
     }
@@ -218,15 +311,48 @@ mod tests {
     #[test]
     fn a_failing_command_names_its_source_not_its_output() {
         let err = cmd("echo sk-partial; exit 3")
-            .read(Vendor::Persona, &mut |_| {})
+            .read(Vendor::Persona, T, &mut |_| {})
             .unwrap_err();
         assert!(
             err.contains("--persona-key-cmd") && err.contains("failed"),
             "{err}"
         );
         assert!(!err.contains("sk-partial"), "{err}");
-        let err = cmd("true").read(Vendor::Persona, &mut |_| {}).unwrap_err();
+        let err = cmd("true")
+            .read(Vendor::Persona, T, &mut |_| {})
+            .unwrap_err();
         assert!(err.contains("empty"), "{err}");
+    }
+
+    #[test]
+    fn a_hanging_command_is_stopped_at_its_timeout() {
+        let err = cmd("sleep 600")
+            .read(
+                Vendor::Persona,
+                std::time::Duration::from_millis(200),
+                &mut |_| {},
+            )
+            .unwrap_err();
+        assert!(
+            err.contains("--persona-key-cmd") && err.contains("did not finish within 200ms"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn a_key_that_cannot_be_one_names_its_source() {
+        for (text, why) in [
+            ("printf 'sk-1\\nsk-2\\n'", "more than one line"),
+            ("printf ' sk-1 '", "spaces around it"),
+            ("printf 'sk\\0331'", "control characters"),
+        ] {
+            let err = cmd(text).read(Vendor::Persona, T, &mut |_| {}).unwrap_err();
+            assert!(
+                err.contains("the key command (--persona-key-cmd)") && err.contains(why),
+                "{text}: {err}"
+            );
+            assert!(!err.contains("sk-"), "{err}");
+        }
     }
 
     #[cfg(unix)]
@@ -243,7 +369,7 @@ mod tests {
         std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).unwrap();
         let mut warnings = Vec::new();
         let key = source
-            .read(Vendor::Tartan, &mut |w| warnings.push(w))
+            .read(Vendor::Tartan, T, &mut |w| warnings.push(w))
             .unwrap();
         assert_eq!(key, "sk-file");
         assert_eq!(warnings.len(), 1);
@@ -251,7 +377,7 @@ mod tests {
         std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600)).unwrap();
         warnings.clear();
         source
-            .read(Vendor::Tartan, &mut |w| warnings.push(w))
+            .read(Vendor::Tartan, T, &mut |w| warnings.push(w))
             .unwrap();
         assert!(warnings.is_empty());
     }

@@ -115,6 +115,14 @@ struct RunArgs {
     /// Same as --output json.
     #[arg(long)]
     json: bool,
+    /// Allow plain http:// base URLs to hosts other than loopback (the key then travels
+    /// unencrypted; loopback is always allowed). Also the profile's `allow_insecure_http`.
+    #[arg(long)]
+    allow_insecure_http: bool,
+    /// How long a --<vendor>-key-cmd (or a profile's key_cmd) may take before it is stopped
+    /// (`30s`, `2m`) [default: 30s].
+    #[arg(long, value_name = "DURATION", value_parser = humantime::parse_duration)]
+    key_cmd_timeout: Option<Duration>,
     /// Run the valid targets even if some lines of the input are not targets (they are recorded
     /// as invalid); without it, one invalid line stops the run before anything is sent.
     #[arg(long)]
@@ -225,14 +233,14 @@ fn main() -> ExitCode {
         .init();
     let code = match cli.command {
         Some(Command::ReportSchema | Command::Report(ReportCommand::Schema)) => {
-            println!("{}", report::schema());
+            print_out(format!("{}\n", report::schema()).as_bytes());
             0
         }
         Some(Command::Report(ReportCommand::Summarize { file })) => {
             let style = output::Style::for_stream(std::io::stdout().is_terminal());
             match summarize::summarize(&file, style) {
                 Ok(text) => {
-                    print!("{text}");
+                    print_out(text.as_bytes());
                     0
                 }
                 Err(e) => {
@@ -242,17 +250,18 @@ fn main() -> ExitCode {
             }
         }
         Some(Command::Completions { shell }) => {
-            clap_complete::generate(
-                shell,
-                &mut Cli::command(),
-                "disconnect",
-                &mut std::io::stdout(),
-            );
+            let mut script = Vec::new();
+            clap_complete::generate(shell, &mut Cli::command(), "disconnect", &mut script);
+            print_out(&script);
             0
         }
         Some(Command::Man) => {
-            match clap_mangen::Man::new(Cli::command()).render(&mut std::io::stdout()) {
-                Ok(()) => 0,
+            let mut page = Vec::new();
+            match clap_mangen::Man::new(Cli::command()).render(&mut page) {
+                Ok(()) => {
+                    print_out(&page);
+                    0
+                }
                 Err(e) => {
                     eprintln!("error: {e}");
                     USAGE
@@ -263,6 +272,21 @@ fn main() -> ExitCode {
         None => runtime().block_on(run::run(cli.run, cli.fake)),
     };
     ExitCode::from(code)
+}
+
+/// Write to stdout. `false` when the reader went away (`disconnect man | head`): that ends the
+/// output quietly, as for any Unix tool, instead of an error.
+fn print_out(bytes: &[u8]) -> bool {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    match out.write_all(bytes).and_then(|()| out.flush()) {
+        Ok(()) => true,
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => false,
+        Err(e) => {
+            eprintln!("error: cannot write to stdout: {e}");
+            false
+        }
+    }
 }
 
 fn runtime() -> tokio::runtime::Runtime {

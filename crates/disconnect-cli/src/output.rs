@@ -20,6 +20,25 @@ pub enum Format {
     Csv,
 }
 
+/// `text` with every control character escaped (`\u{1b}`, `\n` unless `keep_newlines`), so
+/// that text from input, a vendor or the environment can never drive the terminal (set its
+/// title or colours, clear it): what is shown is what was there.
+pub fn safe(text: &str, keep_newlines: bool) -> std::borrow::Cow<'_, str> {
+    let escape = |c: char| c.is_control() && !(keep_newlines && c == '\n');
+    if !text.chars().any(escape) {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len() + 8);
+    for c in text.chars() {
+        if escape(c) {
+            out.extend(c.escape_default());
+        } else {
+            out.push(c);
+        }
+    }
+    std::borrow::Cow::Owned(out)
+}
+
 /// How tables look: their width and whether they are coloured.
 #[derive(Debug, Clone, Copy)]
 pub struct Style {
@@ -228,7 +247,7 @@ pub fn table(lines: &[ReportLine], style: Style) -> Table {
             None => "",
         };
         t.add_row(vec![
-            Cell::new(&line.target),
+            Cell::new(safe(&line.target, false)),
             outcome_cell(line.outcome, outcome, style.color),
             Cell::new(
                 line.http_status
@@ -237,8 +256,8 @@ pub fn table(lines: &[ReportLine], style: Style) -> Table {
             )
             .set_alignment(CellAlignment::Right),
             Cell::new(line.attempts).set_alignment(CellAlignment::Right),
-            Cell::new(line.request_id.as_deref().unwrap_or("-")),
-            Cell::new(message),
+            Cell::new(safe(line.request_id.as_deref().unwrap_or("-"), false)),
+            Cell::new(safe(message, false)),
         ]);
     }
     t
@@ -270,7 +289,7 @@ pub fn counts_table(counts: &BTreeMap<String, BTreeMap<String, u64>>, style: Sty
     header.push(Cell::new("TOTAL"));
     t.set_header(header);
     for (vendor, by_outcome) in counts {
-        let mut row = vec![Cell::new(vendor)];
+        let mut row = vec![Cell::new(safe(vendor, false))];
         for &o in &outcomes {
             let n = by_outcome.get(o.as_str()).copied().unwrap_or(0);
             let cell = Cell::new(n).set_alignment(CellAlignment::Right);
@@ -430,6 +449,36 @@ mod tests {
             );
             insta::assert_snapshot!(format!("demo_table_{width}"), text);
         }
+    }
+
+    #[test]
+    fn text_from_outside_cannot_drive_the_terminal() {
+        assert_eq!(safe("plain", false), "plain");
+        assert_eq!(
+            safe("cxn_\u{1b}[31mRED\u{1b}]0;pwned\u{7}", false),
+            "cxn_\\u{1b}[31mRED\\u{1b}]0;pwned\\u{7}"
+        );
+        assert_eq!(safe("a\nb", true), "a\nb");
+        assert_eq!(safe("a\nb", false), "a\\nb");
+        let mut lines = demo_lines();
+        lines[0].target = "tartan:acme\u{1b}[2J".into();
+        lines[1].error = Some(ErrorInfo {
+            kind: "server".into(),
+            message: "boom\u{1b}]0;title\u{7}".into(),
+            retryable: true,
+        });
+        let text = table(
+            &lines,
+            Style {
+                width: Some(120),
+                color: false,
+            },
+        )
+        .to_string();
+        assert!(
+            !text.contains('\u{1b}') && !text.contains('\u{7}'),
+            "{text:?}"
+        );
     }
 
     #[test]

@@ -52,6 +52,8 @@ pub struct Profile {
     pub breaker: Option<u32>,
     /// Who runs it, for the report header.
     pub operator: Option<String>,
+    /// Allow plain http:// base URLs to hosts other than loopback (`--allow-insecure-http`).
+    pub allow_insecure_http: Option<bool>,
     /// Per vendor (`tartan`, `persona`, `leen`).
     #[serde(default)]
     pub vendors: BTreeMap<Vendor, VendorProfile>,
@@ -124,6 +126,34 @@ pub fn expand_home(path: &Path) -> PathBuf {
 /// Load the profile to use. `explicit` (`--config`, `DISCONNECT_CONFIG`) must exist; the default
 /// file may not. `name` (`--profile`, `DISCONNECT_PROFILE`) must exist in the file; without a
 /// name, `default` is used when the file has it.
+/// Why other users could change the file at `path` (it, or its directory, is writable by its
+/// group or by anyone, without the directory's sticky bit), or `None`.
+#[cfg(unix)]
+fn writable_by_others(path: &Path) -> Option<String> {
+    use std::os::unix::fs::PermissionsExt;
+    let mode = std::fs::metadata(path).ok()?.permissions().mode();
+    if mode & 0o022 != 0 {
+        return Some(format!(
+            "other users can write it (mode {:o})",
+            mode & 0o777
+        ));
+    }
+    let dir = std::fs::canonicalize(path).ok()?.parent()?.to_path_buf();
+    let dir_mode = std::fs::metadata(&dir).ok()?.permissions().mode();
+    (dir_mode & 0o022 != 0 && dir_mode & 0o1000 == 0).then(|| {
+        format!(
+            "other users can replace it: its directory {} is writable by them (mode {:o})",
+            dir.display(),
+            dir_mode & 0o7777
+        )
+    })
+}
+
+#[cfg(not(unix))]
+fn writable_by_others(_: &Path) -> Option<String> {
+    None
+}
+
 pub fn select(explicit: Option<&Path>, name: Option<&str>) -> Result<Selected, String> {
     let path = match explicit {
         Some(p) => Some(p.to_path_buf()),
@@ -146,6 +176,20 @@ pub fn select(explicit: Option<&Path>, name: Option<&str>) -> Result<Selected, S
     let file = parse(&text).map_err(|e| format!("{}: {e}", path.display()))?;
     let wanted = name.unwrap_or("default");
     match file.profiles.get(wanted) {
+        Some(profile) if profile.vendors.values().any(|v| v.key_cmd.is_some()) => {
+            if let Some(why) = writable_by_others(&path) {
+                return Err(format!(
+                    "refusing the config file {}: it holds a key_cmd, which runs as you, and {why}; \
+                     `chmod go-w` it (as ssh refuses such a config)",
+                    path.display()
+                ));
+            }
+            Ok(Selected {
+                file: Some(path),
+                name: Some(wanted.to_string()),
+                profile: profile.clone(),
+            })
+        }
         Some(profile) => Ok(Selected {
             file: Some(path),
             name: Some(wanted.to_string()),

@@ -9,7 +9,8 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::Duration;
 
 use disconnect::{
-    BulkHandle, BulkOptions, Disconnector, DisconnectorBuilder, Job, Rate, Target, Vendor,
+    BulkHandle, BulkOptions, ConfigError, Disconnector, DisconnectorBuilder, Job, Rate, Target,
+    Vendor,
 };
 use futures_util::{FutureExt, StreamExt};
 use indicatif::ProgressBar;
@@ -17,14 +18,14 @@ use indicatif::ProgressBar;
 use crate::confirm::{self, Plan, Stop};
 use crate::journal::Journal;
 use crate::keys::KeySource;
-use crate::output::{Format, Output, Style, counts_table};
+use crate::output::{Format, Output, Style, counts_table, safe};
 use crate::prepare::Prepared;
 use crate::profile::{self, Selected};
 use crate::report::{self, ReportLine, ReportStatus, ReportWriter};
 use crate::{INTERRUPTED, LANE_STOPPED, REPORT_FAILED, RunArgs, USAGE, progress};
 
 fn usage_error(message: impl std::fmt::Display) -> u8 {
-    eprintln!("error: {message}");
+    eprintln!("error: {}", safe(&message.to_string(), true));
     USAGE
 }
 
@@ -37,6 +38,7 @@ struct Settings {
     per_vendor: BTreeMap<Vendor, usize>,
     rates: BTreeMap<Vendor, Rate>,
     operator: String,
+    allow_insecure_http: bool,
     profile: Selected,
 }
 
@@ -61,8 +63,10 @@ impl Settings {
             .or_else(|| p.operator.clone())
             .or_else(|| std::env::var("DISCONNECT_OPERATOR").ok())
             .or_else(|| std::env::var("USER").ok())
+            .or_else(|| std::env::var("LOGNAME").ok())
             .or_else(|| std::env::var("USERNAME").ok())
             .filter(|o| !o.trim().is_empty())
+            .or_else(account_name)
             .unwrap_or_else(|| "unknown".into());
         Self {
             concurrency: args.concurrency.or(p.concurrency).unwrap_or(8).max(1),
@@ -75,12 +79,14 @@ impl Settings {
             per_vendor,
             rates,
             operator,
+            allow_insecure_http: args.allow_insecure_http || p.allow_insecure_http.unwrap_or(false),
             profile,
         }
     }
 
     fn apply(&self, args: &RunArgs, builder: DisconnectorBuilder) -> DisconnectorBuilder {
         let mut builder = builder
+            .allow_insecure_http(self.allow_insecure_http)
             .deadline(self.deadline)
             .wait_for_sync(self.wait_for_sync)
             .not_found_is_gone(args.not_found_ok);
@@ -100,6 +106,7 @@ impl Settings {
             "deadline": humantime::format_duration(self.deadline).to_string(),
             "wait_for_sync": self.wait_for_sync.map(|d| humantime::format_duration(d).to_string()),
             "not_found_ok": args.not_found_ok,
+            "allow_insecure_http": self.allow_insecure_http,
             "operation_id": args.operation_id,
             "resume": args.resume,
             "fake": fake,
@@ -109,18 +116,48 @@ impl Settings {
     }
 }
 
-/// Keys and base URLs from flags, environment and profile, as the facade's lookup wants them.
+/// The name of the account running this process (`/etc/passwd`), when no variable says it.
+#[cfg(unix)]
+fn account_name() -> Option<String> {
+    use std::os::unix::fs::MetadataExt;
+    let uid = std::fs::metadata("/proc/self").ok()?.uid();
+    std::fs::read_to_string("/etc/passwd")
+        .ok()?
+        .lines()
+        .find_map(|line| {
+            let mut fields = line.split(':');
+            let name = fields.next()?;
+            let id: u32 = fields.nth(1)?.parse().ok()?;
+            (id == uid && !name.is_empty()).then(|| name.to_string())
+        })
+}
+
+#[cfg(not(unix))]
+fn account_name() -> Option<String> {
+    None
+}
+
+/// Keys and base URLs from flags, environment and profile, as the facade's lookup wants them,
+/// and where each key came from when it was not its environment variable.
 struct Connection {
     vars: HashMap<String, String>,
     base_urls: BTreeMap<Vendor, String>,
+    origins: BTreeMap<Vendor, String>,
 }
 
+/// How long a key command may take by default.
+const KEY_CMD_TIMEOUT: Duration = Duration::from_secs(30);
+
 impl Connection {
-    fn resolve(args: &RunArgs, settings: &Settings) -> Result<Self, String> {
+    /// Resolve each vendor's key and base URL; keys are read (key files, key commands) only for
+    /// the vendors in `needed`.
+    fn resolve(args: &RunArgs, settings: &Settings, needed: &[Vendor]) -> Result<Self, String> {
         let profile_name = settings.profile.name.as_deref().unwrap_or("default");
         let env = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
+        let timeout = args.key_cmd_timeout.unwrap_or(KEY_CMD_TIMEOUT);
         let mut vars = HashMap::new();
         let mut base_urls = BTreeMap::new();
+        let mut origins = BTreeMap::new();
         for vendor in Vendor::ALL {
             let vp = settings.profile.profile.vendors.get(&vendor);
             let (file, cmd) = args.keys.get(vendor);
@@ -132,9 +169,10 @@ impl Connection {
                 vp,
                 profile_name,
             );
-            if let Some(source) = source {
-                let key = source.read(vendor, &mut |w| eprintln!("warning: {w}"))?;
+            if let Some(source) = source.filter(|_| needed.contains(&vendor)) {
+                let key = source.read(vendor, timeout, &mut |w| eprintln!("warning: {w}"))?;
                 vars.insert(vendor.api_key_var().to_string(), key);
+                origins.insert(vendor, source.origin());
             } else if let Some(key) = env(vendor.api_key_var()) {
                 vars.insert(vendor.api_key_var().to_string(), key);
             }
@@ -147,13 +185,34 @@ impl Connection {
                 url.unwrap_or_else(|| vendor.default_base_url().to_string()),
             );
         }
-        Ok(Self { vars, base_urls })
+        Ok(Self {
+            vars,
+            base_urls,
+            origins,
+        })
     }
 
     fn builder(&self) -> Result<DisconnectorBuilder, String> {
         Disconnector::builder()
             .from_lookup(|name| self.vars.get(name).cloned())
-            .map_err(|e| e.to_string())
+            .map_err(|e| config_error(&e, &self.origins))
+    }
+}
+
+/// A configuration error as an operator should read it: a key names where it really came from
+/// (a key file or command, not the variable it was passed on as), and a refused `http://` URL
+/// names the flag and the profile key that allow it.
+fn config_error(e: &ConfigError, origins: &BTreeMap<Vendor, String>) -> String {
+    match e {
+        ConfigError::InvalidApiKey { vendor, .. } if origins.contains_key(vendor) => format!(
+            "invalid {vendor} API key (from {}): it is empty or holds characters other than \
+             visible ASCII",
+            origins[vendor]
+        ),
+        ConfigError::InsecureBaseUrl { .. } => format!(
+            "{e}: pass --allow-insecure-http, or set `allow_insecure_http = true` in the profile"
+        ),
+        other => other.to_string(),
     }
 }
 
@@ -178,6 +237,7 @@ pub async fn run(args: RunArgs, fake: bool) -> u8 {
 
     // --fake: in-process fakes seeded with every target.
     let mut _fakes = None;
+    let mut origins = BTreeMap::new();
     let (builder, base_urls): (DisconnectorBuilder, BTreeMap<Vendor, String>) = if fake {
         let targets: Vec<Target> = match prepared.targets() {
             Ok(targets) => targets.filter_map(Result::ok).collect(),
@@ -195,12 +255,16 @@ pub async fn run(args: RunArgs, fake: bool) -> u8 {
         _fakes = Some(fakes);
         (builder, urls)
     } else {
-        let connection = match Connection::resolve(&args, &settings) {
+        let needed: Vec<Vendor> = prepared.vendors().collect();
+        let connection = match Connection::resolve(&args, &settings, &needed) {
             Ok(c) => c,
             Err(message) => return usage_error(message),
         };
         match connection.builder() {
-            Ok(b) => (b, connection.base_urls),
+            Ok(b) => {
+                origins = connection.origins;
+                (b, connection.base_urls)
+            }
             Err(message) => return usage_error(message),
         }
     };
@@ -210,7 +274,7 @@ pub async fn run(args: RunArgs, fake: bool) -> u8 {
     }
     let disconnector = match settings.apply(&args, builder).build() {
         Ok(d) => d,
-        Err(e) => return usage_error(e),
+        Err(e) => return usage_error(config_error(&e, &origins)),
     };
     // A target at a vendor without a key is a configuration error: say which variable before
     // sending anything.
@@ -870,18 +934,19 @@ fn dry_run(
         let Ok(plan) = disconnector.plan(&t) else {
             continue; // every vendor has a key in a dry run
         };
-        if json {
-            println!(
-                "{}",
-                serde_json::json!({"target": t.to_string(), "dry_run": true, "request": plan})
-            );
+        let text = if json {
+            serde_json::json!({"target": t.to_string(), "dry_run": true, "request": plan})
+                .to_string()
         } else {
             let note = if configured.contains(&t.vendor()) {
                 String::new()
             } else {
                 format!("   ({} not set)", t.vendor().api_key_var())
             };
-            println!("# {t}{note}\n{plan}");
+            format!("# {t}{note}\n{plan}")
+        };
+        if !crate::print_out(format!("{text}\n").as_bytes()) {
+            return status; // stdout closed (`| head`): stop quietly
         }
     }
     if prepared.duplicates > 0 {

@@ -174,3 +174,162 @@ async fn a_large_run_without_a_report_is_warned() {
         stderr(&out)
     );
 }
+
+/// A key command that hangs is stopped at its timeout and named; nothing is sent.
+#[tokio::test]
+async fn a_hanging_key_command_fails_within_its_timeout() {
+    let fakes = fakes().await;
+    let mut cmd = common::disconnect();
+    cmd.env("PERSONA_BASE_URL", fakes.base_url(Vendor::Persona))
+        .args([
+            "--persona-key-cmd",
+            "sleep 600",
+            "--key-cmd-timeout",
+            "300ms",
+            "persona:cxn_1",
+        ]);
+    let out = run(cmd).await;
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("key command (--persona-key-cmd) did not finish within 300ms"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(fakes.journal().is_empty());
+}
+
+/// A key file with spaces around the key is refused naming the file, not PERSONA_API_KEY.
+#[tokio::test]
+async fn a_bad_key_names_its_real_source() {
+    let fakes = fakes().await;
+    let dir = tempfile::tempdir().unwrap();
+    let key = dir.path().join("persona.key");
+    std::fs::write(&key, format!("  {}  \n", fakes.api_key(Vendor::Persona))).unwrap();
+    let mut cmd = against(&fakes);
+    cmd.arg("--persona-key-file").arg(&key).arg("persona:cxn_1");
+    let out = run(cmd).await;
+    assert_eq!(out.status.code(), Some(2));
+    let err = stderr(&out);
+    assert!(
+        err.contains(&format!("the key file {}", key.display())) && err.contains("spaces"),
+        "{err}"
+    );
+    assert!(!err.contains("PERSONA_API_KEY"), "{err}");
+    assert!(fakes.journal().is_empty());
+}
+
+/// A plain-http base URL to another host is refused naming the CLI flag that allows it.
+#[test]
+fn the_http_refusal_names_the_flag() {
+    let out = common::disconnect()
+        .env("LEEN_API_KEY", "k")
+        .env("LEEN_BASE_URL", "http://10.1.2.3/v1")
+        .arg(format!("leen:{ORG}/{CONN}"))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("--allow-insecure-http")
+            && stderr(&out).contains("allow_insecure_http = true"),
+        "{}",
+        stderr(&out)
+    );
+}
+
+/// An https:// URL to the fakes' plain-http port says so in words.
+#[tokio::test]
+async fn tls_to_a_plain_http_port_says_so() {
+    let fakes = fakes().await;
+    let url = fakes
+        .base_url(Vendor::Persona)
+        .replace("http://", "https://");
+    let mut cmd = common::disconnect();
+    cmd.env("PERSONA_API_KEY", fakes.api_key(Vendor::Persona))
+        .env("PERSONA_BASE_URL", url)
+        .args(["--json", "persona:cxn_1"]);
+    let out = run(cmd).await;
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stdout(&out).contains("answered in plain http, not TLS"),
+        "{}",
+        stdout(&out)
+    );
+}
+
+/// `disconnect man | head` ends quietly.
+#[test]
+fn a_closed_pipe_ends_output_quietly() {
+    let program = assert_cmd::cargo::cargo_bin("disconnect");
+    let out = std::process::Command::new("sh")
+        .arg("-c")
+        .arg(format!("'{}' man | head -n 1", program.display()))
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let err = String::from_utf8(out.stderr).unwrap();
+    assert!(
+        !err.contains("Broken pipe") && !err.contains("panicked"),
+        "{err}"
+    );
+}
+
+/// A profile with a key_cmd in a file other users can write is refused, as ssh does.
+#[cfg(unix)]
+#[test]
+fn a_writable_profile_with_a_key_cmd_is_refused() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("config.toml");
+    std::fs::write(
+        &config,
+        "[profiles.default.vendors.persona]\nkey_cmd = \"echo k\"\n",
+    )
+    .unwrap();
+    std::fs::set_permissions(&config, std::fs::Permissions::from_mode(0o664)).unwrap();
+    let out = common::disconnect()
+        .arg("--config")
+        .arg(&config)
+        .args(["--dry-run", "persona:cxn_1"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8(out.stderr).unwrap();
+    assert!(
+        err.contains("holds a key_cmd") && err.contains("mode 664"),
+        "{err}"
+    );
+    std::fs::set_permissions(&config, std::fs::Permissions::from_mode(0o600)).unwrap();
+    let out = common::disconnect()
+        .arg("--config")
+        .arg(&config)
+        .args(["--dry-run", "persona:cxn_1"])
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// A target holding escape sequences never puts an ESC byte on the terminal, and a 10 kB id is
+/// not echoed whole.
+#[test]
+fn escape_sequences_in_input_stay_text() {
+    for target in [
+        "persona:cxn_\u{1b}[31mRED\u{1b}]0;pwned\u{7}".to_string(),
+        format!("tartan:{}", "\u{1b}[2J".repeat(2000)),
+    ] {
+        let out = common::disconnect()
+            .env("PERSONA_API_KEY", "k")
+            .env("TARTAN_API_KEY", "k")
+            .arg(&target)
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(2));
+        let err = String::from_utf8(out.stderr).unwrap();
+        assert!(!err.contains('\u{1b}') && !err.contains('\u{7}'), "{err:?}");
+        assert!(err.len() < 2048, "{} bytes", err.len());
+    }
+}

@@ -279,7 +279,8 @@ pub(crate) async fn classify<E>(
     }
 }
 
-/// reqwest's message and its sources, without the URL's query (none is ever sent).
+/// reqwest's message and its sources, without the URL's query (none is ever sent); a TLS
+/// handshake that met a plain-http server says so in words.
 fn transport_message(e: &reqwest::Error) -> String {
     let mut message = e.to_string();
     let mut source = std::error::Error::source(e);
@@ -287,6 +288,13 @@ fn transport_message(e: &reqwest::Error) -> String {
         message.push_str(": ");
         message.push_str(&s.to_string());
         source = s.source();
+    }
+    // rustls' words for a server that answered a TLS hello in plain text.
+    if message.contains("InvalidContentType") {
+        message.push_str(
+            " (the server answered in plain http, not TLS: is the base URL's port a plain-http \
+             one? then the URL starts with http://)",
+        );
     }
     message
 }
