@@ -151,7 +151,7 @@ impl Output {
         }
         let mut out = std::io::stdout().lock();
         let style = Style::for_stream(std::io::stdout().is_terminal());
-        let _ = writeln!(out, "{}", table(&self.rows, style));
+        let _ = writeln!(out, "{}", results(&self.rows, style));
         if self.omitted > 0 {
             let _ = writeln!(
                 out,
@@ -210,6 +210,116 @@ fn new_table(style: Style) -> Table {
     t
 }
 
+/// Below this width the results are a list, not a table: a table's columns would be cut apart.
+const NARROW_RESULTS: u16 = 100;
+/// Below this width the counts are lines, not a table.
+const NARROW_COUNTS: u16 = 80;
+
+/// The results as a table, or at a narrow width as a list: a block per target, its target on
+/// a line of its own, then outcome, HTTP status, attempts and request id, then the message.
+pub fn results(lines: &[ReportLine], style: Style) -> String {
+    if style.width.is_none_or(|w| w >= NARROW_RESULTS) {
+        return table(lines, style).to_string();
+    }
+    let mut out = String::new();
+    for line in lines {
+        let mut facts = vec![outcome_text(line)];
+        if let Some(status) = line.http_status {
+            facts.push(format!("HTTP {status}"));
+        }
+        facts.push(match line.attempts {
+            1 => "1 attempt".to_string(),
+            n => format!("{n} attempts"),
+        });
+        if let Some(id) = &line.request_id {
+            facts.push(format!("request id {}", safe(id, false)));
+        }
+        // The facts on as few lines as fit the width.
+        let width = usize::from(style.width.unwrap_or(NARROW_RESULTS)).max(20);
+        let mut rows: Vec<String> = vec![String::new()];
+        for fact in facts {
+            let row = rows.last_mut().expect("one row at least");
+            if row.is_empty() {
+                row.push_str(&fact);
+            } else if 2 + row.chars().count() + 3 + fact.chars().count() <= width {
+                row.push_str(" · ");
+                row.push_str(&fact);
+            } else {
+                rows.push(fact);
+            }
+        }
+        out.push_str(&format!("{}\n", safe(&line.target, false)));
+        for row in rows {
+            let row = if style.color {
+                format!("{}{row}\u{1b}[0m", ansi(line.outcome))
+            } else {
+                row
+            };
+            out.push_str(&format!("  {row}\n"));
+        }
+        let message = message_text(line);
+        if !message.is_empty() {
+            out.push_str(&format!("  {}\n", safe(message, false)));
+        }
+    }
+    out.trim_end().to_string()
+}
+
+/// The ANSI colour of an outcome, as in the table.
+fn ansi(outcome: ReportStatus) -> &'static str {
+    match outcome {
+        ReportStatus::Disconnected => "\u{1b}[32m",
+        ReportStatus::AlreadyDisconnected => "\u{1b}[36m",
+        ReportStatus::Failed => "\u{1b}[31m",
+        ReportStatus::Skipped => "\u{1b}[33m",
+        ReportStatus::Unknown => "\u{1b}[35m",
+    }
+}
+
+/// `failed: not_found`, `unknown: abandoned`, `disconnected`.
+fn outcome_text(line: &ReportLine) -> String {
+    match (&line.outcome, &line.error) {
+        (ReportStatus::Failed | ReportStatus::Unknown, Some(e)) => {
+            format!("{}: {}", line.outcome.as_str(), e.kind)
+        }
+        (o, _) => o.as_str().to_string(),
+    }
+}
+
+/// The error's message, or the note of a cut confirmed after a lost answer.
+fn message_text(line: &ReportLine) -> &str {
+    match &line.error {
+        Some(e) => e.message.as_str(),
+        None if line.confirmed_after_lost_answer => CONFIRMED,
+        None => "",
+    }
+}
+
+/// Counts per vendor and outcome: a table, or at a narrow width a line per vendor
+/// (`persona: 4 disconnected, 1 failed (5)`).
+pub fn counts(counts: &BTreeMap<String, BTreeMap<String, u64>>, style: Style) -> String {
+    if style.width.is_none_or(|w| w >= NARROW_COUNTS) {
+        return counts_table(counts, style).to_string();
+    }
+    counts
+        .iter()
+        .map(|(vendor, by_outcome)| {
+            let parts: Vec<String> = by_outcome
+                .iter()
+                .filter(|(_, n)| **n > 0)
+                .map(|(outcome, n)| format!("{n} {outcome}"))
+                .collect();
+            format!(
+                "{}: {} ({})",
+                safe(vendor, false),
+                parts.join(", "),
+                by_outcome.values().sum::<u64>()
+            )
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
 /// The message of a row cut by a request whose answer was lost.
 const CONFIRMED: &str = "confirmed after a lost answer: the vendor says it is gone";
 
@@ -235,17 +345,8 @@ pub fn table(lines: &[ReportLine], style: Style) -> Table {
         }
     }
     for line in lines {
-        let outcome = match (&line.outcome, &line.error) {
-            (ReportStatus::Failed | ReportStatus::Unknown, Some(e)) => {
-                format!("{}: {}", line.outcome.as_str(), e.kind)
-            }
-            (o, _) => o.as_str().to_string(),
-        };
-        let message = match &line.error {
-            Some(e) => e.message.as_str(),
-            None if line.confirmed_after_lost_answer => CONFIRMED,
-            None => "",
-        };
+        let outcome = outcome_text(line);
+        let message = message_text(line);
         t.add_row(vec![
             Cell::new(safe(&line.target, false)),
             outcome_cell(line.outcome, outcome, style.color),
@@ -479,6 +580,29 @@ mod tests {
             !text.contains('\u{1b}') && !text.contains('\u{7}'),
             "{text:?}"
         );
+    }
+
+    #[test]
+    fn at_60_columns_results_and_counts_stay_readable() {
+        let style = Style {
+            width: Some(60),
+            color: false,
+        };
+        let text = results(&demo_lines(), style);
+        // A target longer than the terminal stands on a line of its own; the rest fits.
+        assert!(
+            text.lines()
+                .filter(|l| l.starts_with("  "))
+                .all(|l| l.chars().count() <= 60),
+            "{text}"
+        );
+        insta::assert_snapshot!(text);
+        let mut counts = BTreeMap::new();
+        counts.insert(
+            "persona".to_string(),
+            BTreeMap::from([("disconnected".to_string(), 4), ("failed".to_string(), 1)]),
+        );
+        insta::assert_snapshot!(super::counts(&counts, style), @"persona: 4 disconnected, 1 failed (5)");
     }
 
     #[test]

@@ -6,35 +6,104 @@ use std::time::{Duration, SystemTime};
 
 use disconnect::{LaneState, LaneStatus};
 
-/// One line per lane that has seen targets, e.g.
-/// `persona  120 done  0 failed  0 skipped  280 queued  waiting for its window until 12:04:31  ETA 56s`.
-pub fn describe(lanes: &[LaneStatus]) -> String {
-    let mut out = String::new();
-    for lane in lanes {
-        let seen = lane.queued + u64::from(lane.in_flight) + lane.done + lane.failed + lane.skipped;
-        if seen == 0 {
-            continue;
+/// What the progress display shows of a lane.
+struct LaneLine {
+    vendor: &'static str,
+    done: u64,
+    failed: u64,
+    skipped: u64,
+    sending: u32,
+    held: u32,
+    queued: u64,
+    state: String,
+    eta: Option<Duration>,
+}
+
+impl LaneLine {
+    fn of(lane: &LaneStatus) -> Self {
+        let running = !matches!(lane.state, LaneState::Finished | LaneState::Stopped { .. });
+        Self {
+            vendor: lane.vendor.id(),
+            done: lane.done,
+            failed: lane.failed,
+            skipped: lane.skipped,
+            sending: lane.in_flight - lane.held.min(lane.in_flight),
+            held: lane.held,
+            queued: lane.queued,
+            state: state(lane),
+            eta: eta(lane).filter(|_| running),
         }
-        if !out.is_empty() {
-            out.push('\n');
-        }
+    }
+
+    fn total(&self) -> u64 {
+        self.done
+            + self.failed
+            + self.skipped
+            + u64::from(self.sending)
+            + u64::from(self.held)
+            + self.queued
+    }
+
+    /// One line, or three at a narrow width (finished; running and waiting; state).
+    fn write(&self, out: &mut String, narrow: bool) {
+        let (break_counts, break_state) = if narrow {
+            ("\n         ", "\n         ")
+        } else {
+            (" ", "  ")
+        };
         let _ = write!(
             out,
-            "{:<8} {:>6} done {:>5} failed {:>5} skipped {:>6} queued  {}",
-            lane.vendor.id(),
-            lane.done,
-            lane.failed,
-            lane.skipped,
-            lane.queued,
-            state(lane)
+            "{:<8} {} done {} failed {} skipped{break_counts}{} sending {} held {} queued (of {})",
+            self.vendor,
+            self.done,
+            self.failed,
+            self.skipped,
+            self.sending,
+            self.held,
+            self.queued,
+            self.total()
         );
-        if !matches!(lane.state, LaneState::Finished | LaneState::Stopped { .. })
-            && let Some(eta) = lane.eta()
-        {
+        out.push_str(break_state);
+        out.push_str(&self.state);
+        if let Some(eta) = self.eta {
             let _ = write!(out, "  ETA {}", short(eta));
         }
     }
+}
+
+/// One line per lane that has seen targets, whose counts add up to the lane's targets so far,
+/// e.g. `persona  120 done 0 failed 0 skipped 2 sending 6 held 272 queued (of 400)  window spent,
+/// resumes at 12:04:31  ETA 56s`. Narrower than 110 columns, the state goes on a line of its
+/// own.
+pub fn describe(lanes: &[LaneStatus], width: Option<u16>) -> String {
+    let lines: Vec<LaneLine> = lanes.iter().map(LaneLine::of).collect();
+    render(&lines, width)
+}
+
+fn render(lines: &[LaneLine], width: Option<u16>) -> String {
+    let narrow = width.is_some_and(|w| w < 110);
+    let mut out = String::new();
+    for line in lines.iter().filter(|l| l.total() > 0) {
+        if !out.is_empty() {
+            out.push('\n');
+        }
+        line.write(&mut out, narrow);
+    }
     out
+}
+
+/// The lane's ETA at its rate so far, and never before a hold (a window, a 429's pause) ends.
+fn eta(lane: &LaneStatus) -> Option<Duration> {
+    let held_until = match lane.state {
+        LaneState::Paused { until } | LaneState::WaitingForWindow { until } => {
+            until.duration_since(SystemTime::now()).ok()
+        }
+        _ => None,
+    };
+    match (lane.eta(), held_until) {
+        (Some(eta), Some(held)) => Some(eta.max(held)),
+        (eta, held) => eta.or(held),
+    }
 }
 
 fn state(lane: &LaneStatus) -> String {
@@ -74,6 +143,33 @@ pub fn short(d: Duration) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A lane of 35 targets: 18 done, 2 failed, 3 running (2 held at the lane), 12 queued.
+    fn lane() -> LaneLine {
+        LaneLine {
+            vendor: "persona",
+            done: 18,
+            failed: 2,
+            skipped: 0,
+            sending: 1,
+            held: 2,
+            queued: 12,
+            state: "window spent, resumes at 22:31:14".into(),
+            eta: Some(Duration::from_secs(42)),
+        }
+    }
+
+    #[test]
+    fn lane_counts_add_up_and_fit_a_narrow_terminal() {
+        let text = render(&[lane()], Some(200));
+        assert_eq!(
+            text,
+            "persona  18 done 2 failed 0 skipped 1 sending 2 held 12 queued (of 35)  window spent, resumes at 22:31:14  ETA 42s"
+        );
+        let narrow = render(&[lane()], Some(60));
+        assert!(narrow.lines().all(|l| l.chars().count() <= 60), "{narrow}");
+        insta::assert_snapshot!(narrow);
+    }
 
     #[test]
     fn durations_are_short() {

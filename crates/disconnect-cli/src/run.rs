@@ -18,7 +18,7 @@ use indicatif::ProgressBar;
 use crate::confirm::{self, Plan, Stop};
 use crate::journal::Journal;
 use crate::keys::KeySource;
-use crate::output::{Format, Output, Style, counts_table, safe};
+use crate::output::{Format, Output, Style, safe};
 use crate::prepare::Prepared;
 use crate::profile::{self, Selected};
 use crate::report::{self, ReportLine, ReportStatus, ReportWriter};
@@ -475,7 +475,7 @@ pub async fn run(args: RunArgs, fake: bool) -> u8 {
             });
             loop {
                 tick.tick().await;
-                let text = progress::describe(&handle.lanes());
+                let text = progress::describe(&handle.lanes(), Style::for_stream(true).width);
                 if plain {
                     if !text.is_empty() {
                         eprintln!("{text}");
@@ -827,7 +827,7 @@ impl Tally {
         }
         if !self.counts.is_empty() {
             let style = Style::for_stream(std::io::stderr().is_terminal());
-            text.push_str(&format!("\n{}", counts_table(&self.counts, style)));
+            text.push_str(&format!("\n{}", crate::output::counts(&self.counts, style)));
         }
         if let Some(path) = report {
             text.push_str(&format!("\nreport: {}", path.display()));

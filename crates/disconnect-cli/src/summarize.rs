@@ -6,7 +6,7 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use std::fmt::Write as _;
 use std::path::Path;
 
-use crate::output::{Style, counts_table};
+use crate::output::Style;
 use crate::report::{ReportEntry, ReportStatus, RunHeader, RunSummary};
 
 #[derive(Default)]
@@ -190,7 +190,7 @@ pub fn summarize(path: &Path, style: Style) -> Result<String, String> {
             );
         }
         if !run.counts.is_empty() {
-            let _ = writeln!(out, "{}", counts_table(&run.counts, style));
+            let _ = writeln!(out, "{}", crate::output::counts(&run.counts, style));
         }
     }
     let count = |word: Last| last.values().filter(|w| **w == word).count();

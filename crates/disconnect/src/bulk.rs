@@ -188,8 +188,11 @@ pub struct LaneStatus {
     pub state: LaneState,
     /// Targets read and not yet started.
     pub queued: u64,
-    /// Calls running.
+    /// Calls running: sending a request, or held at the lane ([`LaneStatus::held`]).
     pub in_flight: u32,
+    /// Of the calls running, those held at the lane: waiting for a window, a 429's pause, the
+    /// pace or a retry's backoff (the others are sending a request).
+    pub held: u32,
     /// Receipt or already disconnected.
     pub done: u64,
     /// Failed (not skipped).
@@ -626,6 +629,7 @@ impl LaneRun {
             c.failed.load(Ordering::Relaxed),
             c.skipped.load(Ordering::Relaxed),
         );
+        let in_flight = c.in_flight.load(Ordering::Relaxed);
         let queued = self.queue.len()
             + self
                 .recorded
@@ -659,7 +663,8 @@ impl LaneRun {
             vendor: self.vendor,
             state,
             queued,
-            in_flight: c.in_flight.load(Ordering::Relaxed),
+            in_flight,
+            held: in_flight.saturating_sub(lane.sending()),
             done,
             failed,
             skipped,

@@ -248,6 +248,11 @@ impl Lane {
         }
     }
 
+    /// Requests admitted and not finished (sending, or waiting for their answer).
+    pub(crate) fn sending(&self) -> u32 {
+        self.lock().in_flight
+    }
+
     /// The vendor's announced limit per window, once an answer said it.
     pub(crate) fn announced_limit(&self) -> Option<u32> {
         self.lock().limit
