@@ -92,7 +92,8 @@ fn render(lines: &[LaneLine], width: Option<u16>) -> String {
     out
 }
 
-/// The lane's ETA at its rate so far, and never before a hold (a window, a 429's pause) ends.
+/// The lane's ETA: at its configured rate when it is paced, else at its rate so far; never
+/// before a hold (a window, a 429's pause) ends.
 fn eta(lane: &LaneStatus) -> Option<Duration> {
     let held_until = match lane.state {
         LaneState::Paused { until } | LaneState::WaitingForWindow { until } => {
@@ -100,7 +101,17 @@ fn eta(lane: &LaneStatus) -> Option<Duration> {
         }
         _ => None,
     };
-    match (lane.eta(), held_until) {
+    // A paced lane goes at its rate, whatever it did so far.
+    let at_rate = match &lane.state {
+        LaneState::Pacing(rate) if rate.per_minute() > 0.0 => {
+            let left = lane.queued + u64::from(lane.in_flight);
+            Some(Duration::from_secs_f64(
+                left as f64 * 60.0 / rate.per_minute(),
+            ))
+        }
+        _ => lane.eta(),
+    };
+    match (at_rate, held_until) {
         (Some(eta), Some(held)) => Some(eta.max(held)),
         (eta, held) => eta.or(held),
     }

@@ -170,7 +170,9 @@ impl Connection {
                 profile_name,
             );
             if let Some(source) = source.filter(|_| needed.contains(&vendor)) {
-                let key = source.read(vendor, timeout, &mut |w| eprintln!("warning: {w}"))?;
+                let key = source.read(vendor, timeout, &mut |w| {
+                    eprintln!("warning: {}", safe(&w, true));
+                })?;
                 vars.insert(vendor.api_key_var().to_string(), key);
                 origins.insert(vendor, source.origin());
             } else if let Some(key) = env(vendor.api_key_var()) {
@@ -588,7 +590,7 @@ pub async fn run(args: RunArgs, fake: bool) -> u8 {
              printed above as JSON lines{}. Free the disk, then run the same command with \
              --resume: targets sent without a recorded result are in doubt, and the vendors \
              confirm them.",
-            path.display(),
+            safe(&path.display().to_string(), false),
             tally.sent_unrecorded,
             if args.format() == Format::Json {
                 " (on stdout)"
@@ -717,6 +719,7 @@ impl Signals {
 
 /// A line that stays above the progress display (or on stderr without one).
 fn notice(progress: &ProgressBar, text: &str) {
+    let text = safe(text, true);
     if progress.is_hidden() {
         eprintln!("{text}");
     } else {
@@ -830,7 +833,10 @@ impl Tally {
             text.push_str(&format!("\n{}", crate::output::counts(&self.counts, style)));
         }
         if let Some(path) = report {
-            text.push_str(&format!("\nreport: {}", path.display()));
+            text.push_str(&format!(
+                "\nreport: {}",
+                safe(&path.display().to_string(), false)
+            ));
         }
         eprintln!("{text}");
     }
