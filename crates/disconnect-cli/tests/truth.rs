@@ -258,14 +258,7 @@ async fn lost_answers_at_every_vendor_are_disconnects() {
     cmd.arg("--report").arg(&report).args(&targets);
     let out = run(cmd).await;
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
-    for (target, line) in final_words(&report) {
-        assert_eq!(line["outcome"], "disconnected", "{target}: {line}");
-        assert_eq!(
-            line["confirmed_after_lost_answer"] == true,
-            line["http_status"] != 200,
-            "{line}"
-        );
-    }
+    every_target_disconnected(&report, &targets);
     clean_pass_finds_everything_gone(&fakes, &targets, dir.path()).await;
 }
 
@@ -301,22 +294,7 @@ async fn a_kill_between_intent_and_result_then_resume_confirms_every_cut() {
         "{text}"
     );
 
-    let mut resume = against(&fakes);
-    resume
-        .args(["--resume", "--report"])
-        .arg(&report)
-        .args(&targets);
-    let out = run(resume).await;
-    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
-    for (target, line) in final_words(&report) {
-        assert_eq!(line["outcome"], "disconnected", "{target}: {line}");
-        assert_eq!(
-            line["confirmed_after_lost_answer"] == true,
-            line["http_status"] != 200,
-            "{line}"
-        );
-    }
-    assert_eq!(final_words(&report).len(), targets.len());
+    resume_confirms_every_cut(&fakes, &targets, &report).await;
     clean_pass_finds_everything_gone(&fakes, &targets, dir.path()).await;
 }
 
@@ -424,14 +402,34 @@ async fn a_second_ctrl_c_abandons_calls_in_flight_as_in_doubt() {
         "nothing sent after Ctrl-C"
     );
 
-    let mut resume = against(&fakes);
+    resume_confirms_every_cut(&fakes, &targets, &report).await;
+}
+
+/// `--resume` on a report whose targets are in doubt: every target's final word is
+/// `disconnected`, confirmed after a lost answer where the vendor said "gone" (Persona replays
+/// its stored 200 to the same key).
+async fn resume_confirms_every_cut(fakes: &FakeServer, targets: &[String], report: &Path) {
+    let mut resume = against(fakes);
     resume
         .args(["--resume", "--report"])
-        .arg(&report)
-        .args(&targets);
+        .arg(report)
+        .args(targets);
     let out = run(resume).await;
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
-    for (target, line) in final_words(&report) {
+    every_target_disconnected(report, targets);
+}
+
+/// Every target's final word in the report is `disconnected`, confirmed after a lost answer
+/// exactly where the vendor's last answer was not a success (409, 404).
+fn every_target_disconnected(report: &Path, targets: &[String]) {
+    let words = final_words(report);
+    assert_eq!(words.len(), targets.len());
+    for (target, line) in words {
         assert_eq!(line["outcome"], "disconnected", "{target}: {line}");
+        assert_eq!(
+            line["confirmed_after_lost_answer"] == true,
+            line["http_status"] != 200,
+            "{line}"
+        );
     }
 }
