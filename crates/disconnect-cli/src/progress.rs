@@ -92,8 +92,9 @@ fn render(lines: &[LaneLine], width: Option<u16>) -> String {
     out
 }
 
-/// The lane's ETA: at its configured rate when it is paced, else at its rate so far; never
-/// before a hold (a window, a 429's pause) ends.
+/// The lane's ETA: at its configured rate when it is paced; at its vendor's window when the
+/// vendor announced its limit (what is left needs that many windows, after the one awaited or
+/// running now); else at its rate so far. Never before a hold (a window, a 429's pause) ends.
 fn eta(lane: &LaneStatus) -> Option<Duration> {
     let held_until = match lane.state {
         LaneState::Paused { until } | LaneState::WaitingForWindow { until } => {
@@ -101,13 +102,15 @@ fn eta(lane: &LaneStatus) -> Option<Duration> {
         }
         _ => None,
     };
-    // A paced lane goes at its rate, whatever it did so far.
-    let at_rate = match &lane.state {
-        LaneState::Pacing(rate) if rate.per_minute() > 0.0 => {
-            let left = lane.queued + u64::from(lane.in_flight);
-            Some(Duration::from_secs_f64(
-                left as f64 * 60.0 / rate.per_minute(),
-            ))
+    let left = lane.queued + u64::from(lane.in_flight);
+    let at_rate = match (&lane.state, lane.announced_limit, lane.window) {
+        (LaneState::Pacing(rate), _, _) if rate.per_minute() > 0.0 => Some(
+            Duration::from_secs_f64(left as f64 * 60.0 / rate.per_minute()),
+        ),
+        (_, Some(limit), Some(window)) if limit > 0 => {
+            let windows = left.div_ceil(u64::from(limit)).saturating_sub(1);
+            let after = window.saturating_mul(u32::try_from(windows).unwrap_or(u32::MAX));
+            return Some(held_until.unwrap_or_default() + after);
         }
         _ => lane.eta(),
     };

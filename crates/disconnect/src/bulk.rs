@@ -201,6 +201,9 @@ pub struct LaneStatus {
     pub skipped: u64,
     /// The vendor's announced limit per window (`RateLimit-Limit`), once it said.
     pub announced_limit: Option<u32>,
+    /// The vendor's window, as far as its answers' `RateLimit-Reset` showed it (the longest
+    /// reset seen).
+    pub window: Option<Duration>,
     /// Finished results per second since the lane's first result.
     pub per_second: f64,
 }
@@ -669,6 +672,7 @@ impl LaneRun {
             failed,
             skipped,
             announced_limit: lane.announced_limit(),
+            window: lane.window(),
             per_second,
         }
     }

@@ -168,6 +168,9 @@ struct State {
     budget: Option<(u32, Instant)>,
     /// The vendor's announced limit per window.
     limit: Option<u32>,
+    /// The window's length, as far as answers showed it: the longest reset announced (a
+    /// window's first answer announces nearly all of it).
+    window: Option<Duration>,
     in_flight: u32,
 }
 
@@ -224,6 +227,7 @@ impl Lane {
         if info.limit.is_some() {
             state.limit = info.limit;
         }
+        state.window = Some(state.window.map_or(info.reset, |w| w.max(info.reset)));
         state.budget = Some(match state.budget {
             // The same window (answers may arrive out of order): the lowest count is the latest.
             Some((left, at))
@@ -256,6 +260,11 @@ impl Lane {
     /// The vendor's announced limit per window, once an answer said it.
     pub(crate) fn announced_limit(&self) -> Option<u32> {
         self.lock().limit
+    }
+
+    /// The window's length as far as the answers' resets showed it.
+    pub(crate) fn window(&self) -> Option<Duration> {
+        self.lock().window
     }
 
     /// Wait until a request may be sent: no pause, budget left (never more requests in flight
@@ -392,6 +401,7 @@ mod tests {
         let (waited, _third) = lane.admit(None, FOREVER).await.unwrap();
         assert_eq!(waited, Duration::from_secs(10), "waits out the window");
         assert_eq!(lane.announced_limit(), Some(2));
+        assert_eq!(lane.window(), Some(Duration::from_secs(10)), "the longest reset seen");
     }
 
     #[tokio::test(start_paused = true)]
