@@ -333,3 +333,44 @@ fn escape_sequences_in_input_stay_text() {
         assert!(err.len() < 2048, "{} bytes", err.len());
     }
 }
+
+/// Without `USER`, the operator is `LOGNAME`, else the account's name; never `unknown` on an
+/// ordinary account.
+#[tokio::test]
+async fn the_operator_falls_back_to_logname_and_the_account() {
+    let fakes = fakes().await;
+    let dir = tempfile::tempdir().unwrap();
+    let header = |report: &std::path::Path| -> serde_json::Value {
+        let text = std::fs::read_to_string(report).unwrap();
+        serde_json::from_str(text.lines().next().unwrap()).unwrap()
+    };
+    let report = dir.path().join("logname.jsonl");
+    let mut cmd = against(&fakes);
+    cmd.env_remove("USER")
+        .env_remove("USERNAME")
+        .env("LOGNAME", "carol")
+        .arg("--report")
+        .arg(&report)
+        .arg("persona:cxn_1");
+    let out = run(cmd).await;
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_eq!(header(&report)["run"]["operator"], "carol");
+
+    let report = dir.path().join("account.jsonl");
+    let mut cmd = against(&fakes);
+    cmd.env_remove("USER")
+        .env_remove("USERNAME")
+        .env_remove("LOGNAME")
+        .arg("--report")
+        .arg(&report)
+        .arg("tartan:acme");
+    let out = run(cmd).await;
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let operator = header(&report)["run"]["operator"].clone();
+    assert!(
+        operator
+            .as_str()
+            .is_some_and(|o| !o.is_empty() && o != "unknown"),
+        "{operator}"
+    );
+}

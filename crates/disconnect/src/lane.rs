@@ -401,7 +401,11 @@ mod tests {
         let (waited, _third) = lane.admit(None, FOREVER).await.unwrap();
         assert_eq!(waited, Duration::from_secs(10), "waits out the window");
         assert_eq!(lane.announced_limit(), Some(2));
-        assert_eq!(lane.window(), Some(Duration::from_secs(10)), "the longest reset seen");
+        assert_eq!(
+            lane.window(),
+            Some(Duration::from_secs(10)),
+            "the longest reset seen"
+        );
     }
 
     #[tokio::test(start_paused = true)]
