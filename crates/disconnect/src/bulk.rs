@@ -928,8 +928,10 @@ where
     I::Item: Into<Job>,
     I::IntoIter: Send + 'static,
 {
+    // A lane per vendor compiled in.
     let lanes = Vendor::ALL
         .into_iter()
+        .filter(|v| crate::adapters::is_compiled(*v))
         .map(|vendor| {
             (
                 vendor,

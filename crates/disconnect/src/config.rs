@@ -226,7 +226,9 @@ impl DisconnectorBuilder {
 
     /// Read `TARTAN_API_KEY`, `PERSONA_API_KEY`, `LEEN_API_KEY` and the optional
     /// `TARTAN_BASE_URL`, `PERSONA_BASE_URL`, `LEEN_BASE_URL`. A vendor without a key is not
-    /// configured (a target there fails with `NotConfigured` naming the variable).
+    /// configured (a target there fails with `NotConfigured` naming the variable). Only the
+    /// vendors compiled in (cargo features) are read: another vendor's key in the environment
+    /// (common on a shared host) is ignored, with a debug event.
     pub fn from_env(self) -> Result<Self, ConfigError> {
         self.from_lookup(|name| std::env::var(name).ok())
     }
@@ -237,6 +239,16 @@ impl DisconnectorBuilder {
         lookup: impl Fn(&str) -> Option<String>,
     ) -> Result<Self, ConfigError> {
         for vendor in Vendor::ALL {
+            if !crate::adapters::is_compiled(vendor) {
+                if lookup(vendor.api_key_var()).is_some() {
+                    tracing::debug!(
+                        variable = vendor.api_key_var(),
+                        "ignored: the vendor is not compiled in (cargo feature `{}`)",
+                        vendor.id()
+                    );
+                }
+                continue;
+            }
             let key = lookup(vendor.api_key_var());
             let url = lookup(vendor.base_url_var()).filter(|u| !u.is_empty());
             match (key, url) {

@@ -252,6 +252,11 @@ macro_rules! registry {
             }
         }
 
+        /// Whether the vendor's cargo feature is on.
+        pub(crate) fn is_compiled(vendor: Vendor) -> bool {
+            compiled_spec_sha256(vendor).is_some()
+        }
+
         /// The sha256 of the spec the vendor's compiled client crate was generated from
         /// (`None`: the vendor's feature is off).
         pub(crate) fn compiled_spec_sha256(vendor: Vendor) -> Option<&'static str> {
