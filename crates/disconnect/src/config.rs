@@ -94,6 +94,15 @@ pub enum ConfigError {
         /// The URL.
         url: String,
     },
+    /// A header given to [`DisconnectorBuilder::header`] or
+    /// [`DisconnectorBuilder::user_agent`] that cannot be sent.
+    #[error("invalid header `{name}`: {reason}")]
+    InvalidHeader {
+        /// Its name.
+        name: String,
+        /// What is wrong.
+        reason: String,
+    },
     /// A base URL given for a vendor without an API key.
     #[error(
         "{variable} is set but {key_variable} is not: set the API key too, or unset the base URL"
@@ -140,7 +149,15 @@ pub struct DisconnectorBuilder {
     pub(crate) settings: Settings,
     /// Options of one vendor, set by the builder methods its adapter adds (by type).
     pub(crate) options: http::Extensions,
+    /// The `User-Agent` (default `disconnect/<version>`).
+    pub(crate) user_agent: Option<String>,
+    /// Headers sent with every request (after the vendor's own: never the key's header).
+    pub(crate) headers: Vec<(String, String)>,
 }
+
+/// The `User-Agent` every request carries unless [`DisconnectorBuilder::user_agent`] says
+/// otherwise.
+pub const USER_AGENT: &str = concat!("disconnect/", env!("CARGO_PKG_VERSION"));
 
 /// A secret whose `Debug` is redacted (secrecy's is too; this keeps `Clone` simple).
 #[derive(Clone)]
@@ -153,6 +170,22 @@ impl fmt::Debug for SecretStringDebug {
 }
 
 impl DisconnectorBuilder {
+    /// The `User-Agent` of every request (default [`USER_AGENT`], `disconnect/<version>`), e.g.
+    /// `"acme-offboarding/2.1 disconnect/0.3"`.
+    pub fn user_agent(mut self, user_agent: impl Into<String>) -> Self {
+        self.user_agent = Some(user_agent.into());
+        self
+    }
+
+    /// A header sent with every request to every vendor, e.g. `traceparent` or a proxy's
+    /// routing header. It cannot replace a vendor's authentication header (the key is set
+    /// after it) and is checked at [`DisconnectorBuilder::build`]
+    /// ([`ConfigError::InvalidHeader`]).
+    pub fn header(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
+        self.headers.push((name.into(), value.into()));
+        self
+    }
+
     /// The API key for a vendor; vendors without one are not configured.
     pub fn api_key(mut self, vendor: Vendor, key: impl Into<String>) -> Self {
         self.keys.insert(
@@ -317,4 +350,29 @@ pub(crate) fn check_base_url(
         }
         _ => Err(invalid("the scheme must be https (or http to loopback)")),
     }
+}
+
+/// The headers every request carries: the `User-Agent` (default [`USER_AGENT`]) and the
+/// builder's own, each checked.
+pub(crate) fn default_headers(
+    user_agent: Option<&str>,
+    headers: &[(String, String)],
+) -> Result<reqwest::header::HeaderMap, ConfigError> {
+    use reqwest::header::{HeaderMap, HeaderName, HeaderValue, USER_AGENT as UA};
+    let invalid = |name: &str, reason: &dyn fmt::Display| ConfigError::InvalidHeader {
+        name: name.to_string(),
+        reason: reason.to_string(),
+    };
+    let mut map = HeaderMap::new();
+    let ua = user_agent.unwrap_or(USER_AGENT);
+    map.insert(
+        UA,
+        HeaderValue::from_str(ua).map_err(|e| invalid("user-agent", &e))?,
+    );
+    for (name, value) in headers {
+        let header = HeaderName::from_bytes(name.as_bytes()).map_err(|e| invalid(name, &e))?;
+        let value = HeaderValue::from_str(value).map_err(|e| invalid(name, &e))?;
+        map.append(header, value);
+    }
+    Ok(map)
 }

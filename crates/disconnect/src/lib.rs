@@ -116,7 +116,7 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 pub use bulk::{BulkHandle, BulkOptions, BulkRun, Intent, Job, LaneState, LaneStatus, WriteAhead};
-pub use config::{ConfigError, DisconnectorBuilder, Settings};
+pub use config::{ConfigError, DisconnectorBuilder, Settings, USER_AGENT};
 pub use disconnect_vendors::{self as vendors, UnknownVendor, Vendor, VendorFacts};
 pub use error::{DisconnectError, ErrorContext};
 pub use lane::Rate;
@@ -141,6 +141,8 @@ pub struct Disconnector {
 
 struct Inner {
     settings: Settings,
+    /// The `User-Agent` and the builder's headers, on every request.
+    headers: reqwest::header::HeaderMap,
     adapters: BTreeMap<Vendor, AnyAdapter>,
     lanes: BTreeMap<Vendor, Lane>,
 }
@@ -203,6 +205,7 @@ impl Disconnector {
 
     fn from_builder(builder: DisconnectorBuilder) -> Result<Self, ConfigError> {
         let settings = builder.settings;
+        let headers = config::default_headers(builder.user_agent.as_deref(), &builder.headers)?;
         let mut adapters = BTreeMap::new();
         for (vendor, (key, key_var)) in builder.keys {
             let (url, url_var) = builder
@@ -219,6 +222,7 @@ impl Disconnector {
                 key_var,
                 settings: &settings,
                 options: &builder.options,
+                headers: &headers,
             })?;
             adapters.insert(vendor, adapter);
         }
@@ -229,6 +233,7 @@ impl Disconnector {
         Ok(Self {
             inner: Arc::new(Inner {
                 settings,
+                headers,
                 adapters,
                 lanes,
             }),
@@ -286,7 +291,17 @@ impl Disconnector {
     pub fn plan(&self, target: &Target) -> Result<PlannedRequest, DisconnectError> {
         let adapter = self.adapter(target)?;
         let key = adapter.idempotency_key(target);
-        Ok(adapter.plan(target, key.as_deref()))
+        let mut plan = adapter.plan(target, key.as_deref());
+        // The headers every request carries, as the vendor's own do not hold them.
+        for (name, value) in &self.inner.headers {
+            if !plan.headers.iter().any(|(n, _)| n == name.as_str()) {
+                plan.headers.push((
+                    name.to_string(),
+                    String::from_utf8_lossy(value.as_bytes()).into_owned(),
+                ));
+            }
+        }
+        Ok(plan)
     }
 
     /// One request through the vendor's adapter (its generated client and the classification

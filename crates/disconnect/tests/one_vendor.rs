@@ -54,3 +54,49 @@ async fn bulk_runs_have_a_lane_per_compiled_vendor() {
     let lanes: Vec<Vendor> = run.lanes().iter().map(|l| l.vendor).collect();
     assert_eq!(lanes, compiled());
 }
+
+/// Every request carries the `User-Agent` (`disconnect/<version>` unless set) and the builder's
+/// own headers; a header that cannot be sent is refused when building.
+#[tokio::test]
+async fn requests_carry_the_user_agent_and_the_builders_headers() {
+    use disconnect_fakes::{FakeConfig, FakeServer};
+    let fakes = FakeServer::start(FakeConfig::default()).await.unwrap();
+    let vendor = compiled()[0];
+    let fake: disconnect_fakes::Vendor = vendor.id().parse().unwrap();
+    let target: Target = format!("{}:{}", vendor.id(), disconnect_fakes::sample_id(fake, 1))
+        .parse()
+        .unwrap();
+    fakes.seed_live(fake, &target.id()).unwrap();
+    let builder = || {
+        Disconnector::builder()
+            .api_key(vendor, fakes.api_key(fake))
+            .base_url(vendor, fakes.base_url(fake))
+    };
+    let traceparent = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
+    let d = builder()
+        .header("traceparent", traceparent)
+        .build()
+        .unwrap();
+    d.disconnect(&target).await.unwrap();
+    let custom = builder()
+        .user_agent("acme-offboarding/2.1")
+        .build()
+        .unwrap();
+    let _ = custom.disconnect(&target).await;
+    let journal = fakes.journal();
+    assert_eq!(
+        journal[0].header("user-agent"),
+        Some(disconnect::USER_AGENT)
+    );
+    assert_eq!(journal[0].header("traceparent"), Some(traceparent));
+    assert_eq!(
+        journal[1].header("user-agent"),
+        Some("acme-offboarding/2.1")
+    );
+    assert_eq!(journal[1].header("traceparent"), None);
+
+    for (name, value) in [("bad name", "x"), ("x-ok", "line\nbreak")] {
+        let err = builder().header(name, value).build().unwrap_err();
+        assert!(matches!(err, ConfigError::InvalidHeader { .. }), "{err}");
+    }
+}

@@ -77,6 +77,8 @@ pub(crate) struct Connect<'a> {
     /// Vendor-specific options set through the builder methods the adapters add to
     /// [`crate::DisconnectorBuilder`], by type.
     pub(crate) options: &'a http::Extensions,
+    /// The `User-Agent` and the headers every request carries.
+    pub(crate) headers: &'a reqwest::header::HeaderMap,
 }
 
 impl Connect<'_> {
@@ -92,8 +94,9 @@ impl Connect<'_> {
 macro_rules! client {
     ($krate:ident, $connect:expr) => {{
         let c: &$crate::adapters::Connect<'_> = &$connect;
-        let builder =
-            reqwest::ClientBuilder::new().connect_timeout(std::time::Duration::from_secs(10));
+        let builder = reqwest::ClientBuilder::new()
+            .connect_timeout(std::time::Duration::from_secs(10))
+            .default_headers(c.headers.clone());
         $krate::Client::with_api_key_and_builder(c.url, c.key.clone(), builder).map_err(|e| match e
         {
             $krate::ConfigError::InvalidApiKey => $crate::ConfigError::InvalidApiKey {
