@@ -162,12 +162,14 @@ impl Prepared {
         text
     }
 
-    /// The targets, in input order, from the spool (read back once per call).
+    /// The targets, in input order, from the spool (read back once per call); `Err` with the
+    /// message to show when the spool cannot be read back.
     pub fn targets(
         &self,
     ) -> Result<impl Iterator<Item = std::io::Result<Target>> + Send + use<>, String> {
-        let mut file = self.spool.try_clone().map_err(|e| e.to_string())?;
-        file.seek(SeekFrom::Start(0)).map_err(|e| e.to_string())?;
+        let back = |e: std::io::Error| format!("cannot read the input back: {e}");
+        let mut file = self.spool.try_clone().map_err(back)?;
+        file.seek(SeekFrom::Start(0)).map_err(back)?;
         Ok(BufReader::new(file).lines().map(|line| {
             line?
                 .parse::<Target>()

@@ -243,7 +243,7 @@ pub async fn run(args: RunArgs, fake: bool) -> u8 {
     let (builder, base_urls): (DisconnectorBuilder, BTreeMap<Vendor, String>) = if fake {
         let targets: Vec<Target> = match prepared.targets() {
             Ok(targets) => targets.filter_map(Result::ok).collect(),
-            Err(e) => return usage_error(format!("cannot read the input back: {e}")),
+            Err(e) => return usage_error(e),
         };
         let seeded: Vec<&Target> = targets.iter().collect();
         let fakes = match crate::demo::start_fakes(&seeded, disconnect_fakes::FakeConfig::default())
@@ -332,7 +332,7 @@ pub async fn run(args: RunArgs, fake: bool) -> u8 {
             }
             Err(e) => {
                 forget_report(report);
-                return usage_error(format!("cannot read the input back: {e}"));
+                return usage_error(e);
             }
         }
         (counts, done)
@@ -371,7 +371,7 @@ pub async fn run(args: RunArgs, fake: bool) -> u8 {
         Ok(targets) => targets,
         Err(e) => {
             forget_report(report);
-            return usage_error(format!("cannot read the input back: {e}"));
+            return usage_error(e);
         }
     };
 
@@ -924,7 +924,7 @@ fn dry_run(
     };
     let targets = match prepared.targets() {
         Ok(targets) => targets,
-        Err(e) => return usage_error(format!("cannot read the input back: {e}")),
+        Err(e) => return usage_error(e),
     };
     let json = args.format() == Format::Json;
     let mut status = 0;

@@ -307,6 +307,27 @@ impl Spill {
     }
 }
 
+impl QueueInner {
+    /// The next job there is now, from memory, else read back from the spill file.
+    fn next(&mut self) -> Option<Job> {
+        if self.mem.is_empty() {
+            let cap = self.cap;
+            let QueueInner { mem, spill, .. } = self;
+            if let Some(spill) = spill.as_mut().filter(|s| !s.is_empty())
+                && let Err(e) = spill.read(cap, mem)
+            {
+                tracing::error!("cannot read spilled jobs back: {e}");
+                spill.error.get_or_insert_with(|| e.to_string());
+                // Unreadable: drop what is left rather than loop forever.
+                spill.read_at = spill.write_at;
+            }
+        }
+        let job = self.mem.pop_front()?;
+        self.len = self.len.saturating_sub(1);
+        Some(job)
+    }
+}
+
 impl Queue {
     fn new(cap: usize) -> Self {
         Self {
@@ -371,25 +392,8 @@ impl Queue {
     fn take_ready(&self, n: usize, into: &mut Vec<Job>) {
         let mut q = self.lock();
         for _ in 0..n {
-            if q.mem.is_empty() {
-                let cap = q.cap;
-                let QueueInner { mem, spill, .. } = &mut *q;
-                match spill.as_mut().filter(|s| !s.is_empty()) {
-                    Some(spill) => {
-                        if let Err(e) = spill.read(cap, mem) {
-                            tracing::error!("cannot read spilled jobs back: {e}");
-                            spill.error.get_or_insert_with(|| e.to_string());
-                            spill.read_at = spill.write_at;
-                        }
-                    }
-                    None => return,
-                }
-            }
-            match q.mem.pop_front() {
-                Some(job) => {
-                    q.len = q.len.saturating_sub(1);
-                    into.push(job);
-                }
+            match q.next() {
+                Some(job) => into.push(job),
                 None => return,
             }
         }
@@ -411,20 +415,7 @@ impl Queue {
                 if control.is_stopped() {
                     return None;
                 }
-                if q.mem.is_empty() {
-                    let cap = q.cap;
-                    let QueueInner { mem, spill, .. } = &mut *q;
-                    if let Some(spill) = spill.as_mut().filter(|s| !s.is_empty())
-                        && let Err(e) = spill.read(cap, mem)
-                    {
-                        tracing::error!("cannot read spilled jobs back: {e}");
-                        spill.error.get_or_insert_with(|| e.to_string());
-                        // Unreadable: drop what is left rather than loop forever.
-                        spill.read_at = spill.write_at;
-                    }
-                }
-                if let Some(job) = q.mem.pop_front() {
-                    q.len = q.len.saturating_sub(1);
+                if let Some(job) = q.next() {
                     return Some(job);
                 }
                 if q.closed && q.spill.as_ref().is_none_or(Spill::is_empty) {
@@ -453,7 +444,7 @@ struct LaneRun {
     /// Jobs whose intents are recorded, with their key chains, for the lane's workers to start.
     recorded: Mutex<VecDeque<(Job, Option<Keys>)>>,
     /// Jobs whose intents the log refused: reported, never sent.
-    refused: Mutex<VecDeque<Job>>,
+    refused: Mutex<Vec<Job>>,
     /// Held by the worker recording the next batch of intents.
     recording: tokio::sync::Mutex<()>,
     /// The lane's workers: the most intents one batch records.
@@ -559,8 +550,6 @@ impl LaneRun {
 
     fn take_refused(&self) -> Vec<Job> {
         std::mem::take(&mut *self.refused.lock().unwrap_or_else(|p| p.into_inner()))
-            .into_iter()
-            .collect()
     }
 
     fn take_recorded(&self) -> Option<Job> {
@@ -697,7 +686,7 @@ pub(crate) struct Control {
 }
 
 impl Control {
-    /// A control without a log; see [`Control::start_log`].
+    /// A control without a log (`run` gives it one when the options have a log).
     fn new() -> Self {
         Self {
             stopped: AtomicBool::new(false),
@@ -939,7 +928,7 @@ where
                     vendor,
                     queue: Queue::new(options.queue_in_memory),
                     recorded: Mutex::new(VecDeque::new()),
-                    refused: Mutex::new(VecDeque::new()),
+                    refused: Mutex::new(Vec::new()),
                     recording: tokio::sync::Mutex::new(()),
                     workers: workers(&options, vendor),
                     pace: options.rates.get(&vendor).copied().map(Pace::new),

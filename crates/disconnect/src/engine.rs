@@ -494,10 +494,11 @@ impl<'a> Call<'a> {
             Ok((status, record)) => {
                 Ok(self.done(status, record, http_status.unwrap_or(200), request_id))
             }
-            // "Not found" that means gone: after a lost answer (the vendor's rule), or always
-            // when asked.
-            Err(failure @ AttemptFailure::NotFound(_))
-                if settings.not_found_is_gone
+            // An answer that means gone: "not found" when asked, or the vendor's "gone" after a
+            // lost answer (Leen's 404).
+            Err(failure)
+                if (settings.not_found_is_gone
+                    && matches!(failure, AttemptFailure::NotFound(_)))
                     || (self.in_doubt && adapter.gone_after_lost_answer(&failure)) =>
             {
                 Ok(self.done(
@@ -507,13 +508,6 @@ impl<'a> Call<'a> {
                     request_id,
                 ))
             }
-            Err(failure) if self.in_doubt && adapter.gone_after_lost_answer(&failure) => Ok(self
-                .done(
-                    DisconnectStatus::AlreadyDisconnected,
-                    VendorRecord::None,
-                    http_status.unwrap_or_default(),
-                    request_id,
-                )),
             Err(failure) => {
                 if matches!(failure, AttemptFailure::Busy(_)) {
                     self.busy_since.get_or_insert_with(Instant::now);
