@@ -174,7 +174,8 @@ struct RunArgs {
     /// summary at the end.
     #[arg(long)]
     progress: bool,
-    /// Time limit for each target, retries included (e.g. 30s, 2m) [default: 30s].
+    /// Time limit for each target from its first request: retries and rate-limit waits
+    /// included, time queued before it not (e.g. 30s, 2m) [default: 30s].
     #[arg(long, value_parser = humantime::parse_duration)]
     deadline: Option<Duration>,
     /// Wait up to this long for a running Tartan sync to end (e.g. 5m) instead of failing.

@@ -687,7 +687,7 @@ pub(crate) struct Control {
 
 impl Control {
     /// A control without a log (`run` gives it one when the options have a log).
-    fn new() -> Self {
+    pub(crate) fn new() -> Self {
         Self {
             stopped: AtomicBool::new(false),
             reason: Mutex::new(None),

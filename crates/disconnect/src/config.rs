@@ -15,7 +15,12 @@ pub struct Settings {
     /// Requests per call for failures that may pass (connect errors, timeouts, 429, 500, 502,
     /// 503, 504), the first included. Default 3.
     pub max_attempts: u32,
-    /// Time for the whole call, waits and retries included. Default 30 s.
+    /// Time for the whole call: attempts, retries and waits at the vendor's lane (a 429's
+    /// pause, a spent rate-limit window) included. A wait that would end past the deadline is
+    /// not taken: the call returns `RateLimited` at once, with the vendor's reset time. One
+    /// exception, in bulk runs ([`crate::Disconnector::disconnect_all`]): the time a target is
+    /// queued at its lane before its first request is not charged, so a large run finishes at
+    /// the vendor's rate instead of failing the targets late in the queue. Default 30 s.
     pub deadline: Duration,
     /// Time for one request. Default 10 s.
     pub attempt_timeout: Duration,
@@ -31,10 +36,11 @@ pub struct Settings {
     pub operation_id: Option<String>,
     /// Accept `http://` base URLs to hosts other than loopback. Default false.
     pub allow_insecure_http: bool,
-    /// The longest one wait at a vendor's lane may be: a 429's pause or a spent rate-limit
-    /// window. Waiting at the lane is not charged to the [`Settings::deadline`] (a call fails
-    /// for its own attempts, never because others were ahead of it); a pause longer than this
-    /// ends the call at once with `RateLimited` and the vendor's reset time. Default 10 min.
+    /// The longest a call waits at its vendor's lane at a time: a 429's pause or a spent
+    /// rate-limit window that would last longer ends the call at once with `RateLimited` and
+    /// the vendor's reset time. It matters for the time a bulk run's target is queued before
+    /// its first request, which is not charged to the [`Settings::deadline`]; every other wait
+    /// is bounded by the deadline too. Default 10 min.
     pub max_lane_wait: Duration,
 }
 

@@ -1,10 +1,11 @@
 //! One call: attempts, retries with full-jitter backoff, the deadline, rate-limit lanes and
 //! waiting out Tartan syncs.
 //!
-//! Every attempt goes through its vendor's [`Lane`] first. The time spent waiting there (a
-//! 429's pause, a spent `RateLimit` budget, client-side pacing) is the lane's, not the call's:
-//! it is added to the call's deadline, so a call fails only for what happens to its own
-//! attempts, never because other calls were ahead of it.
+//! Every attempt goes through its vendor's [`Lane`] first. One rule for the deadline: it bounds
+//! everything in a call, the waits at the lane included (a wait that would end past it is not
+//! taken: the call returns `RateLimited` with the vendor's reset); in a bulk run, the time a
+//! target is queued at its lane before its first request is not charged, so a large run still
+//! finishes at the vendor's rate without failing targets for being late in the queue.
 
 use std::pin::pin;
 use std::time::Duration;
@@ -380,10 +381,13 @@ impl<'a> Call<'a> {
         }
     }
 
-    /// Wait for the lane to admit the next attempt and count it. Waiting at the lane (a 429's
-    /// pause, the vendor's budget, the pace) is added to the deadline. In a bulk run, a stop
-    /// ends the wait at once (the bulk run records the intent before the call starts). Returns
-    /// the attempt's slot and its time budget.
+    /// Wait for the lane to admit the next attempt and count it. The wait (a 429's pause, the
+    /// vendor's budget, the pace) is charged to the deadline, and one that would end past it is
+    /// not taken (`RateLimited` with the vendor's reset) — except, in a bulk run, the time a
+    /// target is queued before its first request, which is added to its deadline (bounded by
+    /// [`Settings::max_lane_wait`]). In a bulk run, a stop ends the wait at once (the bulk run
+    /// records the intent before the call starts). Returns the attempt's slot and its time
+    /// budget.
     async fn admit<'l>(
         &mut self,
         lane: &'l Lane,
@@ -391,7 +395,14 @@ impl<'a> Call<'a> {
         control: Option<&Control>,
         settings: &Settings,
     ) -> Result<(InFlight<'l>, Duration), DisconnectError> {
-        let mut admitted = pin!(lane.admit(pace, settings.max_lane_wait));
+        let queued = control.is_some() && self.attempts == 0;
+        let now = Instant::now();
+        let limit = if queued {
+            now + settings.max_lane_wait
+        } else {
+            self.deadline.min(now + settings.max_lane_wait)
+        };
+        let mut admitted = pin!(lane.admit(pace, limit));
         let admitted = match control {
             None => admitted.await,
             // Most calls are admitted at once: the stop signal is waited on only by a call that
@@ -420,7 +431,9 @@ impl<'a> Call<'a> {
         {
             return Err(self.interrupted(control.reason()));
         }
-        self.deadline += waited;
+        if queued {
+            self.deadline += waited;
+        }
         let now = in_flight.admitted_at();
         if now >= self.deadline {
             return Err(DisconnectError::Timeout {
@@ -926,63 +939,117 @@ mod tests {
         assert_eq!(starts[1] - starts[0], Duration::from_secs(5));
     }
 
-    /// Waiting is not failing: a reset longer than the call's deadline is waited out at the
-    /// lane (not charged), and the call fails `rate_limited` only when the vendor keeps refusing.
+    /// The deadline holds: a reset that would end past a single call's deadline is not waited
+    /// out; the call returns `RateLimited` at once with the vendor's reset, and the lane stays
+    /// paused for the calls after it.
     #[tokio::test(start_paused = true)]
-    async fn a_rate_limit_reset_past_the_deadline_is_waited_out_not_charged() {
+    async fn a_rate_limit_reset_past_the_deadline_returns_at_once() {
         let adapter = Scripted::new(vec![
             fail(
                 429,
-                AttemptFailure::RateLimited(Some(Duration::from_secs(120))),
+                AttemptFailure::RateLimited(Some(Duration::from_secs(60))),
             ),
             ok(),
         ]);
-        let settings = Settings::default();
-        assert!(settings.deadline < Duration::from_secs(120));
+        let settings = Settings {
+            deadline: Duration::from_secs(3),
+            ..Settings::default()
+        };
+        let lane = Lane::default();
         let started = Instant::now();
-        let done = call(&adapter, &settings).await.unwrap();
-        assert_eq!(done.attempts, 2);
-        assert_eq!(started.elapsed(), Duration::from_secs(120));
-
-        let refusing = Scripted::new(
-            (0..3)
-                .map(|_| {
-                    fail(
-                        429,
-                        AttemptFailure::RateLimited(Some(Duration::from_secs(60))),
-                    )
-                })
-                .collect(),
-        );
-        match call(&refusing, &settings).await.unwrap_err() {
+        let err = run(adapter.as_ref(), &lane, &settings, &target(), Start::default())
+            .await
+            .unwrap_err();
+        match err {
             DisconnectError::RateLimited { retry_after, ctx } => {
                 assert_eq!(retry_after, Some(Duration::from_secs(60)));
-                assert_eq!(ctx.attempts, 3, "refused on every attempt");
+                assert_eq!(ctx.attempts, 1);
             }
             other => panic!("{other:?}"),
         }
+        assert_eq!(started.elapsed(), Duration::ZERO, "no wait was taken");
+        assert_eq!(adapter.starts().len(), 1);
+
+        // A reset that fits the deadline is waited out, and the retry succeeds.
+        let fits = Scripted::new(vec![
+            fail(
+                429,
+                AttemptFailure::RateLimited(Some(Duration::from_secs(2))),
+            ),
+            ok(),
+        ]);
+        let done = run(fits.as_ref(), &Lane::default(), &settings, &target(), Start::default())
+            .await
+            .unwrap();
+        assert_eq!(done.attempts, 2);
+        assert_eq!(started.elapsed(), Duration::from_secs(2));
     }
 
-    /// Time spent queued at the lane before the first attempt is not charged either.
+    /// A single call also stops at once when its lane is already paused past its deadline
+    /// (another call's 429): the time it would wait there is its own.
     #[tokio::test(start_paused = true)]
-    async fn time_queued_at_the_lane_is_not_charged() {
+    async fn a_single_call_is_charged_for_its_wait_at_the_lane() {
         let lane = Lane::default();
         lane.pause_until(Instant::now() + Duration::from_secs(600));
+        let adapter = Scripted::new(vec![ok()]);
+        let started = Instant::now();
+        let err = run(adapter.as_ref(), &lane, &Settings::default(), &target(), Start::default())
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(err, DisconnectError::RateLimited { retry_after: Some(d), .. } if d == Duration::from_secs(600)),
+            "{err:?}"
+        );
+        assert_eq!(started.elapsed(), Duration::ZERO);
+        assert!(adapter.starts().is_empty(), "nothing was sent");
+    }
+
+    /// In a bulk run, time queued at the lane before the first request is not charged; once the
+    /// target's first request is out, its waits are (a reset past the deadline ends it).
+    #[tokio::test(start_paused = true)]
+    async fn in_a_bulk_run_time_queued_before_the_first_request_is_not_charged() {
+        let control = Control::new();
+        let lane = Lane::default();
+        lane.pause_until(Instant::now() + Duration::from_secs(300));
         let adapter = Scripted::new(vec![
             Step::Answer(None, Err(AttemptFailure::Transport("reset".into()))),
             ok(),
         ]);
         let settings = Settings::default(); // 30 s deadline
-        let done = run(
-            adapter.as_ref(),
-            &lane,
-            &settings,
-            &target(),
-            Start::default(),
-        )
-        .await
-        .unwrap();
+        let bulk = || Start {
+            control: Some(&control),
+            ..Start::default()
+        };
+        let started = Instant::now();
+        let done = run(adapter.as_ref(), &lane, &settings, &target(), bulk())
+            .await
+            .unwrap();
         assert_eq!(done.attempts, 2, "the retry still fits the call's own 30 s");
+        assert!(started.elapsed() >= Duration::from_secs(300));
+
+        let refused_later = Scripted::new(vec![
+            fail(
+                429,
+                AttemptFailure::RateLimited(Some(Duration::from_secs(60))),
+            ),
+            ok(),
+        ]);
+        let err = run(refused_later.as_ref(), &lane, &settings, &target(), bulk())
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(err, DisconnectError::RateLimited { retry_after: Some(d), .. } if d == Duration::from_secs(60)),
+            "{err:?}"
+        );
+        assert_eq!(refused_later.starts().len(), 1);
+
+        // A queue longer than `max_lane_wait` is not waited either.
+        lane.pause_until(Instant::now() + Duration::from_secs(3600));
+        let queued = Scripted::new(vec![ok()]);
+        let err = run(queued.as_ref(), &lane, &settings, &target(), bulk())
+            .await
+            .unwrap_err();
+        assert!(matches!(err, DisconnectError::RateLimited { .. }), "{err:?}");
     }
 
     #[tokio::test(start_paused = true)]

@@ -1,7 +1,7 @@
 //! A vendor's lane: what every call to one vendor shares. It holds the pause a 429 asks for,
 //! the budget the vendor's `RateLimit-*` headers announce, and (in bulk runs) a client-side
 //! rate. A request is sent only through [`Lane::admit`], which waits until all three allow it;
-//! that waiting is the lane's, not the call's, and is not charged to the call's deadline.
+//! the call decides how much of that wait its deadline allows ([`crate::Settings::deadline`]).
 
 use std::num::NonZeroU32;
 use std::sync::Mutex;
@@ -270,11 +270,11 @@ impl Lane {
     /// Wait until a request may be sent: no pause, budget left (never more requests in flight
     /// than the vendor said remain in its window), and `pace` ready. Returns how long it waited
     /// and the in-flight guard to hold while the request runs, or, without waiting, the wait a
-    /// pause or window asks for when it is longer than `max_wait`.
+    /// pause or window asks for when it would end after `limit`.
     pub(crate) async fn admit(
         &self,
         pace: Option<&Pace>,
-        max_wait: Duration,
+        limit: Instant,
     ) -> Result<(Duration, InFlight<'_>), Duration> {
         let started = Instant::now();
         let mut now = started;
@@ -282,14 +282,14 @@ impl Lane {
             let wait = {
                 let mut state = self.lock();
                 if let Some(until) = state.paused_until.filter(|u| *u > now) {
-                    if until - now > max_wait {
+                    if until > limit {
                         return Err(until - now);
                     }
                     Some(until - now)
                 } else if let Some((left, at)) = state.budget.filter(|(_, at)| *at > now)
                     && left <= state.in_flight
                 {
-                    if at - now > max_wait {
+                    if at > limit {
                         return Err(at - now);
                     }
                     Some(at - now)
@@ -380,7 +380,7 @@ mod tests {
     #[tokio::test(start_paused = true)]
     async fn a_spent_budget_holds_requests_until_the_window_resets() {
         let lane = Lane::default();
-        let (waited, first) = lane.admit(None, FOREVER).await.unwrap();
+        let (waited, first) = lane.admit(None, Instant::now() + FOREVER).await.unwrap();
         assert_eq!(waited, Duration::ZERO);
         lane.observe(RateInfo {
             limit: Some(2),
@@ -390,7 +390,7 @@ mod tests {
         // One request left, one in flight: the next waits for the reset.
         assert!(matches!(lane.hold(), Hold::BudgetSpent(_)));
         drop(first);
-        let (waited, second) = lane.admit(None, FOREVER).await.unwrap();
+        let (waited, second) = lane.admit(None, Instant::now() + FOREVER).await.unwrap();
         assert_eq!(waited, Duration::ZERO, "one left and nothing in flight");
         lane.observe(RateInfo {
             limit: Some(2),
@@ -398,7 +398,7 @@ mod tests {
             reset: Duration::from_secs(10),
         });
         drop(second);
-        let (waited, _third) = lane.admit(None, FOREVER).await.unwrap();
+        let (waited, _third) = lane.admit(None, Instant::now() + FOREVER).await.unwrap();
         assert_eq!(waited, Duration::from_secs(10), "waits out the window");
         assert_eq!(lane.announced_limit(), Some(2));
         assert_eq!(
@@ -415,11 +415,11 @@ mod tests {
         lane.pause_until(Instant::now() + Duration::from_secs(3)); // an earlier end never shortens
         assert!(matches!(lane.hold(), Hold::Paused(_)));
         assert_eq!(
-            lane.admit(None, Duration::from_secs(5)).await.err(),
+            lane.admit(None, Instant::now() + Duration::from_secs(5)).await.err(),
             Some(Duration::from_secs(7)),
             "a pause longer than the caller accepts is refused at once"
         );
-        let (waited, _g) = lane.admit(None, FOREVER).await.unwrap();
+        let (waited, _g) = lane.admit(None, Instant::now() + FOREVER).await.unwrap();
         assert_eq!(waited, Duration::from_secs(7));
         assert_eq!(lane.hold(), Hold::None);
     }
@@ -431,7 +431,7 @@ mod tests {
         let t0 = Instant::now();
         let mut starts = Vec::new();
         for _ in 0..4 {
-            let (_, guard) = lane.admit(Some(&pace), FOREVER).await.unwrap();
+            let (_, guard) = lane.admit(Some(&pace), Instant::now() + FOREVER).await.unwrap();
             starts.push(Instant::now() - t0);
             drop(guard);
         }

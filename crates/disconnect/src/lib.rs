@@ -385,7 +385,8 @@ impl Disconnector {
     /// Items are [`Target`]s, or [`Job`]s that carry what an earlier run recorded (see
     /// [`Disconnector::disconnect_resuming`]). Each vendor has its own lane, with its own
     /// concurrency, pacing and pause: a paused, slow or failing vendor never holds back another
-    /// vendor's targets. Time a target waits in its lane is not charged to its deadline. The
+    /// vendor's targets. Time a target is queued in its lane before its first request is not
+    /// charged to its deadline; its later waits are ([`Settings::deadline`]). The
     /// input is read once; what a lane cannot start yet waits in memory up to
     /// [`BulkOptions::queue_in_memory`] targets and in a temporary file beyond, so memory stays
     /// flat for any input size, stdin included. After [`BulkOptions::breaker`] consecutive
