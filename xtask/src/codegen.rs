@@ -146,7 +146,11 @@ fn settings(vendor: &VendorConfig) -> GenerationSettings {
             Interface::Builder => InterfaceStyle::Builder,
         })
         .with_tag(TagStyle::Merged);
-    for derive in &vendor.derives {
+    for derive in vendor
+        .derives
+        .iter()
+        .chain(vendor.feature_derives.values().flatten())
+    {
         settings.with_derive(derive);
     }
     settings

@@ -42,6 +42,10 @@ pub struct VendorConfig {
     /// Extra derives for every generated type, e.g. `schemars::JsonSchema`.
     #[serde(default)]
     pub derives: Vec<String>,
+    /// Derives behind a cargo feature of the client crate (feature name → derive paths), e.g.
+    /// `{ schemars = ["schemars::JsonSchema"] }`: what few users need costs the others nothing.
+    #[serde(default)]
+    pub feature_derives: std::collections::BTreeMap<String, Vec<String>>,
     /// Named transforms from [`crate::transforms`], applied in order.
     #[serde(default)]
     pub transforms: Vec<String>,

@@ -100,9 +100,92 @@ pub fn apply(vendor: &VendorConfig, doc: &Value, file: &mut syn::File) -> Result
     open_response_enums(file, &roots).context("pass `open enums`")?;
     non_exhaustive_structs(file).context("pass `non-exhaustive structs`")?;
     parsed_base_url(file, operations.len()).context("pass `parsed base URL`")?;
+    derives_behind_features(file, vendor).context("pass `feature derives`")?;
     let extras: syn::File = syn::parse2(split_doc_attributes(extras(vendor, doc, &operations)?))?;
     file.items.extend(extras.items);
     Ok(())
+}
+
+// ---------------------------------------------------------------------------------------------
+// derives behind features
+// ---------------------------------------------------------------------------------------------
+
+/// Each derive of `feature_derives` moves out of `#[derive(...)]` into
+/// `#[cfg_attr(feature = "<feature>", derive(...))]`.
+fn derives_behind_features(file: &mut syn::File, vendor: &VendorConfig) -> Result<()> {
+    if vendor.feature_derives.is_empty() {
+        return Ok(());
+    }
+    let mut pass = FeatureDerives {
+        features: vendor
+            .feature_derives
+            .iter()
+            .flat_map(|(f, paths)| paths.iter().map(move |p| (p.replace(' ', ""), f.clone())))
+            .collect(),
+        moved: 0,
+    };
+    pass.visit_file_mut(file);
+    if pass.moved == 0 {
+        bail!(
+            "no generated type derives any of {:?}",
+            vendor.feature_derives
+        );
+    }
+    Ok(())
+}
+
+struct FeatureDerives {
+    /// Derive path (without spaces) → feature.
+    features: Vec<(String, String)>,
+    moved: usize,
+}
+
+impl FeatureDerives {
+    fn rewrite(&mut self, attrs: &mut Vec<syn::Attribute>) {
+        let mut gated: Vec<syn::Attribute> = Vec::new();
+        for attr in attrs.iter_mut() {
+            if !attr.path().is_ident("derive") {
+                continue;
+            }
+            let Ok(paths) = attr.parse_args_with(
+                syn::punctuated::Punctuated::<syn::Path, syn::Token![,]>::parse_terminated,
+            ) else {
+                continue;
+            };
+            let mut kept = syn::punctuated::Punctuated::<syn::Path, syn::Token![,]>::new();
+            for path in paths {
+                let text = compact(&path);
+                let text = text.trim_start_matches("::");
+                match self
+                    .features
+                    .iter()
+                    .find(|(p, _)| p.trim_start_matches("::") == text)
+                {
+                    Some((_, feature)) => {
+                        gated.push(syn::parse_quote! {
+                            #[cfg_attr(feature = #feature, derive(#path))]
+                        });
+                        self.moved += 1;
+                    }
+                    None => kept.push(path),
+                }
+            }
+            *attr = syn::parse_quote! { #[derive(#kept)] };
+        }
+        attrs.extend(gated);
+    }
+}
+
+impl VisitMut for FeatureDerives {
+    fn visit_item_struct_mut(&mut self, item: &mut syn::ItemStruct) {
+        self.rewrite(&mut item.attrs);
+        visit_mut::visit_item_struct_mut(self, item);
+    }
+
+    fn visit_item_enum_mut(&mut self, item: &mut syn::ItemEnum) {
+        self.rewrite(&mut item.attrs);
+        visit_mut::visit_item_enum_mut(self, item);
+    }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -294,6 +377,10 @@ fn parsed_base_url(file: &mut syn::File, operations: usize) -> Result<()> {
         #[doc = " `baseurl`, parsed once (`None` when it does not parse; requests then say so)."]
         pub(crate) base: ::std::option::Option<::reqwest::Url>
     });
+    fields.named.push(syn::parse_quote! {
+        #[doc = " Headers added to every request (the API key with a caller's `reqwest::Client`, and the caller's own)."]
+        pub(crate) request_headers: ::reqwest::header::HeaderMap
+    });
     let mut pass = ParsedBase::default();
     pass.visit_file_mut(file);
     if pass.constructors != 1 {
@@ -323,6 +410,9 @@ impl VisitMut for ParsedBase {
         if e.path.is_ident("Self") && names == ["baseurl", "client"] {
             e.fields.push(syn::parse_quote! {
                 base: ::disconnect_client_runtime::parse_base_url(baseurl)
+            });
+            e.fields.push(syn::parse_quote! {
+                request_headers: ::reqwest::header::HeaderMap::new()
             });
             self.constructors += 1;
         }
@@ -594,7 +684,9 @@ fn auth(doc: &Value) -> Result<TokenStream> {
         "Create a client that authenticates every request with {shown} (security scheme `{scheme}`).\n\n\
          The key is held by reqwest as a sensitive header value, so it is redacted from `Debug` \
          output; redirects are not followed, so it is never sent to another host. Timeouts: 10 s to \
-         connect, 30 s per request. Use [`Client::with_api_key_and_builder`] for other settings."
+         connect, 30 s per request; `User-Agent`: [`USER_AGENT`]. Use \
+         [`Client::with_api_key_and_builder`] or [`Client::with_api_key_and_client`] for other \
+         settings."
     ));
     let header_doc = doc_lit(&format!(
         "The header that carries the API key (security scheme `{scheme}`)."
@@ -609,15 +701,20 @@ fn auth(doc: &Value) -> Result<TokenStream> {
                 baseurl: &str,
                 api_key: impl Into<secrecy::SecretString>,
             ) -> Result<Self, ConfigError> {
-                let builder = reqwest::ClientBuilder::new()
-                    .connect_timeout(::std::time::Duration::from_secs(10))
-                    .timeout(::std::time::Duration::from_secs(30));
-                Self::with_api_key_and_builder(baseurl, api_key, builder)
+                Self::with_api_key_and_builder(
+                    baseurl,
+                    api_key,
+                    ::disconnect_client_runtime::client_builder(USER_AGENT),
+                )
             }
 
             /// Like [`Client::with_api_key`], with a `reqwest::ClientBuilder` of the caller's
-            /// (timeouts, proxies, TLS roots). Its default headers are replaced by the
-            /// authentication header and its redirect policy by "never follow".
+            /// (timeouts, proxies, TLS roots, a DNS resolver). The authentication header is
+            /// added to its default headers (reqwest merges them: the builder's others are
+            /// kept), and its redirect policy is replaced by "never follow". It sends the
+            /// builder's `User-Agent`, none if it sets none:
+            /// [`disconnect_client_runtime::client_builder`]`(`[`USER_AGENT`]`)` is the builder
+            /// `with_api_key` starts from.
             pub fn with_api_key_and_builder(
                 baseurl: &str,
                 api_key: impl Into<secrecy::SecretString>,
@@ -633,8 +730,49 @@ fn auth(doc: &Value) -> Result<TokenStream> {
                 Ok(Self::new_with_client(&baseurl, client))
             }
 
+            /// A client around a `reqwest::Client` of the caller's (shared with the rest of an
+            /// application, say): the API key is added to each request, marked sensitive.
+            ///
+            /// **The client must not follow redirects**: reqwest forwards a custom header such
+            /// as the API key to whatever host a redirect names, and a built `reqwest::Client`
+            /// can neither be asked nor told per request whether it follows them. Build it from
+            /// [`disconnect_client_runtime::client_builder`], or with
+            /// `.redirect(reqwest::redirect::Policy::none())`; a redirect then reaches you as
+            /// an answer with its 3xx status. Its timeouts, `User-Agent`, proxies and TLS
+            /// settings are used as they are.
+            pub fn with_api_key_and_client(
+                baseurl: &str,
+                api_key: impl Into<secrecy::SecretString>,
+                client: reqwest::Client,
+            ) -> Result<Self, ConfigError> {
+                let baseurl = ::disconnect_client_runtime::checked_baseurl(baseurl)?;
+                let auth = Self::auth_headers(&api_key.into())?;
+                let mut this = Self::new_with_client(&baseurl, client);
+                this.request_headers = auth;
+                Ok(this)
+            }
+
+            /// Headers sent with every request (`traceparent`, a gateway's routing header), each
+            /// replacing a header of the same name the request would carry; the API key's
+            /// header is never replaced.
+            pub fn with_headers(mut self, headers: ::reqwest::header::HeaderMap) -> Self {
+                let theirs = |name: &&::reqwest::header::HeaderName| {
+                    name.as_str() != Self::API_KEY_HEADER
+                };
+                for name in headers.keys().filter(theirs) {
+                    self.request_headers.remove(name);
+                }
+                for (name, value) in headers.iter().filter(|(name, _)| theirs(name)) {
+                    self.request_headers.append(name.clone(), value.clone());
+                }
+                self
+            }
+
             /// The header map that authenticates a request with `api_key`, the value marked
-            /// sensitive. For callers who build their own `reqwest::Client`.
+            /// sensitive. For callers who build their own `reqwest::Client` and requests
+            /// (prefer [`Client::with_api_key_and_client`]): set it per request, not as the
+            /// client's default headers unless the client never follows redirects — reqwest
+            /// forwards a custom header like this one to the host a redirect names.
             pub fn auth_headers(
                 api_key: &secrecy::SecretString,
             ) -> Result<::reqwest::header::HeaderMap, ConfigError> {
@@ -658,14 +796,22 @@ fn response_cap(max: usize) -> TokenStream {
         #doc
         pub const MAX_RESPONSE_BYTES: usize = #max;
 
+        /// The `User-Agent` of a client built by `with_api_key`: this crate's name and version.
+        pub const USER_AGENT: &str = concat!(env!("CARGO_PKG_NAME"), "/", env!("CARGO_PKG_VERSION"));
+
         impl ClientHooks<()> for Client {
             async fn exec(
                 &self,
                 request: reqwest::Request,
                 _info: &OperationInfo,
             ) -> reqwest::Result<reqwest::Response> {
-                let response = self.client.execute(request).await?;
-                ::disconnect_client_runtime::read_capped(response, MAX_RESPONSE_BYTES).await
+                ::disconnect_client_runtime::execute(
+                    &self.client,
+                    request,
+                    &self.request_headers,
+                    MAX_RESPONSE_BYTES,
+                )
+                .await
             }
         }
     }

@@ -4,7 +4,6 @@ use std::time::Duration;
 
 use disconnect::{BulkOptions, Disconnector, DisconnectorBuilder, Target, Vendor};
 use disconnect_fakes::{DemoOutcome, DemoScene, FakeConfig, FakeServer};
-use futures_util::StreamExt;
 
 use std::io::IsTerminal;
 

@@ -12,7 +12,7 @@ use disconnect::{
     BulkHandle, BulkOptions, ConfigError, Disconnector, DisconnectorBuilder, Job, Rate, Target,
     Vendor,
 };
-use futures_util::{FutureExt, StreamExt};
+use futures_util::FutureExt;
 use indicatif::ProgressBar;
 
 use crate::confirm::{self, Plan, Stop};

@@ -119,7 +119,9 @@ pub fn auth_headers(
 /// Check `baseurl` and build a `reqwest::Client` from `builder` whose every request carries the
 /// API key in `header` (see [`auth_headers`]) and which never follows a redirect, so the key is
 /// never sent to another host. Returns the base URL without its trailing `/` and the client.
-/// The builder's default headers are replaced by the authentication header.
+/// The authentication header is added to the builder's default headers (reqwest merges them:
+/// the builder's other headers, its `User-Agent` among them, are kept); the builder's redirect
+/// policy is replaced by "never follow".
 pub fn api_key_client(
     baseurl: &str,
     header: &'static str,
@@ -135,6 +137,43 @@ pub fn api_key_client(
         .build()
         .map_err(ConfigError::Http)?;
     Ok((baseurl, client))
+}
+
+/// A `reqwest::ClientBuilder` set up as the generated clients set up their own: redirects never
+/// followed, 10 s to connect, 30 s per request, and `user_agent` as the `User-Agent`. Start
+/// from it to build a `reqwest::Client` of your own (a proxy, extra root certificates, a DNS
+/// resolver, pool settings) to hand to a client's `with_api_key_and_client`: a client that
+/// follows redirects would forward the API key to whatever host a redirect names, and reqwest
+/// cannot be asked, or told per request, whether a built client follows them.
+pub fn client_builder(user_agent: &str) -> reqwest::ClientBuilder {
+    reqwest::ClientBuilder::new()
+        .redirect(reqwest::redirect::Policy::none())
+        .connect_timeout(std::time::Duration::from_secs(10))
+        .timeout(std::time::Duration::from_secs(30))
+        .user_agent(user_agent)
+}
+
+/// Send `request` through `client` with `headers` added (each replacing a header of the same
+/// name the request holds: the API key of a client built around a `reqwest::Client` of the
+/// caller's, and headers of the caller's own), then cap the body as [`crate::read_capped`]
+/// does. The `exec` hook of every generated client.
+pub async fn execute(
+    client: &reqwest::Client,
+    mut request: reqwest::Request,
+    headers: &reqwest::header::HeaderMap,
+    max: usize,
+) -> reqwest::Result<reqwest::Response> {
+    if !headers.is_empty() {
+        let target = request.headers_mut();
+        for name in headers.keys() {
+            target.remove(name);
+        }
+        for (name, value) in headers {
+            target.append(name, value.clone());
+        }
+    }
+    let response = client.execute(request).await?;
+    crate::read_capped(response, max).await
 }
 
 #[cfg(test)]

@@ -15,21 +15,28 @@
 //! - [`Operation`]: what the spec documents about an operation (method, path, statuses);
 //! - [`is_retryable_status`]: the one list of statuses worth retrying.
 #![forbid(unsafe_code)]
+#![cfg_attr(docsrs, feature(doc_cfg))]
 #![warn(missing_docs)]
 
 mod config;
 mod decode;
+#[cfg(feature = "multipart")]
 mod multipart;
 mod open_enum;
 mod operation;
 mod request_url;
 mod retry;
 
-pub use config::{ConfigError, api_key_client, auth_headers, checked_baseurl, server_variable};
+pub use config::{
+    ConfigError, api_key_client, auth_headers, checked_baseurl, client_builder, execute,
+    server_variable,
+};
 pub use decode::{
     BODY_EXCERPT_BYTES, UndecodableBody, decode_error, decode_success, error_without_body,
     read_capped,
 };
+#[cfg(feature = "multipart")]
+#[cfg_attr(docsrs, doc(cfg(feature = "multipart")))]
 pub use multipart::multipart_form;
 pub use open_enum::UnknownValue;
 pub use operation::Operation;
@@ -39,6 +46,7 @@ pub use retry::{RETRYABLE_STATUSES, is_retryable_status};
 /// Re-exports for [`open_enum!`]; not part of the API.
 #[doc(hidden)]
 pub mod __private {
+    #[cfg(feature = "schemars")]
     pub use schemars;
     pub use serde;
 }

@@ -128,6 +128,17 @@ macro_rules! open_enum {
             }
         }
 
+        $crate::__open_enum_schema!($name);
+    };
+}
+
+/// `schemars::JsonSchema` for an open enum, with the runtime's `schemars` feature (on when a
+/// client's own `schemars` feature is); nothing without it. Used by [`open_enum!`].
+#[cfg(feature = "schemars")]
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __open_enum_schema {
+    ($name:ident) => {
         impl $crate::__private::schemars::JsonSchema for $name {
             fn schema_name() -> ::std::string::String {
                 stringify!($name).to_string()
@@ -141,8 +152,10 @@ macro_rules! open_enum {
                     instance_type: Some(InstanceType::String.into()),
                     ..Default::default()
                 };
-                let known: ::std::vec::Vec<::std::string::String> =
-                    Self::KNOWN_VALUES.iter().map(|v| format!("`{v}`")).collect();
+                let known: ::std::vec::Vec<::std::string::String> = Self::KNOWN_VALUES
+                    .iter()
+                    .map(|v| format!("`{v}`"))
+                    .collect();
                 schema.metadata().description = Some(format!(
                     "One of {}, or a value the vendor added later.",
                     known.join(", ")
@@ -151,6 +164,14 @@ macro_rules! open_enum {
             }
         }
     };
+}
+
+/// Without the `schemars` feature: no schema.
+#[cfg(not(feature = "schemars"))]
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __open_enum_schema {
+    ($name:ident) => {};
 }
 
 #[cfg(test)]
@@ -200,6 +221,7 @@ mod tests {
         assert!(serde_json::from_str::<Health>("null").is_err());
     }
 
+    #[cfg(feature = "schemars")]
     #[test]
     fn the_schema_is_an_open_string() {
         let schema = schemars::schema_for!(Health);

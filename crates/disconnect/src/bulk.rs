@@ -837,6 +837,24 @@ impl Shared {
 }
 
 impl BulkRun {
+    /// The next result, in completion order; `None` when every target is reported. The same
+    /// as `StreamExt::next` (the run is also a `futures::Stream`), without a crate to import:
+    ///
+    /// ```no_run
+    /// # async fn run(d: disconnect::Disconnector, targets: Vec<disconnect::Target>) {
+    /// let mut run = d.disconnect_all(targets, disconnect::BulkOptions::default());
+    /// while let Some(result) = run.next().await {
+    ///     match result {
+    ///         Ok(receipt) => println!("{}: {:?}", receipt.target, receipt.status),
+    ///         Err(e) => eprintln!("{e}"),
+    ///     }
+    /// }
+    /// # }
+    /// ```
+    pub async fn next(&mut self) -> Option<Result<Receipt, DisconnectError>> {
+        std::future::poll_fn(|cx| Pin::new(&mut *self).poll_next(cx)).await
+    }
+
     /// Each vendor's lane, now.
     pub fn lanes(&self) -> Vec<LaneStatus> {
         self.shared.lanes()

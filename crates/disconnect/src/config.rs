@@ -2,6 +2,7 @@
 
 use std::collections::BTreeMap;
 use std::fmt;
+use std::sync::Arc;
 use std::time::Duration;
 
 use secrecy::SecretString;
@@ -119,6 +120,24 @@ pub enum ConfigError {
         /// The missing key variable.
         key_variable: &'static str,
     },
+    /// [`DisconnectorBuilder::http_client`] together with settings that only shape clients the
+    /// facade builds.
+    #[error(
+        "http_client() was given a reqwest::Client of yours, so {settings} cannot apply: set them on that client"
+    )]
+    ConflictingHttp {
+        /// The builder methods that conflict.
+        settings: String,
+    },
+    /// reqwest could not build a vendor's HTTP client (its TLS backend, a proxy or a
+    /// certificate, say).
+    #[error("cannot build the HTTP client for {vendor}: {source}")]
+    Http {
+        /// The vendor.
+        vendor: Vendor,
+        /// reqwest's error.
+        source: reqwest::Error,
+    },
     /// The vendor's support was left out at compile time (cargo feature).
     #[error(
         "{vendor} support is not compiled in (enable the `{feature}` feature of the disconnect crate)"
@@ -159,6 +178,70 @@ pub struct DisconnectorBuilder {
     pub(crate) user_agent: Option<String>,
     /// Headers sent with every request (after the vendor's own: never the key's header).
     pub(crate) headers: Vec<(String, String)>,
+    /// How the HTTP clients are made.
+    pub(crate) http: HttpSetup,
+}
+
+/// A function that adjusts the `reqwest::ClientBuilder` of each vendor's client.
+type Configure = Arc<dyn Fn(reqwest::ClientBuilder) -> reqwest::ClientBuilder + Send + Sync>;
+
+/// How the facade makes its HTTP clients: one of its own per vendor (with the builder's
+/// proxies, root certificates and adjustments), or the caller's.
+#[derive(Clone, Default)]
+pub(crate) struct HttpSetup {
+    pub(crate) client: Option<reqwest::Client>,
+    pub(crate) proxies: Vec<reqwest::Proxy>,
+    #[cfg(any(feature = "rustls", feature = "native-tls"))]
+    pub(crate) roots: Vec<reqwest::Certificate>,
+    pub(crate) configure: Option<Configure>,
+}
+
+impl HttpSetup {
+    /// Settings that shape clients the facade builds, set beside a client of the caller's.
+    fn builder_settings(&self) -> Vec<&'static str> {
+        let mut set = Vec::new();
+        if !self.proxies.is_empty() {
+            set.push("proxy");
+        }
+        #[cfg(any(feature = "rustls", feature = "native-tls"))]
+        if !self.roots.is_empty() {
+            set.push("root_certificate");
+        }
+        if self.configure.is_some() {
+            set.push("configure_http");
+        }
+        set
+    }
+
+    /// The builder of a vendor's client: 10 s to connect, then the caller's proxies, roots and
+    /// adjustments. (The generated client then sets the key and "never follow redirects".)
+    pub(crate) fn builder(&self, headers: &reqwest::header::HeaderMap) -> reqwest::ClientBuilder {
+        let mut builder = reqwest::ClientBuilder::new().connect_timeout(Duration::from_secs(10));
+        for proxy in &self.proxies {
+            builder = builder.proxy(proxy.clone());
+        }
+        #[cfg(any(feature = "rustls", feature = "native-tls"))]
+        for root in &self.roots {
+            builder = builder.add_root_certificate(root.clone());
+        }
+        if let Some(configure) = &self.configure {
+            builder = configure(builder);
+        }
+        // Last: an adjustment cannot drop the User-Agent or the caller's headers.
+        builder.default_headers(headers.clone())
+    }
+}
+
+impl fmt::Debug for HttpSetup {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut d = f.debug_struct("HttpSetup");
+        d.field("own_client", &self.client.is_some())
+            .field("proxies", &self.proxies.len());
+        #[cfg(any(feature = "rustls", feature = "native-tls"))]
+        d.field("roots", &self.roots.len());
+        d.field("configure_http", &self.configure.is_some())
+            .finish()
+    }
 }
 
 /// The `User-Agent` every request carries unless [`DisconnectorBuilder::user_agent`] says
@@ -189,6 +272,74 @@ impl DisconnectorBuilder {
     /// ([`ConfigError::InvalidHeader`]).
     pub fn header(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
         self.headers.push((name.into(), value.into()));
+        self
+    }
+
+    /// Send every request through a proxy (repeatable; see `reqwest::Proxy`). Without one,
+    /// reqwest uses the system's (`HTTPS_PROXY`, `NO_PROXY`, ...).
+    pub fn proxy(mut self, proxy: reqwest::Proxy) -> Self {
+        self.http.proxies.push(proxy);
+        self
+    }
+
+    /// Trust a root certificate beside the system's (repeatable): a company's TLS-inspecting
+    /// proxy, a private gateway.
+    #[cfg(any(feature = "rustls", feature = "native-tls"))]
+    #[cfg_attr(docsrs, doc(cfg(any(feature = "rustls", feature = "native-tls"))))]
+    pub fn root_certificate(mut self, certificate: reqwest::Certificate) -> Self {
+        self.http.roots.push(certificate);
+        self
+    }
+
+    /// Adjust the `reqwest::ClientBuilder` of each vendor's client (a DNS resolver, pool or
+    /// HTTP/2 settings, a TLS backend), called once per vendor at
+    /// [`DisconnectorBuilder::build`]. What the facade needs is set after it and wins: the
+    /// vendor's key, the `User-Agent` and [`DisconnectorBuilder::header`]s, and "never follow a
+    /// redirect", so an adjustment cannot send a key to another host.
+    ///
+    /// ```
+    /// let d = disconnect::Disconnector::builder()
+    ///     .api_key(disconnect::Vendor::Leen, "leen-key")
+    ///     .configure_http(|b| b.pool_max_idle_per_host(4).tcp_nodelay(true))
+    ///     .build()?;
+    /// # Ok::<(), disconnect::ConfigError>(())
+    /// ```
+    pub fn configure_http(
+        mut self,
+        configure: impl Fn(reqwest::ClientBuilder) -> reqwest::ClientBuilder + Send + Sync + 'static,
+    ) -> Self {
+        self.http.configure = Some(Arc::new(configure));
+        self
+    }
+
+    /// Send every vendor's requests through a `reqwest::Client` of yours (one connection pool
+    /// for the whole application, a client your platform team configures). The facade adds
+    /// each vendor's key, the `User-Agent` and [`DisconnectorBuilder::header`]s to every
+    /// request, and keeps its own deadlines, attempt timeouts and retries.
+    ///
+    /// What the client may do: anything reqwest allows — proxies, TLS roots, resolvers, its own
+    /// timeouts (the shorter of its and [`Settings::attempt_timeout`] applies). What it must
+    /// not do: **follow redirects**. reqwest forwards a custom header such as `X-API-KEY` to
+    /// whatever host a redirect names, and a built `reqwest::Client` can neither be asked nor
+    /// told per request whether it follows them; build it from [`crate::http_client_builder`]
+    /// (or with `.redirect(reqwest::redirect::Policy::none())`), and a redirect reaches you as
+    /// [`crate::DisconnectError::Redirected`], unfollowed. [`DisconnectorBuilder::proxy`],
+    /// `root_certificate` and [`DisconnectorBuilder::configure_http`] shape the clients the
+    /// facade builds, so they cannot be combined with this ([`ConfigError::ConflictingHttp`]).
+    ///
+    /// ```
+    /// let client = disconnect::http_client_builder()
+    ///     .pool_max_idle_per_host(16)
+    ///     .build()
+    ///     .expect("a client");
+    /// let d = disconnect::Disconnector::builder()
+    ///     .api_key(disconnect::Vendor::Leen, "leen-key")
+    ///     .http_client(client)
+    ///     .build()?;
+    /// # Ok::<(), disconnect::ConfigError>(())
+    /// ```
+    pub fn http_client(mut self, client: reqwest::Client) -> Self {
+        self.http.client = Some(client);
         self
     }
 
@@ -317,6 +468,14 @@ impl DisconnectorBuilder {
 
     /// Check everything and build.
     pub fn build(self) -> Result<crate::Disconnector, ConfigError> {
+        if self.http.client.is_some() {
+            let conflicting = self.http.builder_settings();
+            if !conflicting.is_empty() {
+                return Err(ConfigError::ConflictingHttp {
+                    settings: conflicting.join(", "),
+                });
+            }
+        }
         crate::Disconnector::from_builder(self)
     }
 }
@@ -381,4 +540,11 @@ pub(crate) fn default_headers(
         map.append(header, value);
     }
     Ok(map)
+}
+
+/// The `reqwest::ClientBuilder` to build a client for [`DisconnectorBuilder::http_client`] from:
+/// redirects never followed, 10 s to connect, 30 s per request, [`USER_AGENT`]. Add what your
+/// application needs (a proxy, roots, pool settings) and build.
+pub fn http_client_builder() -> reqwest::ClientBuilder {
+    disconnect_client_runtime::client_builder(USER_AGENT)
 }

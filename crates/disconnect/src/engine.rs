@@ -957,9 +957,15 @@ mod tests {
         };
         let lane = Lane::default();
         let started = Instant::now();
-        let err = run(adapter.as_ref(), &lane, &settings, &target(), Start::default())
-            .await
-            .unwrap_err();
+        let err = run(
+            adapter.as_ref(),
+            &lane,
+            &settings,
+            &target(),
+            Start::default(),
+        )
+        .await
+        .unwrap_err();
         match err {
             DisconnectError::RateLimited { retry_after, ctx } => {
                 assert_eq!(retry_after, Some(Duration::from_secs(60)));
@@ -978,9 +984,15 @@ mod tests {
             ),
             ok(),
         ]);
-        let done = run(fits.as_ref(), &Lane::default(), &settings, &target(), Start::default())
-            .await
-            .unwrap();
+        let done = run(
+            fits.as_ref(),
+            &Lane::default(),
+            &settings,
+            &target(),
+            Start::default(),
+        )
+        .await
+        .unwrap();
         assert_eq!(done.attempts, 2);
         assert_eq!(started.elapsed(), Duration::from_secs(2));
     }
@@ -993,9 +1005,15 @@ mod tests {
         lane.pause_until(Instant::now() + Duration::from_secs(600));
         let adapter = Scripted::new(vec![ok()]);
         let started = Instant::now();
-        let err = run(adapter.as_ref(), &lane, &Settings::default(), &target(), Start::default())
-            .await
-            .unwrap_err();
+        let err = run(
+            adapter.as_ref(),
+            &lane,
+            &Settings::default(),
+            &target(),
+            Start::default(),
+        )
+        .await
+        .unwrap_err();
         assert!(
             matches!(err, DisconnectError::RateLimited { retry_after: Some(d), .. } if d == Duration::from_secs(600)),
             "{err:?}"
@@ -1049,7 +1067,10 @@ mod tests {
         let err = run(queued.as_ref(), &lane, &settings, &target(), bulk())
             .await
             .unwrap_err();
-        assert!(matches!(err, DisconnectError::RateLimited { .. }), "{err:?}");
+        assert!(
+            matches!(err, DisconnectError::RateLimited { .. }),
+            "{err:?}"
+        );
     }
 
     #[tokio::test(start_paused = true)]

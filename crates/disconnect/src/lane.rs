@@ -415,7 +415,9 @@ mod tests {
         lane.pause_until(Instant::now() + Duration::from_secs(3)); // an earlier end never shortens
         assert!(matches!(lane.hold(), Hold::Paused(_)));
         assert_eq!(
-            lane.admit(None, Instant::now() + Duration::from_secs(5)).await.err(),
+            lane.admit(None, Instant::now() + Duration::from_secs(5))
+                .await
+                .err(),
             Some(Duration::from_secs(7)),
             "a pause longer than the caller accepts is refused at once"
         );
@@ -431,7 +433,10 @@ mod tests {
         let t0 = Instant::now();
         let mut starts = Vec::new();
         for _ in 0..4 {
-            let (_, guard) = lane.admit(Some(&pace), Instant::now() + FOREVER).await.unwrap();
+            let (_, guard) = lane
+                .admit(Some(&pace), Instant::now() + FOREVER)
+                .await
+                .unwrap();
             starts.push(Instant::now() - t0);
             drop(guard);
         }

@@ -116,13 +116,17 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 pub use bulk::{BulkHandle, BulkOptions, BulkRun, Intent, Job, LaneState, LaneStatus, WriteAhead};
-pub use config::{ConfigError, DisconnectorBuilder, Settings, USER_AGENT};
+pub use config::{ConfigError, DisconnectorBuilder, Settings, USER_AGENT, http_client_builder};
 pub use disconnect_vendors::{self as vendors, UnknownVendor, Vendor, VendorFacts};
 pub use error::{DisconnectError, ErrorContext};
 pub use lane::Rate;
 #[allow(deprecated)]
 pub use outcome::{DisconnectStatus, Disconnected, Receipt};
 pub use plan::{PlannedRequest, REDACTED};
+/// The HTTP client crate the facade is built on, at the version it uses: for
+/// [`DisconnectorBuilder::http_client`], [`DisconnectorBuilder::proxy`] and
+/// [`DisconnectorBuilder::configure_http`] without guessing the version or its features.
+pub use reqwest;
 pub use target::{MAX_ID_BYTES, TargetError};
 
 /// Each compiled vendor's target and record types, and its generated client crate under the
@@ -223,6 +227,7 @@ impl Disconnector {
                 settings: &settings,
                 options: &builder.options,
                 headers: &headers,
+                http: &builder.http,
             })?;
             adapters.insert(vendor, adapter);
         }

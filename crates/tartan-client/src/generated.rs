@@ -8,10 +8,9 @@ use progenitor_client::{ClientHooks, OperationInfo, RequestBuilderExt, encode_pa
 #[allow(clippy::all)]
 pub mod types {
     /// Connection termination blocked due to sync in progress
-    #[derive(
-        ::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, schemars::JsonSchema,
-    )]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
     #[non_exhaustive]
+    #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
     pub struct TerminateConnectionBadRequest {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub data: ::std::option::Option<::std::string::String>,
@@ -24,8 +23,9 @@ pub mod types {
         }
     }
     /// `TerminateConnectionBody`
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
     #[non_exhaustive]
+    #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
     pub struct TerminateConnectionBody {
         /// The client organization's identifier to disconnect.
         pub client_org: ::std::string::String,
@@ -36,10 +36,9 @@ pub mod types {
         }
     }
     /// Conflict - Connection already terminated
-    #[derive(
-        ::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, schemars::JsonSchema,
-    )]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
     #[non_exhaustive]
+    #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
     pub struct TerminateConnectionConflict {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub data: ::std::option::Option<::std::string::String>,
@@ -54,10 +53,9 @@ pub mod types {
         }
     }
     /// Internal Server Error
-    #[derive(
-        ::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, schemars::JsonSchema,
-    )]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
     #[non_exhaustive]
+    #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
     pub struct TerminateConnectionInternalServerError {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub data: ::std::option::Option<::std::string::String>,
@@ -75,10 +73,9 @@ pub mod types {
         }
     }
     /// Not Found - No organisation found with the given client_org
-    #[derive(
-        ::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, schemars::JsonSchema,
-    )]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
     #[non_exhaustive]
+    #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
     pub struct TerminateConnectionNotFound {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub code: ::std::option::Option<i64>,
@@ -93,10 +90,9 @@ pub mod types {
         }
     }
     /// `TerminateConnectionResponse`
-    #[derive(
-        ::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, schemars::JsonSchema,
-    )]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
     #[non_exhaustive]
+    #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
     pub struct TerminateConnectionResponse {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub data: ::std::option::Option<::std::string::String>,
@@ -109,10 +105,9 @@ pub mod types {
         }
     }
     /// Unauthorized - Authentication credentials were not provided
-    #[derive(
-        ::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, schemars::JsonSchema,
-    )]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
     #[non_exhaustive]
+    #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
     pub struct TerminateConnectionUnauthorized {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub data: ::std::option::Option<::std::string::String>,
@@ -680,6 +675,8 @@ pub struct Client {
     pub(crate) client: reqwest::Client,
     /// `baseurl`, parsed once (`None` when it does not parse; requests then say so).
     pub(crate) base: ::std::option::Option<::reqwest::Url>,
+    /// Headers added to every request (the API key with a caller's `reqwest::Client`, and the caller's own).
+    pub(crate) request_headers: ::reqwest::header::HeaderMap,
 }
 impl Client {
     /// Create a new client.
@@ -708,6 +705,7 @@ impl Client {
             baseurl: baseurl.to_string(),
             client,
             base: ::disconnect_client_runtime::parse_base_url(baseurl),
+            request_headers: ::reqwest::header::HeaderMap::new(),
         }
     }
 }
@@ -901,19 +899,24 @@ impl Client {
     pub const API_KEY_HEADER: &'static str = "authorization";
     /// Create a client that authenticates every request with `authorization: <api key>` (security scheme `TokenAuth`).
     ///
-    /// The key is held by reqwest as a sensitive header value, so it is redacted from `Debug` output; redirects are not followed, so it is never sent to another host. Timeouts: 10 s to connect, 30 s per request. Use [`Client::with_api_key_and_builder`] for other settings.
+    /// The key is held by reqwest as a sensitive header value, so it is redacted from `Debug` output; redirects are not followed, so it is never sent to another host. Timeouts: 10 s to connect, 30 s per request; `User-Agent`: [`USER_AGENT`]. Use [`Client::with_api_key_and_builder`] or [`Client::with_api_key_and_client`] for other settings.
     pub fn with_api_key(
         baseurl: &str,
         api_key: impl Into<secrecy::SecretString>,
     ) -> Result<Self, ConfigError> {
-        let builder = reqwest::ClientBuilder::new()
-            .connect_timeout(::std::time::Duration::from_secs(10))
-            .timeout(::std::time::Duration::from_secs(30));
-        Self::with_api_key_and_builder(baseurl, api_key, builder)
+        Self::with_api_key_and_builder(
+            baseurl,
+            api_key,
+            ::disconnect_client_runtime::client_builder(USER_AGENT),
+        )
     }
     /// Like [`Client::with_api_key`], with a `reqwest::ClientBuilder` of the caller's
-    /// (timeouts, proxies, TLS roots). Its default headers are replaced by the
-    /// authentication header and its redirect policy by "never follow".
+    /// (timeouts, proxies, TLS roots, a DNS resolver). The authentication header is
+    /// added to its default headers (reqwest merges them: the builder's others are
+    /// kept), and its redirect policy is replaced by "never follow". It sends the
+    /// builder's `User-Agent`, none if it sets none:
+    /// [`disconnect_client_runtime::client_builder`]`(`[`USER_AGENT`]`)` is the builder
+    /// `with_api_key` starts from.
     pub fn with_api_key_and_builder(
         baseurl: &str,
         api_key: impl Into<secrecy::SecretString>,
@@ -928,8 +931,44 @@ impl Client {
         )?;
         Ok(Self::new_with_client(&baseurl, client))
     }
+    /// A client around a `reqwest::Client` of the caller's (shared with the rest of an
+    /// application, say): the API key is added to each request, marked sensitive.
+    /// **The client must not follow redirects**: reqwest forwards a custom header such
+    /// as the API key to whatever host a redirect names, and a built `reqwest::Client`
+    /// can neither be asked nor told per request whether it follows them. Build it from
+    /// [`disconnect_client_runtime::client_builder`], or with
+    /// `.redirect(reqwest::redirect::Policy::none())`; a redirect then reaches you as
+    /// an answer with its 3xx status. Its timeouts, `User-Agent`, proxies and TLS
+    /// settings are used as they are.
+    pub fn with_api_key_and_client(
+        baseurl: &str,
+        api_key: impl Into<secrecy::SecretString>,
+        client: reqwest::Client,
+    ) -> Result<Self, ConfigError> {
+        let baseurl = ::disconnect_client_runtime::checked_baseurl(baseurl)?;
+        let auth = Self::auth_headers(&api_key.into())?;
+        let mut this = Self::new_with_client(&baseurl, client);
+        this.request_headers = auth;
+        Ok(this)
+    }
+    /// Headers sent with every request (`traceparent`, a gateway's routing header), each
+    /// replacing a header of the same name the request would carry; the API key's
+    /// header is never replaced.
+    pub fn with_headers(mut self, headers: ::reqwest::header::HeaderMap) -> Self {
+        let theirs = |name: &&::reqwest::header::HeaderName| name.as_str() != Self::API_KEY_HEADER;
+        for name in headers.keys().filter(theirs) {
+            self.request_headers.remove(name);
+        }
+        for (name, value) in headers.iter().filter(|(name, _)| theirs(name)) {
+            self.request_headers.append(name.clone(), value.clone());
+        }
+        self
+    }
     /// The header map that authenticates a request with `api_key`, the value marked
-    /// sensitive. For callers who build their own `reqwest::Client`.
+    /// sensitive. For callers who build their own `reqwest::Client` and requests
+    /// (prefer [`Client::with_api_key_and_client`]): set it per request, not as the
+    /// client's default headers unless the client never follows redirects — reqwest
+    /// forwards a custom header like this one to the host a redirect names.
     pub fn auth_headers(
         api_key: &secrecy::SecretString,
     ) -> Result<::reqwest::header::HeaderMap, ConfigError> {
@@ -938,14 +977,21 @@ impl Client {
 }
 /// The most bytes of a response body the client reads (1048576). A longer body is cut after `MAX_RESPONSE_BYTES + 1` bytes and so fails to decode (`Error::InvalidResponsePayload` holding more than `MAX_RESPONSE_BYTES` bytes).
 pub const MAX_RESPONSE_BYTES: usize = 1048576usize;
+/// The `User-Agent` of a client built by `with_api_key`: this crate's name and version.
+pub const USER_AGENT: &str = concat!(env!("CARGO_PKG_NAME"), "/", env!("CARGO_PKG_VERSION"));
 impl ClientHooks<()> for Client {
     async fn exec(
         &self,
         request: reqwest::Request,
         _info: &OperationInfo,
     ) -> reqwest::Result<reqwest::Response> {
-        let response = self.client.execute(request).await?;
-        ::disconnect_client_runtime::read_capped(response, MAX_RESPONSE_BYTES).await
+        ::disconnect_client_runtime::execute(
+            &self.client,
+            request,
+            &self.request_headers,
+            MAX_RESPONSE_BYTES,
+        )
+        .await
     }
 }
 /// What the spec documents about each operation: method, path and statuses.

@@ -44,5 +44,8 @@ mod generated;
 /// The runtime the generated code calls (configuration, decoding, open enums).
 pub use disconnect_client_runtime;
 pub use generated::*;
+/// The HTTP client crate this client is built on, at the version it uses (for
+/// `Client::with_api_key_and_client` and `Client::with_api_key_and_builder`).
+pub use reqwest;
 /// The secret-holding string type taken by [`Client::with_api_key`].
 pub use secrecy::SecretString;

@@ -79,6 +79,8 @@ pub(crate) struct Connect<'a> {
     pub(crate) options: &'a http::Extensions,
     /// The `User-Agent` and the headers every request carries.
     pub(crate) headers: &'a reqwest::header::HeaderMap,
+    /// How the HTTP client is made.
+    pub(crate) http: &'a crate::config::HttpSetup,
 }
 
 impl Connect<'_> {
@@ -88,20 +90,31 @@ impl Connect<'_> {
     }
 }
 
-/// Build a generated client from a [`Connect`] (in scope in the adapter modules declared below): the generated constructor checks the key and
-/// URL, marks the key sensitive and never follows redirects.
+/// Build a generated client from a [`Connect`] (in scope in the adapter modules declared
+/// below): around the caller's `reqwest::Client` (the key and headers added per request), or
+/// from the facade's builder. The generated constructors check the key and URL, mark the key
+/// sensitive and (on a builder) turn redirects off.
 #[allow(unused_macros)] // with every vendor's feature off
 macro_rules! client {
     ($krate:ident, $connect:expr) => {{
         let c: &$crate::adapters::Connect<'_> = &$connect;
-        let builder = reqwest::ClientBuilder::new()
-            .connect_timeout(std::time::Duration::from_secs(10))
-            .default_headers(c.headers.clone());
-        $krate::Client::with_api_key_and_builder(c.url, c.key.clone(), builder).map_err(|e| match e
-        {
+        match &c.http.client {
+            Some(own) => $krate::Client::with_api_key_and_client(c.url, c.key.clone(), own.clone())
+                .map(|client| client.with_headers(c.headers.clone())),
+            None => $krate::Client::with_api_key_and_builder(
+                c.url,
+                c.key.clone(),
+                c.http.builder(c.headers),
+            ),
+        }
+        .map_err(|e| match e {
             $krate::ConfigError::InvalidApiKey => $crate::ConfigError::InvalidApiKey {
                 vendor: c.vendor,
                 variable: c.key_var,
+            },
+            $krate::ConfigError::Http(source) => $crate::ConfigError::Http {
+                vendor: c.vendor,
+                source,
             },
             other => $crate::ConfigError::InvalidBaseUrl {
                 vendor: c.vendor,
