@@ -24,7 +24,7 @@ enum Command {
     },
     /// Run the benchmarks and write docs/benchmarks.md (a few minutes; not part of the tests).
     Bench,
-    /// Classify how each client crate and the runtime crate changed since its last release
+    /// Classify how each published library crate (clients, runtime, vendor table, facade) changed since its last release
     /// (the commit that last set its version): `<crate>: none | additive | breaking`, then the
     /// items. Uses cargo-semver-checks, installing it when missing.
     Semver {

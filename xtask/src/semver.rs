@@ -1,5 +1,6 @@
-//! `cargo xtask semver`: how each published client crate (and the runtime crate) changed since
-//! its last release, and whether its version says so.
+//! `cargo xtask semver`: how each published library crate (the generated clients, the runtime,
+//! the vendor table and the facade) changed since its last release, and whether its version
+//! says so.
 //!
 //! The baseline of a crate is the crate as of the commit that last set its version (its last
 //! release). Both sides are documented as rustdoc JSON (one shared target directory, so the
@@ -31,6 +32,10 @@ use crate::config::VendorsFile;
 
 /// The crate every generated client depends on; checked with them.
 pub const RUNTIME_CRATE: &str = "disconnect-client-runtime";
+
+/// The handwritten library crates users depend on, checked beside the generated ones: the
+/// runtime, the vendor table and the facade.
+pub const HANDWRITTEN_CRATES: [&str; 3] = [RUNTIME_CRATE, "disconnect-vendors", "disconnect"];
 
 /// What `cargo xtask semver` works on.
 #[derive(Debug, Clone)]
@@ -264,7 +269,9 @@ pub fn run(opts: &Options) -> Result<Vec<CrateReport>> {
         .values()
         .map(|v| (v.crate_name.clone(), Some(v.spec.clone())))
         .collect();
-    crates.insert(RUNTIME_CRATE.to_string(), None);
+    for name in HANDWRITTEN_CRATES {
+        crates.insert(name.to_string(), None);
+    }
     if !opts.packages.is_empty() {
         for p in &opts.packages {
             if !crates.contains_key(p) {

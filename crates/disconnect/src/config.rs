@@ -61,6 +61,59 @@ impl Default for Settings {
     }
 }
 
+/// Options of one call ([`crate::Disconnector::disconnect_with`]): each one set replaces the
+/// [`Settings`] value for that call only. Lanes, keys and HTTP clients stay shared.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct CallOptions {
+    /// See [`Settings::deadline`].
+    pub deadline: Option<Duration>,
+    /// See [`Settings::max_attempts`] (at least 1).
+    pub max_attempts: Option<u32>,
+    /// See [`Settings::attempt_timeout`].
+    pub attempt_timeout: Option<Duration>,
+}
+
+impl CallOptions {
+    /// No option set: the call behaves as [`crate::Disconnector::disconnect`].
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// The call's deadline ([`Settings::deadline`]).
+    pub fn deadline(mut self, deadline: Duration) -> Self {
+        self.deadline = Some(deadline);
+        self
+    }
+
+    /// The most requests the call sends ([`Settings::max_attempts`], at least 1).
+    pub fn max_attempts(mut self, n: u32) -> Self {
+        self.max_attempts = Some(n.max(1));
+        self
+    }
+
+    /// The time for one request ([`Settings::attempt_timeout`]).
+    pub fn attempt_timeout(mut self, timeout: Duration) -> Self {
+        self.attempt_timeout = Some(timeout);
+        self
+    }
+
+    /// `settings` with these options applied.
+    pub(crate) fn apply(&self, settings: &Settings) -> Settings {
+        let mut applied = settings.clone();
+        if let Some(d) = self.deadline {
+            applied.deadline = d;
+        }
+        if let Some(n) = self.max_attempts {
+            applied.max_attempts = n.max(1);
+        }
+        if let Some(t) = self.attempt_timeout {
+            applied.attempt_timeout = t;
+        }
+        applied
+    }
+}
+
 /// Why a [`crate::Disconnector`] could not be built. Never contains an API key.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]

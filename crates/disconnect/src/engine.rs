@@ -271,6 +271,7 @@ impl Call<'_> {
             && !attempt_span.is_disabled()
         {
             attempt_span.record("status", status);
+            attempt_span.record("http.response.status_code", status);
         }
         let span = &self.span;
         if span.is_disabled() {
@@ -453,7 +454,7 @@ impl<'a> Call<'a> {
         in_flight: InFlight<'_>,
         budget: Duration,
     ) -> Classified {
-        let span = attempt_span(self.attempts);
+        let span = attempt_span(self.attempts, adapter, self.target);
         let key = self.keys.as_ref().map(Keys::current);
         // The attempt future (kilobytes: the generated client's request in flight) is polled
         // where it stands, beside its deadline: wrapping it in `Timeout` or a `Box` would copy
@@ -542,10 +543,37 @@ fn call_span(vendor: crate::Vendor, target: &Target) -> tracing::Span {
     tracing::info_span!("disconnect", %vendor, %target, attempts = tracing::field::Empty, status = tracing::field::Empty, request_id = tracing::field::Empty)
 }
 
-/// An attempt's span, out of line as [`call_span`].
+/// An attempt's span, out of line as [`call_span`], with the OpenTelemetry HTTP client
+/// attribute names (`http.request.method`, `server.address`, `server.port`, `url.full`,
+/// `http.response.status_code`; the URL holds ids, never a key) beside `attempt` and `status`.
+/// The request's method and URL are worked out only when something listens.
 #[inline(never)]
-fn attempt_span(attempt: u32) -> tracing::Span {
-    tracing::debug_span!("attempt", attempt, status = tracing::field::Empty)
+fn attempt_span(attempt: u32, adapter: &impl Adapter, target: &Target) -> tracing::Span {
+    use tracing::field::Empty;
+    let span = tracing::debug_span!(
+        "attempt",
+        attempt,
+        status = Empty,
+        "http.request.method" = Empty,
+        "server.address" = Empty,
+        "server.port" = Empty,
+        "url.full" = Empty,
+        "http.response.status_code" = Empty,
+    );
+    if !span.is_disabled() {
+        let plan = adapter.plan(target, None);
+        span.record("http.request.method", plan.method);
+        if let Ok(url) = reqwest::Url::parse(&plan.url) {
+            if let Some(host) = url.host_str() {
+                span.record("server.address", host);
+            }
+            if let Some(port) = url.port_or_known_default() {
+                span.record("server.port", port);
+            }
+        }
+        span.record("url.full", plan.url.as_str());
+    }
+    span
 }
 
 /// Run one call to completion: admit at the lane, attempt, settle or apply [`decide`]. In a

@@ -93,7 +93,47 @@
 //! for 24 h, so after a 5xx the next attempt uses a fresh key derived from the first (`-r1`,
 //! `-r2`: deactivating again is safe, an inactive connection answers 409), and a rerun continues
 //! that chain from what the earlier run recorded ([`Disconnector::disconnect_resuming`]).
+//!
+//! # Deadlines
+//!
+//! One rule. A call's [`Settings::deadline`] bounds everything in it: its attempts, the backoff
+//! between them, and its waits at the vendor's lane (a 429's pause, a spent rate-limit window).
+//! A wait that would end past the deadline is not taken: the call returns at once,
+//! `RateLimited` with the vendor's reset. In a bulk run ([`Disconnector::disconnect_all`]), the
+//! time a target is queued at its lane *before its first request* is not charged (bounded by
+//! [`Settings::max_lane_wait`]), so a large run finishes at the vendor's rate instead of failing
+//! the targets late in the queue. One call can have its own deadline and attempts
+//! ([`Disconnector::disconnect_with`], [`CallOptions`]).
+//!
+//! # HTTP
+//!
+//! Every request carries a `User-Agent` ([`USER_AGENT`], `disconnect/<version>`, or
+//! [`DisconnectorBuilder::user_agent`]) and the builder's [`DisconnectorBuilder::header`]s
+//! (`traceparent`). The facade builds one `reqwest` client per vendor: 10 s to connect,
+//! [`Settings::attempt_timeout`] per request, redirects never followed, so a key never reaches
+//! another host. Shape those clients with [`DisconnectorBuilder::proxy`],
+//! `DisconnectorBuilder::root_certificate` (with a TLS feature) and
+//! [`DisconnectorBuilder::configure_http`], which cannot turn redirects back on; or bring a
+//! `reqwest::Client` of your own ([`DisconnectorBuilder::http_client`]), which must not follow
+//! redirects: start from [`http_client_builder`]. `reqwest` is re-exported ([`reqwest`]), so no
+//! version has to be guessed. Each attempt is a `tracing` span (`attempt`, DEBUG) with the
+//! OpenTelemetry HTTP client attribute names: `http.request.method`, `server.address`,
+//! `server.port`, `url.full`, `http.response.status_code`; the call's span (`disconnect`,
+//! INFO) has the vendor, target, attempts, status and request id. No key is ever recorded.
+//!
+//! # Features
+//!
+//! - `tartan`, `persona`, `leen` (default: all): each vendor's support and client crate. A
+//!   build without a vendor ignores its environment variables ([`Disconnector::from_env`]).
+//! - `rustls` (default): TLS through rustls (aws-lc-rs) with the platform's verifier.
+//! - `native-tls`: TLS through the platform's library (OpenSSL, Secure Transport, SChannel).
+//! - neither TLS feature: no TLS stack is built; bring a `reqwest::Client` with one.
+//!
+//! ```toml
+//! disconnect = { version = "0.3", default-features = false, features = ["leen", "rustls"] }
+//! ```
 #![forbid(unsafe_code)]
+#![cfg_attr(docsrs, feature(doc_cfg))]
 #![warn(missing_docs)]
 // With some vendors compiled out, parts of the shared classification go unused.
 // (`default` is every vendor: without it, some may be left out.)
@@ -116,7 +156,9 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 pub use bulk::{BulkHandle, BulkOptions, BulkRun, Intent, Job, LaneState, LaneStatus, WriteAhead};
-pub use config::{ConfigError, DisconnectorBuilder, Settings, USER_AGENT, http_client_builder};
+pub use config::{
+    CallOptions, ConfigError, DisconnectorBuilder, Settings, USER_AGENT, http_client_builder,
+};
 pub use disconnect_vendors::{self as vendors, UnknownVendor, Vendor, VendorFacts};
 pub use error::{DisconnectError, ErrorContext};
 pub use lane::Rate;
@@ -323,6 +365,34 @@ impl Disconnector {
     /// Cut one connection: retries, waits and the deadline as in [`Settings`].
     pub async fn disconnect(&self, target: &Target) -> Result<Receipt, DisconnectError> {
         self.disconnect_resuming(target, &Previous::default()).await
+    }
+
+    /// Cut one connection with options of its own (a shorter deadline for a request handler,
+    /// one attempt for a health check); what they leave unset comes from [`Settings`].
+    ///
+    /// ```no_run
+    /// # async fn run(d: disconnect::Disconnector, target: disconnect::Target) {
+    /// use std::time::Duration;
+    /// let options = disconnect::CallOptions::new()
+    ///     .deadline(Duration::from_secs(3))
+    ///     .max_attempts(1);
+    /// let result = d.disconnect_with(&target, &options).await;
+    /// # }
+    /// ```
+    pub async fn disconnect_with(
+        &self,
+        target: &Target,
+        options: &CallOptions,
+    ) -> Result<Receipt, DisconnectError> {
+        let keys = self.keys(target, &Previous::default());
+        let adapter = self.adapter(target)?;
+        let lane = self.lane(target.vendor());
+        let settings = options.apply(&self.inner.settings);
+        let start = engine::Start {
+            keys,
+            ..engine::Start::default()
+        };
+        engine::run(adapter, lane, &settings, target, start).await
     }
 
     /// Cut one connection that an earlier run already tried, continuing where it ended: with

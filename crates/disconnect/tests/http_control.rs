@@ -157,3 +157,57 @@ async fn a_proxy_carries_the_requests() {
     assert_eq!(sent.len(), 1, "{result:?}");
     assert_eq!(header(&sent[0], "host"), ["127.0.0.1:9"]);
 }
+
+/// Per-call options replace the settings for one call only.
+#[tokio::test]
+async fn call_options_apply_to_one_call() {
+    let vendor = fakes().await;
+    let d = builder(&vendor)
+        .deadline(Duration::from_secs(600))
+        .build()
+        .unwrap();
+    vendor.push_fault(
+        FakeVendor::Persona,
+        Fault::RateLimited {
+            reset_secs: Some(60),
+            retry_after: None,
+        },
+    );
+    let short = disconnect::CallOptions::new().deadline(Duration::from_secs(3));
+    let err = d
+        .disconnect_with(&target(Vendor::Persona), &short)
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err, DisconnectError::RateLimited { retry_after: Some(r), .. } if r == Duration::from_secs(60)),
+        "{err:?}"
+    );
+
+    vendor.push_fault(
+        FakeVendor::Leen,
+        Fault::Status {
+            status: 503,
+            body: serde_json::Value::Null,
+            headers: Default::default(),
+            raw: None,
+        },
+    );
+    let once = disconnect::CallOptions::new().max_attempts(1);
+    let err = d
+        .disconnect_with(&target(Vendor::Leen), &once)
+        .await
+        .unwrap_err();
+    assert_eq!(err.ctx().attempts, 1, "{err:?}");
+    // The next call has the settings' attempts again: it succeeds.
+    vendor.push_fault(
+        FakeVendor::Leen,
+        Fault::Status {
+            status: 503,
+            body: serde_json::Value::Null,
+            headers: Default::default(),
+            raw: None,
+        },
+    );
+    let receipt = d.disconnect(&target(Vendor::Leen)).await.unwrap();
+    assert_eq!(receipt.attempts, 2);
+}

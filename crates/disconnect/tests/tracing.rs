@@ -93,6 +93,28 @@ async fn spans_carry_the_call_and_never_a_key() {
         "{logged}"
     );
     assert!(logged.contains("status=404"), "Leen's 404 recorded");
+    // The OpenTelemetry HTTP client attribute names, on each attempt.
+    let leen_attempt = logged
+        .lines()
+        .find(|l| {
+            l.contains("attempt{")
+                && l.contains("http.request.method=\"DELETE\"")
+                && l.contains("close")
+        })
+        .unwrap_or_else(|| panic!("no Leen attempt span closing with its method: {logged}"));
+    assert!(
+        leen_attempt.contains("server.address=\"127.0.0.1\""),
+        "{leen_attempt}"
+    );
+    assert!(leen_attempt.contains("server.port="), "{leen_attempt}");
+    assert!(
+        leen_attempt.contains("http.response.status_code=404"),
+        "{leen_attempt}"
+    );
+    assert!(
+        leen_attempt.contains("url.full=\"http://127.0.0.1:"),
+        "{leen_attempt}"
+    );
     for key in keys {
         assert!(!logged.contains(key), "{key} appeared in the logs");
         let hex: String = key.bytes().map(|b| format!("{b:02x}")).collect();
