@@ -129,7 +129,10 @@ pub fn render(facts: &[Facts]) -> Result<String> {
         .collect();
     let count = proc_macro2::Literal::usize_unsuffixed(facts.len());
     let variant_docs = facts.iter().map(|f| {
-        let doc = format!(" {}: the {} (`specs/{}`).", f.name, f.title, f.spec_file);
+        let doc = format!(
+            " {}: connections are cut with `{} {}{}` (`{}`, from `specs/{}`).",
+            f.name, f.operation.method, f.base_path, f.operation.path, f.client_crate, f.spec_file
+        );
         quote! { #[doc = #doc] }
     });
     let ids = facts.iter().map(|f| &f.id);
@@ -191,10 +194,12 @@ pub fn render(facts: &[Facts]) -> Result<String> {
         use crate::{Auth, Operation, VendorFacts};
 
         /// One of the vendors of `specs/vendors.toml`. Serialized as its id (`tartan`).
+        /// Non-exhaustive: a vendor added later is a new variant, so a `match` needs a `_` arm.
         #[derive(
             Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord,
             serde::Serialize, serde::Deserialize,
         )]
+        #[non_exhaustive]
         pub enum Vendor {
             #(
                 #variant_docs

@@ -315,11 +315,9 @@ async fn bulk(addr: SocketAddr) -> Value {
             match (round + k) % 3 {
                 variant @ (0 | 1) => {
                     let log = (variant == 1).then(|| Arc::new(FileLog::new(round)));
-                    let options = BulkOptions {
-                        concurrency: BULK_CONCURRENCY,
-                        write_ahead: log.clone().map(|l| l as Arc<dyn WriteAhead>),
-                        ..BulkOptions::default()
-                    };
+                    let options = BulkOptions::default()
+                        .concurrency(BULK_CONCURRENCY)
+                        .write_ahead(log.clone().map(|l| l as Arc<dyn WriteAhead>));
                     let results: Vec<_> = facade
                         .disconnect_all(bulk_targets(), options)
                         .collect()
@@ -539,10 +537,7 @@ async fn lanes() -> Value {
     let latency_targets = targets(other, LATENCY_TARGETS);
     let fakes = lane_fakes(&latency_targets, Some((other, LATENCY))).await;
     let d = fakes_disconnector(&fakes);
-    let options = BulkOptions {
-        concurrency: LATENCY_CONCURRENCY,
-        ..BulkOptions::default()
-    };
+    let options = BulkOptions::default().concurrency(LATENCY_CONCURRENCY);
     let (last, failed) = timed_run(&d, latency_targets, options).await;
     let rps = LATENCY_TARGETS as f64 / last[&other];
     let ideal = LATENCY_CONCURRENCY as f64 / LATENCY.as_secs_f64();

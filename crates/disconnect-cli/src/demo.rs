@@ -98,11 +98,9 @@ pub async fn run(format: Format) -> u8 {
         let style = Style::for_stream(std::io::stderr().is_terminal());
         eprintln!("{}\n", scenario_table(&script, style));
     }
-    let options = BulkOptions {
-        concurrency: 4,
-        per_vendor: paced.iter().map(|v| (*v, 1)).collect(),
-        ..BulkOptions::default()
-    };
+    let options = BulkOptions::default()
+        .concurrency(4)
+        .per_vendor(paced.iter().map(|v| (*v, 1)).collect());
     let mut results = disconnector.disconnect_all(targets, options);
     let mut lines = Vec::new();
     while let Some(result) = results.next().await {

@@ -122,6 +122,9 @@ impl ReportLine {
                 outcome: match d.status {
                     DisconnectStatus::Disconnected => ReportStatus::Disconnected,
                     DisconnectStatus::AlreadyDisconnected => ReportStatus::AlreadyDisconnected,
+                    // A success the facade adds later: a `Receipt` is proof the connection is
+                    // no longer live, so it is reported cut.
+                    _ => ReportStatus::Disconnected,
                 },
                 http_status: Some(d.http_status),
                 request_id: d.request_id.clone(),

@@ -451,14 +451,12 @@ pub async fn run(args: RunArgs, fake: bool) -> u8 {
             input_read_in.store(true, Ordering::SeqCst);
             None
         }));
-    let options = BulkOptions {
-        concurrency: usize::from(settings.concurrency),
-        per_vendor: settings.per_vendor.clone(),
-        rates: settings.rates.clone(),
-        breaker: settings.breaker,
-        write_ahead: Some(journal.clone()),
-        ..BulkOptions::default()
-    };
+    let options = BulkOptions::default()
+        .concurrency(usize::from(settings.concurrency))
+        .per_vendor(settings.per_vendor.clone())
+        .rates(settings.rates.clone())
+        .breaker(settings.breaker)
+        .write_ahead(Some(journal.clone()));
     let mut results = disconnector.disconnect_all(targets, options);
     let handle = results.handle();
 

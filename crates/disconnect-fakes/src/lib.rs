@@ -65,6 +65,7 @@ pub use disconnect_vendors::Vendor;
 
 /// How the fakes are set up.
 #[derive(Clone)]
+#[non_exhaustive]
 pub struct FakeConfig {
     /// Address to listen on (default `127.0.0.1:0`, a free port).
     pub addr: SocketAddr,
@@ -97,7 +98,8 @@ pub struct RateLimit {
 impl std::str::FromStr for RateLimit {
     type Err = String;
 
-    /// `N/DURATION`, e.g. `300/1m`, `100/10s`.
+    /// `N/PERIOD`, as the facade's and the CLI's `--rate` read it: `N/s`, `N/min`, `N/h` or
+    /// `N/<duration>` (`300/min`, `300/1m`, `100/10s`).
     fn from_str(text: &str) -> Result<Self, String> {
         let (n, window) = text
             .split_once('/')
@@ -108,10 +110,14 @@ impl std::str::FromStr for RateLimit {
             .ok()
             .filter(|n| *n > 0)
             .ok_or_else(|| format!("`{n}` is not a positive number of requests"))?;
-        let window = humantime::parse_duration(window.trim())
-            .ok()
-            .filter(|w| !w.is_zero())
-            .ok_or_else(|| format!("`{window}` is not a duration such as 1m or 10s"))?;
+        let window = match window.trim() {
+            "s" | "sec" | "second" => Some(Duration::from_secs(1)),
+            "m" | "min" | "minute" => Some(Duration::from_secs(60)),
+            "h" | "hour" => Some(Duration::from_secs(3600)),
+            other => humantime::parse_duration(other).ok(),
+        }
+        .filter(|w| !w.is_zero())
+        .ok_or_else(|| format!("`{window}` is not a duration such as 1m or 10s"))?;
         Ok(Self { requests, window })
     }
 }
@@ -123,6 +129,18 @@ impl FakeConfig {
             .get(&vendor)
             .cloned()
             .unwrap_or_else(|| default_key(vendor))
+    }
+
+    /// Listening on `addr` (default `127.0.0.1:0`: loopback, a free port).
+    pub fn with_addr(mut self, addr: SocketAddr) -> Self {
+        self.addr = addr;
+        self
+    }
+
+    /// Keeping at most `limit` requests in the journal (see [`FakeConfig::journal_limit`]).
+    pub fn with_journal_limit(mut self, limit: usize) -> Self {
+        self.journal_limit = limit.max(1);
+        self
     }
 
     /// With this key for the vendor.
@@ -365,6 +383,9 @@ macro_rules! fakes {
             pub(crate) fn seed_live(&self, vendor: Vendor, id: &str) -> Result<(), String> {
                 match vendor {
                     $(Vendor::$variant => FakeVendor::seed_live(&mut *server::lock(&self.$module), id),)*
+                    // `Vendor` is non-exhaustive: a vendor of a newer table without a fake here.
+                    #[allow(unreachable_patterns)]
+                    _ => Err(format!("{vendor} has no fake in this version of disconnect-fakes")),
                 }
             }
 
@@ -377,6 +398,11 @@ macro_rules! fakes {
             ) -> reply::Reply {
                 match vendor {
                     $(Vendor::$variant => FakeVendor::handle(&mut *server::lock(&self.$module), api_key, req, now),)*
+                    #[allow(unreachable_patterns)]
+                    _ => reply::Reply::json(
+                        404,
+                        serde_json::json!({"error": format!("{vendor} has no fake")}),
+                    ),
                 }
             }
 
@@ -389,6 +415,8 @@ macro_rules! fakes {
             ) {
                 match vendor {
                     $(Vendor::$variant => FakeVendor::store_faulted(&mut *server::lock(&self.$module), api_key, req, reply),)*
+                    #[allow(unreachable_patterns)]
+                    _ => drop((api_key, req, reply)),
                 }
             }
 
@@ -403,6 +431,8 @@ macro_rules! fakes {
         pub fn sample_id(vendor: Vendor, n: u64) -> String {
             match vendor {
                 $(Vendor::$variant => <$module::$state as FakeVendor>::sample_id(n),)*
+                #[allow(unreachable_patterns)]
+                _ => format!("sample-{n}"),
             }
         }
 
@@ -411,6 +441,8 @@ macro_rules! fakes {
         pub fn success_example(vendor: Vendor) -> reply::Reply {
             match vendor {
                 $(Vendor::$variant => <$module::$state as FakeVendor>::success_example(),)*
+                #[allow(unreachable_patterns)]
+                _ => reply::Reply::json(200, serde_json::json!({})),
             }
         }
 
@@ -419,6 +451,8 @@ macro_rules! fakes {
         pub fn sends_rate_limit_headers(vendor: Vendor) -> bool {
             match vendor {
                 $(Vendor::$variant => <$module::$state as FakeVendor>::RATE_LIMIT_HEADERS,)*
+                #[allow(unreachable_patterns)]
+                _ => false,
             }
         }
 
@@ -452,3 +486,30 @@ fakes! {
 #[cfg(doctest)]
 #[doc = include_str!("../README.md")]
 pub struct ReadmeDoctests;
+
+#[cfg(test)]
+mod rate_limit_syntax {
+    use super::RateLimit;
+    use std::time::Duration;
+
+    /// The same syntax as the facade's `Rate` and the CLI's `--rate`.
+    #[test]
+    fn rate_limits_read_periods_and_durations() {
+        for (text, requests, secs) in [
+            ("300/min", 300, 60),
+            ("300/1m", 300, 60),
+            ("5/s", 5, 1),
+            ("100/10s", 100, 10),
+            ("1000/h", 1000, 3600),
+        ] {
+            let limit: RateLimit = text.parse().unwrap();
+            assert_eq!(
+                (limit.requests, limit.window),
+                (requests, Duration::from_secs(secs))
+            );
+        }
+        for bad in ["300", "0/min", "300/0s", "x/min", "300/fortnight"] {
+            assert!(bad.parse::<RateLimit>().is_err(), "{bad}");
+        }
+    }
+}

@@ -71,12 +71,10 @@ async fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let mut config = FakeConfig {
-        addr: SocketAddr::new(host, port),
-        journal_limit: journal_limit.max(1),
-        latency: latency.into_iter().collect(),
-        ..FakeConfig::default()
-    };
+    let mut config = FakeConfig::default()
+        .with_addr(SocketAddr::new(host, port))
+        .with_journal_limit(journal_limit);
+    config.latency = latency.into_iter().collect();
     config.rate_limits.extend(rate_limit);
     let fakes = match FakeServer::start(config).await {
         Ok(f) => f,

@@ -361,11 +361,7 @@ async fn unknown_paths_are_404_and_journaled() {
 
 #[tokio::test]
 async fn the_journal_keeps_the_most_recent_requests() {
-    let h = Harness::with(disconnect_fakes::FakeConfig {
-        journal_limit: 3,
-        ..Default::default()
-    })
-    .await;
+    let h = Harness::with(disconnect_fakes::FakeConfig::default().with_journal_limit(3)).await;
     for _ in 0..5 {
         h.leen(ORG, "00000000-0000-4000-8000-000000000000", Auth::Good)
             .await;

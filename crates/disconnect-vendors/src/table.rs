@@ -2,17 +2,19 @@
 
 use crate::{Auth, Operation, VendorFacts};
 /// One of the vendors of `specs/vendors.toml`. Serialized as its id (`tartan`).
+/// Non-exhaustive: a vendor added later is a new variant, so a `match` needs a `_` arm.
 #[derive(
     Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
 )]
+#[non_exhaustive]
 pub enum Vendor {
-    /// Tartan: the Employee List API (`specs/tartan-hypersync.yaml`).
+    /// Tartan: connections are cut with `POST /api/terminate_connection/` (`tartan-client`, from `specs/tartan-hypersync.yaml`).
     #[serde(rename = "tartan")]
     Tartan,
-    /// Persona: the Persona Connect API (`specs/persona-connect.yaml`).
+    /// Persona: connections are cut with `POST /api/v1/connect/connections/{connection-id}/deactivate` (`persona-client`, from `specs/persona-connect.yaml`).
     #[serde(rename = "persona")]
     Persona,
-    /// Leen: the Leen Security API (`specs/leen.yaml`).
+    /// Leen: connections are cut with `DELETE /v1/provisioning/organizations/{organization_id}/connections/{connection_id}` (`leen-client`, from `specs/leen.yaml`).
     #[serde(rename = "leen")]
     Leen,
 }

@@ -60,8 +60,11 @@ impl From<Target> for Job {
     }
 }
 
-/// Options of [`Disconnector::disconnect_all`].
+/// Options of [`Disconnector::disconnect_all`]. Non-exhaustive: build them from
+/// `BulkOptions::default()` with the setters (`BulkOptions::default().concurrency(4)`), so an
+/// option added later is one more setter.
 #[derive(Clone)]
+#[non_exhaustive]
 pub struct BulkOptions {
     /// Calls in flight at once in each vendor's lane (at least 1). Default 8.
     pub concurrency: usize,
@@ -104,6 +107,44 @@ impl Default for BulkOptions {
             queue_in_memory: 1024,
             write_ahead: None,
         }
+    }
+}
+
+impl BulkOptions {
+    /// See [`BulkOptions::concurrency`](#structfield.concurrency) (at least 1).
+    pub fn concurrency(mut self, n: usize) -> Self {
+        self.concurrency = n.max(1);
+        self
+    }
+
+    /// See [`BulkOptions::per_vendor`](#structfield.per_vendor).
+    pub fn per_vendor(mut self, per_vendor: BTreeMap<Vendor, usize>) -> Self {
+        self.per_vendor = per_vendor;
+        self
+    }
+
+    /// See [`BulkOptions::rates`](#structfield.rates).
+    pub fn rates(mut self, rates: BTreeMap<Vendor, Rate>) -> Self {
+        self.rates = rates;
+        self
+    }
+
+    /// See [`BulkOptions::breaker`](#structfield.breaker).
+    pub fn breaker(mut self, consecutive: u32) -> Self {
+        self.breaker = consecutive;
+        self
+    }
+
+    /// See [`BulkOptions::queue_in_memory`](#structfield.queue_in_memory).
+    pub fn queue_in_memory(mut self, jobs: usize) -> Self {
+        self.queue_in_memory = jobs;
+        self
+    }
+
+    /// See [`BulkOptions::write_ahead`](#structfield.write_ahead).
+    pub fn write_ahead(mut self, log: Option<Arc<dyn WriteAhead>>) -> Self {
+        self.write_ahead = log;
+        self
     }
 }
 
@@ -209,6 +250,33 @@ pub struct LaneStatus {
 }
 
 impl LaneStatus {
+    /// A lane of `vendor` in `state` with nothing counted yet, for testing a progress display
+    /// of your own; set the counts you need.
+    ///
+    /// ```
+    /// use disconnect::{LaneState, LaneStatus, Vendor};
+    /// let mut lane = LaneStatus::new(Vendor::Persona, LaneState::Running);
+    /// lane.queued = 90;
+    /// lane.done = 10;
+    /// lane.per_second = 5.0;
+    /// assert_eq!(lane.eta(), Some(std::time::Duration::from_secs(18)));
+    /// ```
+    pub fn new(vendor: Vendor, state: LaneState) -> Self {
+        Self {
+            vendor,
+            state,
+            queued: 0,
+            in_flight: 0,
+            held: 0,
+            done: 0,
+            failed: 0,
+            skipped: 0,
+            announced_limit: None,
+            window: None,
+            per_second: 0.0,
+        }
+    }
+
     /// Time to finish the queued and running targets at the lane's rate so far.
     pub fn eta(&self) -> Option<Duration> {
         let left = self.queued + u64::from(self.in_flight);

@@ -6,7 +6,10 @@ use std::time::Duration;
 use crate::{Target, Vendor};
 
 /// What every error carries: where, how far it got, and the vendor's request id.
+/// Non-exhaustive: build one with [`ErrorContext::new`] (to test code that handles a
+/// [`crate::DisconnectError`]) and set the fields you need.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[non_exhaustive]
 pub struct ErrorContext {
     /// The vendor.
     pub vendor: Vendor,
@@ -27,6 +30,35 @@ pub struct ErrorContext {
     /// ([`crate::Receipt::confirmed_after_lost_answer`]).
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub in_doubt: bool,
+}
+
+impl ErrorContext {
+    /// The context of a call to `target` that sent nothing yet: no status, no request id, no
+    /// attempt, not in doubt.
+    ///
+    /// ```
+    /// use disconnect::{DisconnectError, ErrorContext};
+    /// let mut ctx = ErrorContext::new("persona:cxn_1".parse()?);
+    /// ctx.http_status = Some(429);
+    /// ctx.attempts = 1;
+    /// let err = DisconnectError::RateLimited {
+    ///     ctx: Box::new(ctx),
+    ///     retry_after: Some(std::time::Duration::from_secs(60)),
+    /// };
+    /// assert!(err.is_retryable());
+    /// # Ok::<(), disconnect::TargetError>(())
+    /// ```
+    pub fn new(target: Target) -> Self {
+        Self {
+            vendor: target.vendor(),
+            target,
+            http_status: None,
+            request_id: None,
+            attempts: 0,
+            idempotency_key: None,
+            in_doubt: false,
+        }
+    }
 }
 
 impl fmt::Display for ErrorContext {

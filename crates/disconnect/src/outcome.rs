@@ -5,9 +5,11 @@ use std::time::Duration;
 
 use crate::{Target, Vendor, VendorRecord};
 
-/// Whether this call cut the connection or found it already cut.
+/// Whether this call cut the connection or found it already cut. Non-exhaustive: a kind of
+/// success added later (say, "scheduled") is a new variant, so a `match` needs a `_` arm.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[non_exhaustive]
 pub enum DisconnectStatus {
     /// The vendor cut the connection in answer to this call.
     Disconnected,
@@ -17,7 +19,9 @@ pub enum DisconnectStatus {
 }
 
 /// Proof that a connection is no longer live: what `Ok` holds for a call (was `Disconnected`).
+/// Non-exhaustive: fields are added as the vendors tell more; read them by name.
 #[derive(Debug, Clone)]
+#[non_exhaustive]
 pub struct Receipt {
     /// The vendor.
     pub vendor: Vendor,
@@ -43,6 +47,33 @@ pub struct Receipt {
     /// and a later answer found the connection gone (Tartan's and Persona's 409, Leen's 404):
     /// the lost request cut it. `status` is then [`DisconnectStatus::Disconnected`].
     pub confirmed_after_lost_answer: bool,
+}
+
+impl Receipt {
+    /// A receipt for `target` (to test code that consumes receipts): one attempt, no time, no
+    /// request id, no record; set the fields you need.
+    ///
+    /// ```
+    /// use disconnect::{DisconnectStatus, Receipt};
+    /// let mut receipt = Receipt::new("leen:0b9c2f4e-8a43-4d3a-9a1e-2f7a5b6c7d8e/6f1d2c3b-4a59-4e7f-8d6c-5b4a39281706".parse()?, DisconnectStatus::AlreadyDisconnected, 404);
+    /// receipt.attempts = 2;
+    /// assert_eq!(receipt.vendor, disconnect::Vendor::Leen);
+    /// # Ok::<(), disconnect::TargetError>(())
+    /// ```
+    pub fn new(target: Target, status: DisconnectStatus, http_status: u16) -> Self {
+        Self {
+            vendor: target.vendor(),
+            target,
+            status,
+            http_status,
+            request_id: None,
+            attempts: 1,
+            elapsed: Duration::ZERO,
+            record: VendorRecord::None,
+            idempotency_key: None,
+            confirmed_after_lost_answer: false,
+        }
+    }
 }
 
 /// The former name of [`Receipt`].

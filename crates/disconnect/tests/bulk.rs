@@ -77,10 +77,7 @@ async fn lanes_are_independent_paced_and_queued_time_is_not_charged() {
         .unwrap();
     let mut targets: Vec<Target> = ids.iter().map(|id| Target::persona(id).unwrap()).collect();
     targets.extend(leen_targets(5));
-    let options = BulkOptions {
-        concurrency: 2,
-        ..BulkOptions::default()
-    };
+    let options = BulkOptions::default().concurrency(2);
     let results: Vec<_> = d.disconnect_all(targets.clone(), options).collect().await;
     let failed: Vec<_> = results.iter().filter(|r| r.is_err()).collect();
     assert!(failed.is_empty(), "waiting is not failing: {failed:?}");
@@ -113,11 +110,7 @@ async fn the_breaker_stops_a_lane_and_skips_the_rest() {
         .unwrap();
     let mut targets: Vec<Target> = ids.iter().map(|id| Target::persona(id).unwrap()).collect();
     targets.extend(leen_targets(4));
-    let options = BulkOptions {
-        concurrency: 1,
-        breaker: 3,
-        ..BulkOptions::default()
-    };
+    let options = BulkOptions::default().concurrency(1).breaker(3);
     let mut run = d.disconnect_all(targets.clone(), options);
     let mut results = Vec::new();
     while let Some(r) = run.next().await {
@@ -167,11 +160,7 @@ async fn a_small_memory_queue_spills_and_loses_nothing() {
     let fakes = fakes(300, Duration::from_secs(60), 0, 40).await;
     let d = builder(&fakes).build().unwrap();
     let targets = leen_targets(40);
-    let options = BulkOptions {
-        concurrency: 1,
-        queue_in_memory: 2,
-        ..BulkOptions::default()
-    };
+    let options = BulkOptions::default().concurrency(1).queue_in_memory(2);
     let results: Vec<_> = d.disconnect_all(targets.clone(), options).collect().await;
     assert!(results.iter().all(|r| r.is_ok()), "{results:?}");
     let order: Vec<String> = results.iter().map(target_of).collect();
@@ -186,18 +175,15 @@ async fn a_small_memory_queue_spills_and_loses_nothing() {
 /// without headers): no 429, one request per target.
 #[tokio::test]
 async fn a_configured_rate_paces_a_vendor_without_headers() {
-    let fakes = FakeServer::start(FakeConfig {
-        rate_limits: BTreeMap::from([(
-            FakeVendor::Leen,
-            disconnect_fakes::RateLimit {
-                requests: 4,
-                window: Duration::from_secs(2),
-            },
-        )]),
-        ..FakeConfig::default()
-    })
-    .await
-    .unwrap();
+    let mut config = FakeConfig::default();
+    config.rate_limits = BTreeMap::from([(
+        FakeVendor::Leen,
+        disconnect_fakes::RateLimit {
+            requests: 4,
+            window: Duration::from_secs(2),
+        },
+    )]);
+    let fakes = FakeServer::start(config).await.unwrap();
     let targets = leen_targets(6);
     fakes.seed(
         &serde_json::from_value(json!({"leen": targets.iter().map(|t| match t {
@@ -207,11 +193,9 @@ async fn a_configured_rate_paces_a_vendor_without_headers() {
         .unwrap(),
     );
     let d = builder(&fakes).build().unwrap();
-    let options = BulkOptions {
-        concurrency: 4,
-        rates: BTreeMap::from([(Vendor::Leen, "2/s".parse().unwrap())]),
-        ..BulkOptions::default()
-    };
+    let options = BulkOptions::default()
+        .concurrency(4)
+        .rates(BTreeMap::from([(Vendor::Leen, "2/s".parse().unwrap())]));
     let results: Vec<_> = d.disconnect_all(targets.clone(), options).collect().await;
     assert!(results.iter().all(|r| r.is_ok()), "{results:?}");
     assert_eq!(fakes.requests_to(FakeVendor::Leen).len(), 6, "no 429");

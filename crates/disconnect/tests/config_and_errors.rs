@@ -154,15 +154,11 @@ fn debug_of_the_disconnector_and_builder_hides_keys() {
 #[test]
 fn error_display() {
     let ctx = |status: Option<u16>, id: Option<&str>, attempts: u32| {
-        Box::new(ErrorContext {
-            vendor: Vendor::Persona,
-            target: "persona:cxn_ABC123".parse().unwrap(),
-            http_status: status,
-            request_id: id.map(str::to_string),
-            attempts,
-            idempotency_key: None,
-            in_doubt: false,
-        })
+        let mut ctx = ErrorContext::new("persona:cxn_ABC123".parse().unwrap());
+        ctx.http_status = status;
+        ctx.request_id = id.map(str::to_string);
+        ctx.attempts = attempts;
+        Box::new(ctx)
     };
     let in_doubt = |status: Option<u16>, attempts: u32| {
         let mut ctx = ctx(status, None, attempts);

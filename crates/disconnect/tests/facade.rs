@@ -608,11 +608,9 @@ async fn bulk_yields_exactly_one_result_per_target() {
     targets.push(t("tartan:acme")); // the same target twice: one cut, one already cut
     fakes.seed(&serde_json::from_value(seed).unwrap());
     let d = builder(&fakes).build().unwrap();
-    let options = BulkOptions {
-        concurrency: 8,
-        per_vendor: BTreeMap::from([(Vendor::Persona, 2)]),
-        ..BulkOptions::default()
-    };
+    let options = BulkOptions::default()
+        .concurrency(8)
+        .per_vendor(BTreeMap::from([(Vendor::Persona, 2)]));
     let results: Vec<_> = d.disconnect_all(targets.clone(), options).collect().await;
     assert_eq!(results.len(), targets.len());
     let mut seen: Vec<String> = results
@@ -665,10 +663,7 @@ async fn a_rate_limited_lane_pauses_in_bulk_instead_of_hammering() {
     );
     let d = builder(&fakes).build().unwrap();
     let targets: Vec<Target> = ids.iter().map(|id| t(&format!("persona:{id}"))).collect();
-    let options = BulkOptions {
-        concurrency: 1,
-        ..BulkOptions::default()
-    };
+    let options = BulkOptions::default().concurrency(1);
     let results: Vec<_> = d.disconnect_all(targets, options).collect().await;
     assert!(results.iter().all(|r| r.is_ok()), "{results:?}");
     let sent = fakes.requests_to(FakeVendor::Persona);

@@ -20,6 +20,7 @@ fn summary(result: &Result<Receipt, DisconnectError>) -> String {
             match d.status {
                 disconnect::DisconnectStatus::Disconnected => "disconnected",
                 disconnect::DisconnectStatus::AlreadyDisconnected => "already_disconnected",
+                other => panic!("a status this matrix does not know: {other:?}"),
             },
             d.http_status,
             d.attempts,

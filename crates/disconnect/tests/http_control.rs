@@ -36,12 +36,10 @@ fn header<'a>(r: &'a disconnect_fakes::RecordedRequest, name: &str) -> Vec<&'a s
 #[tokio::test]
 async fn a_supplied_client_carries_keys_and_headers_and_does_not_follow() {
     let vendor = fakes().await;
-    let elsewhere = FakeServer::start(FakeConfig {
-        addr: "127.0.0.2:0".parse().unwrap(),
-        ..FakeConfig::default()
-    })
-    .await
-    .unwrap();
+    let elsewhere =
+        FakeServer::start(FakeConfig::default().with_addr("127.0.0.2:0".parse().unwrap()))
+            .await
+            .unwrap();
     let own = disconnect::http_client_builder()
         .pool_max_idle_per_host(2)
         .build()
@@ -87,12 +85,10 @@ async fn a_supplied_client_carries_keys_and_headers_and_does_not_follow() {
 #[tokio::test]
 async fn configure_http_cannot_turn_redirects_on() {
     let vendor = fakes().await;
-    let elsewhere = FakeServer::start(FakeConfig {
-        addr: "127.0.0.2:0".parse().unwrap(),
-        ..FakeConfig::default()
-    })
-    .await
-    .unwrap();
+    let elsewhere =
+        FakeServer::start(FakeConfig::default().with_addr("127.0.0.2:0".parse().unwrap()))
+            .await
+            .unwrap();
     let d = builder(&vendor)
         .configure_http(|b| {
             b.redirect(reqwest::redirect::Policy::limited(10))

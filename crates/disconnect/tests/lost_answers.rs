@@ -131,10 +131,7 @@ async fn stop_ends_the_waits_at_the_lanes() {
     }
     let d = builder(&fakes).build().unwrap();
     let targets: Vec<Target> = ids.iter().map(|id| Target::persona(id).unwrap()).collect();
-    let options = BulkOptions {
-        concurrency: 2,
-        ..BulkOptions::default()
-    };
+    let options = BulkOptions::default().concurrency(2);
     let mut run = d.disconnect_all(targets, options);
     let mut results = Vec::new();
     while results.len() < 2 {
@@ -214,11 +211,9 @@ async fn every_request_follows_its_recorded_intent() {
         fail_at: None,
     });
     let d = builder(&fakes).build().unwrap();
-    let options = BulkOptions {
-        concurrency: 8,
-        write_ahead: Some(log.clone()),
-        ..BulkOptions::default()
-    };
+    let options = BulkOptions::default()
+        .concurrency(8)
+        .write_ahead(Some(log.clone()));
     let results: Vec<_> = d.disconnect_all(targets.clone(), options).collect().await;
     assert!(results.iter().all(Result::is_ok), "{results:?}");
     let recorded: Vec<Target> = log.recorded.lock().unwrap().concat();
@@ -243,11 +238,9 @@ async fn a_failing_log_stops_every_further_request() {
         fail_at: Some(4),
     });
     let d = builder(&fakes).build().unwrap();
-    let options = BulkOptions {
-        concurrency: 1,
-        write_ahead: Some(log.clone()),
-        ..BulkOptions::default()
-    };
+    let options = BulkOptions::default()
+        .concurrency(1)
+        .write_ahead(Some(log.clone()));
     let mut run = d.disconnect_all(targets.clone(), options);
     let handle = run.handle();
     let mut results = Vec::new();

@@ -20,12 +20,10 @@ async fn setup() -> (FakeServer, FakeServer) {
         }))
         .unwrap(),
     );
-    let elsewhere = FakeServer::start(FakeConfig {
-        addr: "127.0.0.2:0".parse().unwrap(),
-        ..FakeConfig::default()
-    })
-    .await
-    .unwrap();
+    let elsewhere =
+        FakeServer::start(FakeConfig::default().with_addr("127.0.0.2:0".parse().unwrap()))
+            .await
+            .unwrap();
     (vendor, elsewhere)
 }
 

@@ -102,12 +102,10 @@ async fn a_3s_deadline_returns_within_seconds_against_a_60s_429() {
 #[tokio::test]
 async fn a_supplied_client_works_and_does_not_follow_a_redirect() {
     let fakes = fake().await;
-    let elsewhere = FakeServer::start(FakeConfig {
-        addr: "127.0.0.2:0".parse().unwrap(),
-        ..FakeConfig::default()
-    })
-    .await
-    .unwrap();
+    let elsewhere =
+        FakeServer::start(FakeConfig::default().with_addr("127.0.0.2:0".parse().unwrap()))
+            .await
+            .unwrap();
     let client: disconnect::reqwest::Client = disconnect::http_client_builder()
         .pool_max_idle_per_host(8)
         .build()

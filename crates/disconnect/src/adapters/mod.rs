@@ -205,6 +205,11 @@ macro_rules! registry {
                             return Err(TargetError::VendorNotCompiled { vendor, });
                         }
                     )*
+                    // A vendor of a newer table not registered here (`Vendor` is
+                    // non-exhaustive); `every_vendor_of_the_table_is_registered` keeps this
+                    // crate's own table covered.
+                    #[allow(unreachable_patterns)]
+                    _ => Err(TargetError::VendorNotCompiled { vendor }),
                 }
             }
 
@@ -264,6 +269,11 @@ macro_rules! registry {
                             });
                         }
                     )*
+                    #[allow(unreachable_patterns)]
+                    _ => Err(ConfigError::VendorNotCompiled {
+                        vendor: connect.vendor,
+                        feature: connect.vendor.id(),
+                    }),
                 }
             }
         }
@@ -285,6 +295,8 @@ macro_rules! registry {
                         return None;
                     }
                 )*
+                #[allow(unreachable_patterns)]
+                _ => None,
             }
         }
 
@@ -303,6 +315,8 @@ macro_rules! registry {
                         return untyped(response).await;
                     }
                 )*
+                #[allow(unreachable_patterns)]
+                _ => untyped(response).await,
             }
         }
 
@@ -360,4 +374,27 @@ registry! {
     "tartan" => tartan::{Tartan, TartanTarget, TartanRecord} as Tartan, tartan_client;
     "persona" => persona::{Persona, PersonaTarget, PersonaRecord} as Persona, persona_client;
     "leen" => leen::{Leen, LeenTarget, LeenRecord} as Leen, leen_client;
+}
+
+#[cfg(test)]
+mod registration {
+    use super::*;
+
+    /// `Vendor` is non-exhaustive, so the registry's matches have a fallback arm; this keeps
+    /// every vendor of the table registered (with every vendor's feature on).
+    #[cfg(all(feature = "tartan", feature = "persona", feature = "leen"))]
+    #[test]
+    fn every_vendor_of_the_table_is_registered() {
+        for vendor in Vendor::ALL {
+            assert!(
+                is_compiled(vendor),
+                "{vendor} is in the table but not registered"
+            );
+            assert!(
+                Target::parse_id(vendor, "")
+                    .is_err_and(|e| !matches!(e, TargetError::VendorNotCompiled { .. })),
+                "{vendor} has no target syntax"
+            );
+        }
+    }
 }

@@ -18,6 +18,7 @@ pub fn target(v: Vendor) -> Target {
         Vendor::Tartan => "tartan:acme".parse().unwrap(),
         Vendor::Persona => "persona:cxn_1".parse().unwrap(),
         Vendor::Leen => format!("leen:{ORG}/{CONN}").parse().unwrap(),
+        other => panic!("no seeded target for {other}"),
     }
 }
 
