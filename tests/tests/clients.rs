@@ -324,6 +324,24 @@ mod leen {
         })
     }
 
+    /// A bad id is refused before any request, in the parameter's words.
+    #[tokio::test]
+    async fn a_bad_uuid_says_which_parameter_and_why() {
+        let server = Server::start(vec![Canned::json(200, deleted())]).await;
+        let client = Client::with_api_key(&server.base_url, LEEN_KEY).unwrap();
+        let err = client
+            .delete_connection_by_id()
+            .organization_id("not-a-uuid")
+            .connection_id(CONN)
+            .send()
+            .await
+            .unwrap_err();
+        let shown = err.to_string();
+        assert!(shown.contains("organization_id: not a UUID"), "{shown}");
+        assert!(!shown.contains(":: uuid"), "{shown}");
+        assert!(server.requests().is_empty());
+    }
+
     #[tokio::test]
     async fn sends_delete_with_x_api_key() {
         let server = Server::start(vec![Canned::json(200, deleted())]).await;

@@ -101,9 +101,42 @@ pub fn apply(vendor: &VendorConfig, doc: &Value, file: &mut syn::File) -> Result
     non_exhaustive_structs(file).context("pass `non-exhaustive structs`")?;
     parsed_base_url(file, operations.len()).context("pass `parsed base URL`")?;
     derives_behind_features(file, vendor).context("pass `feature derives`")?;
+    ConversionMessages.visit_file_mut(file);
     let extras: syn::File = syn::parse2(split_doc_attributes(extras(vendor, doc, &operations)?))?;
     file.items.extend(extras.items);
     Ok(())
+}
+
+// ---------------------------------------------------------------------------------------------
+// conversion messages
+// ---------------------------------------------------------------------------------------------
+
+/// progenitor's builder setters say ``conversion to `:: uuid :: Uuid` for organization_id
+/// failed``; this says what was wrong, in the parameter's words: `organization_id: not a UUID`.
+struct ConversionMessages;
+
+/// The message for `param` whose value did not convert into `ty` (as progenitor prints it).
+fn conversion_message(ty: &str, param: &str) -> String {
+    let ty: String = ty.chars().filter(|c| !c.is_whitespace()).collect();
+    let what = match ty.trim_start_matches("::") {
+        "uuid::Uuid" => "not a UUID (e.g. 0b9c2f4e-8a43-4d3a-9a1e-2f7a5b6c7d8e)".to_string(),
+        "std::string::String" => "not a string".to_string(),
+        t if t.starts_with("chrono::DateTime") => "not an RFC 3339 date-time".to_string(),
+        t => format!("not a valid `{}`", t.rsplit("::").next().unwrap_or(t)),
+    };
+    format!("{param}: {what}")
+}
+
+impl VisitMut for ConversionMessages {
+    fn visit_lit_str_mut(&mut self, lit: &mut syn::LitStr) {
+        let text = lit.value();
+        if let Some(rest) = text.strip_prefix("conversion to `")
+            && let Some((ty, tail)) = rest.split_once("` for ")
+            && let Some(param) = tail.strip_suffix(" failed")
+        {
+            *lit = syn::LitStr::new(&conversion_message(ty, param), lit.span());
+        }
+    }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -457,7 +490,9 @@ fn extras(vendor: &VendorConfig, doc: &Value, operations: &[OperationSpec]) -> R
     let cap = vendor.max_response_bytes.map(response_cap);
     let operations = operations_module(operations);
     Ok(quote! {
-        pub use ::disconnect_client_runtime::{ConfigError, Operation, UndecodableBody, UnknownValue};
+        pub use ::disconnect_client_runtime::{
+            ConfigError, Operation, UndecodableBody, UnexpectedStatus, UnknownValue,
+        };
         #servers #auth #cap #operations
     })
 }
@@ -998,8 +1033,8 @@ fn rewrite_responses(file: &mut syn::File, operations: &[OperationSpec]) -> Resu
             "Decode an answer to `{}` (`{} {}`) as the client does: \
              documented successes into their type, documented error statuses into \
              [`types::{error_enum}`] (a body that does not decode into its `Undecodable` variant, \
-             status and headers kept), any other status as `Error::UnexpectedResponse`. For tests, \
-             replays and custom transports.",
+             status and headers kept), any other status into its `UnexpectedStatus` variant \
+             (status, headers and a body excerpt kept). For tests, replays and custom transports.",
             op.id, op.method, op.path
         ));
         functions.push(quote! {
@@ -1074,9 +1109,21 @@ fn rewrite_arms(op: &OperationSpec, dispatch: &mut syn::ExprMatch) -> Result<()>
         }
     });
     let arms: syn::ExprMatch = syn::parse2(quote! { match x { #(#arms)* } })?;
+    let added = arms.arms.len();
     for (i, arm) in arms.arms.into_iter().enumerate() {
         dispatch.arms.insert(wildcard + i, arm);
     }
+    // Every other status: matchable, with status, headers and a bounded body excerpt.
+    let last = &mut dispatch.arms[wildcard + added];
+    if compact(&last.body) != "Err(Error::UnexpectedResponse(response))" {
+        bail!(
+            "operation `{id}`: unexpected `_` arm `{}`",
+            compact(&last.body)
+        );
+    }
+    *last.body = syn::parse_quote! {
+        Err(::disconnect_client_runtime::unexpected_status(response).await)
+    };
     Ok(())
 }
 
@@ -1140,9 +1187,9 @@ fn add_error_enums(
             "The documented error answers of `{}` (`{} {}`): one variant per status{}, held by \
              `Error::ErrorResponse` beside the answer's status and headers. `Undecodable` holds an \
              answer with a documented status, success or error, whose body did not decode (an HTML \
-             page from a proxy, an empty body); a status the spec does not document arrives as \
-             `Error::UnexpectedResponse`. Non-exhaustive: a status the vendor documents later \
-             becomes a new variant.",
+             page from a proxy, an empty body); `UnexpectedStatus` an answer with a status the spec \
+             does not document. Non-exhaustive: a status the vendor documents later becomes a new \
+             variant.",
             op.id,
             op.method,
             op.path,
@@ -1161,6 +1208,10 @@ fn add_error_enums(
                 /// A documented status whose body did not decode as the spec says; the status and
                 /// headers are in the `ResponseValue` that holds this.
                 Undecodable(::disconnect_client_runtime::UndecodableBody),
+                /// A status the spec does not document (a 404 on a second delete, a gateway's
+                /// 502); the status and headers are in the `ResponseValue` that holds this, with
+                /// a bounded excerpt of the body here.
+                UnexpectedStatus(::disconnect_client_runtime::UnexpectedStatus),
             }
 
             impl ::std::convert::From<::disconnect_client_runtime::UndecodableBody> for #name {
@@ -1169,12 +1220,19 @@ fn add_error_enums(
                 }
             }
 
+            impl ::std::convert::From<::disconnect_client_runtime::UnexpectedStatus> for #name {
+                fn from(body: ::disconnect_client_runtime::UnexpectedStatus) -> Self {
+                    Self::UnexpectedStatus(body)
+                }
+            }
+
             impl #name {
-                /// The status this variant stands for; `None` for `Undecodable`.
+                /// The status this variant stands for; `None` for `Undecodable` and
+                /// `UnexpectedStatus`.
                 pub fn documented_status(&self) -> Option<u16> {
                     match self {
                         #(#statuses)*
-                        Self::Undecodable(_) => None,
+                        Self::Undecodable(_) | Self::UnexpectedStatus(_) => None,
                     }
                 }
             }
@@ -1405,6 +1463,27 @@ pub fn non_exhaustive_structs(file: &mut syn::File) -> Result<usize> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn conversion_messages_say_what_was_wrong() {
+        assert_eq!(
+            conversion_message(":: uuid :: Uuid", "organization_id"),
+            "organization_id: not a UUID (e.g. 0b9c2f4e-8a43-4d3a-9a1e-2f7a5b6c7d8e)"
+        );
+        assert_eq!(
+            conversion_message("KeyInflection", "key_inflection"),
+            "key_inflection: not a valid `KeyInflection`"
+        );
+        let mut file: syn::File = syn::parse_quote! {
+            fn f() { let _ = "conversion to `:: std :: string :: String` for connection_id failed"; }
+        };
+        ConversionMessages.visit_file_mut(&mut file);
+        assert!(
+            quote!(#file)
+                .to_string()
+                .contains("connection_id: not a string")
+        );
+    }
 
     /// Progenitor's shapes, reduced: the `Client` struct, its constructor, one request.
     fn sample() -> syn::File {

@@ -92,6 +92,104 @@ impl std::fmt::Display for UndecodableBody {
     }
 }
 
+/// An answer whose status the spec does not document (a 404 on a second delete, a gateway's
+/// 502, a 401 the spec left out): held by the operation's `UnexpectedStatus` variant, beside
+/// the answer's status and headers in `Error::ErrorResponse`, so that every status can be
+/// matched on. Keeps the first [`BODY_EXCERPT_BYTES`] bytes of the body, its length and
+/// content type; `Debug` and `Display` never print more than the excerpt.
+#[derive(Clone, PartialEq, Eq)]
+pub struct UnexpectedStatus {
+    excerpt: Bytes,
+    len: usize,
+    content_type: Option<String>,
+}
+
+impl UnexpectedStatus {
+    /// Build one from the whole body read (for tests and custom decoding).
+    pub fn new(body: &Bytes, content_type: Option<&str>) -> Self {
+        Self {
+            excerpt: body.slice(..body.len().min(BODY_EXCERPT_BYTES)),
+            len: body.len(),
+            content_type: content_type.map(str::to_string),
+        }
+    }
+
+    /// The first bytes of the body (at most [`BODY_EXCERPT_BYTES`]).
+    pub fn excerpt(&self) -> &[u8] {
+        &self.excerpt
+    }
+
+    /// The first bytes of the body as text (invalid UTF-8 replaced).
+    pub fn excerpt_text(&self) -> Cow<'_, str> {
+        String::from_utf8_lossy(&self.excerpt)
+    }
+
+    /// How many bytes of the body were read (the client reads at most its size cap + 1).
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    /// Whether the body was empty.
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// The `Content-Type` the server sent.
+    pub fn content_type(&self) -> Option<&str> {
+        self.content_type.as_deref()
+    }
+}
+
+impl std::fmt::Debug for UnexpectedStatus {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("UnexpectedStatus")
+            .field("len", &self.len)
+            .field("content_type", &self.content_type)
+            .field("excerpt", &self.excerpt_text())
+            .finish()
+    }
+}
+
+impl std::fmt::Display for UnexpectedStatus {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        const SHOWN: usize = 200;
+        let text = self.excerpt_text();
+        let cut = text
+            .char_indices()
+            .nth(SHOWN)
+            .map_or(text.len(), |(i, _)| i);
+        write!(
+            f,
+            "a status the spec does not document ({} bytes, {}): {}{}",
+            self.len,
+            self.content_type.as_deref().unwrap_or("no content type"),
+            &text[..cut],
+            if cut < text.len() || self.len > self.excerpt.len() {
+                "…"
+            } else {
+                ""
+            }
+        )
+    }
+}
+
+/// An answer whose status the spec does not document, as `Error::ErrorResponse` with its status
+/// and headers and `E`'s `UnexpectedStatus` variant (the body read up to the client's cap, and
+/// kept as an excerpt).
+pub async fn unexpected_status<E>(mut response: reqwest::Response) -> Error<E>
+where
+    E: From<UnexpectedStatus>,
+{
+    let status = response.status();
+    let headers = std::mem::take(response.headers_mut());
+    let body = match response.bytes().await {
+        Ok(body) => body,
+        Err(e) => return Error::ResponseBodyError(e),
+    };
+    let inner = E::from(UnexpectedStatus::new(&body, content_type(&headers)));
+    Error::ErrorResponse(ResponseValue::new(inner, status, headers))
+}
+
 fn content_type(headers: &reqwest::header::HeaderMap) -> Option<&str> {
     headers
         .get(reqwest::header::CONTENT_TYPE)
@@ -317,5 +415,39 @@ mod tests {
 
     fn futures_like_body(bytes: Vec<u8>) -> reqwest::Response {
         reqwest::Response::from(http::Response::builder().status(200).body(bytes).unwrap())
+    }
+
+    #[derive(Debug)]
+    enum Unexpected {
+        Status(UnexpectedStatus),
+    }
+    impl From<UnexpectedStatus> for Unexpected {
+        fn from(b: UnexpectedStatus) -> Self {
+            Self::Status(b)
+        }
+    }
+
+    /// A status the spec does not document keeps status, headers and an excerpt, and its
+    /// messages never hold the whole body.
+    #[tokio::test]
+    async fn unexpected_statuses_are_matchable_and_bounded() {
+        let body: &'static str = Box::leak("x".repeat(100_000).into_boxed_str());
+        let err = unexpected_status::<Unexpected>(response(502, "text/html", body)).await;
+        let Error::ErrorResponse(value) = err else {
+            panic!("not an ErrorResponse")
+        };
+        assert_eq!(value.status().as_u16(), 502);
+        assert_eq!(value.headers()["request-id"], "req_1");
+        let Unexpected::Status(unexpected) = value.into_inner();
+        assert_eq!(unexpected.len(), 100_000);
+        assert_eq!(unexpected.excerpt().len(), BODY_EXCERPT_BYTES);
+        assert_eq!(unexpected.content_type(), Some("text/html"));
+        let shown = unexpected.to_string();
+        assert!(shown.len() < 400, "{shown}");
+        assert!(
+            shown.ends_with('…') && shown.contains("100000 bytes, text/html"),
+            "{shown}"
+        );
+        assert!(format!("{unexpected:?}").len() < BODY_EXCERPT_BYTES + 200);
     }
 }

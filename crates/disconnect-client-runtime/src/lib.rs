@@ -32,8 +32,8 @@ pub use config::{
     server_variable,
 };
 pub use decode::{
-    BODY_EXCERPT_BYTES, UndecodableBody, decode_error, decode_success, error_without_body,
-    read_capped,
+    BODY_EXCERPT_BYTES, UndecodableBody, UnexpectedStatus, decode_error, decode_success,
+    error_without_body, read_capped, unexpected_status,
 };
 #[cfg(feature = "multipart")]
 #[cfg_attr(docsrs, doc(cfg(feature = "multipart")))]

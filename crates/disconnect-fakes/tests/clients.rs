@@ -253,7 +253,7 @@ async fn leen_client_gets_typed_results() {
     assert_eq!(deleted.state, ConnectionStateEnum::Deleted);
     assert!(!deleted.is_active);
     assert!(deleted.updated_at >= deleted.created_at);
-    // 404 and 401 are not in Leen's spec: untyped, with the status reachable.
+    // 404 and 401 are not in Leen's spec: `UnexpectedStatus`, with status, headers and an excerpt.
     let again = client
         .delete_connection_by_id()
         .organization_id(org)
@@ -262,7 +262,8 @@ async fn leen_client_gets_typed_results() {
         .await
         .unwrap_err();
     assert!(
-        matches!(&again, Error::UnexpectedResponse(r) if r.status() == 404),
+        matches!(&again, Error::ErrorResponse(r) if r.status() == 404
+            && matches!(r.as_ref(), leen_client::types::DeleteConnectionByIdError::UnexpectedStatus(_))),
         "{again:?}"
     );
     let wrong_key = Client::with_api_key(&fakes.base_url(Vendor::Leen), "nope").unwrap();
@@ -273,7 +274,7 @@ async fn leen_client_gets_typed_results() {
         .send()
         .await
         .unwrap_err();
-    assert!(matches!(&unauthorized, Error::UnexpectedResponse(r) if r.status() == 401));
+    assert!(matches!(&unauthorized, Error::ErrorResponse(r) if r.status() == 401));
     // Leen's 422 cannot be provoked through the typed client: its path parameters are `Uuid`s.
 }
 

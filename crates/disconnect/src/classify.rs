@@ -4,7 +4,7 @@
 
 use std::time::{Duration, SystemTime};
 
-use disconnect_client_runtime::UndecodableBody;
+use disconnect_client_runtime::{UndecodableBody, UnexpectedStatus};
 use progenitor_client::ResponseValue;
 use reqwest::header::HeaderMap;
 
@@ -173,6 +173,16 @@ pub(crate) async fn untyped(mut response: reqwest::Response) -> Classified {
         Some(status),
         request_id,
         by_status(status, &headers, excerpt(&bytes)),
+    )
+}
+
+/// Classify an answer whose status the spec does not document (the generated clients'
+/// `UnexpectedStatus` variant) by its status, as [`untyped`] does with a raw response.
+pub(crate) fn unexpected(status: u16, headers: &HeaderMap, body: &UnexpectedStatus) -> Classified {
+    Classified::failed(
+        Some(status),
+        header_request_id(headers),
+        by_status(status, headers, excerpt(body.excerpt())),
     )
 }
 

@@ -765,7 +765,7 @@ pub mod types {
             }
         }
     }
-    /// The documented error answers of `delete_connection_by_id` (`DELETE /provisioning/organizations/{organization_id}/connections/{connection_id}`): one variant per status (422), held by `Error::ErrorResponse` beside the answer's status and headers. `Undecodable` holds an answer with a documented status, success or error, whose body did not decode (an HTML page from a proxy, an empty body); a status the spec does not document arrives as `Error::UnexpectedResponse`. Non-exhaustive: a status the vendor documents later becomes a new variant.
+    /// The documented error answers of `delete_connection_by_id` (`DELETE /provisioning/organizations/{organization_id}/connections/{connection_id}`): one variant per status (422), held by `Error::ErrorResponse` beside the answer's status and headers. `Undecodable` holds an answer with a documented status, success or error, whose body did not decode (an HTML page from a proxy, an empty body); `UnexpectedStatus` an answer with a status the spec does not document. Non-exhaustive: a status the vendor documents later becomes a new variant.
     #[derive(Clone, Debug)]
     #[non_exhaustive]
     pub enum DeleteConnectionByIdError {
@@ -774,6 +774,10 @@ pub mod types {
         /// A documented status whose body did not decode as the spec says; the status and
         /// headers are in the `ResponseValue` that holds this.
         Undecodable(::disconnect_client_runtime::UndecodableBody),
+        /// A status the spec does not document (a 404 on a second delete, a gateway's
+        /// 502); the status and headers are in the `ResponseValue` that holds this, with
+        /// a bounded excerpt of the body here.
+        UnexpectedStatus(::disconnect_client_runtime::UnexpectedStatus),
     }
     impl ::std::convert::From<::disconnect_client_runtime::UndecodableBody>
         for DeleteConnectionByIdError
@@ -782,12 +786,20 @@ pub mod types {
             Self::Undecodable(body)
         }
     }
+    impl ::std::convert::From<::disconnect_client_runtime::UnexpectedStatus>
+        for DeleteConnectionByIdError
+    {
+        fn from(body: ::disconnect_client_runtime::UnexpectedStatus) -> Self {
+            Self::UnexpectedStatus(body)
+        }
+    }
     impl DeleteConnectionByIdError {
-        /// The status this variant stands for; `None` for `Undecodable`.
+        /// The status this variant stands for; `None` for `Undecodable` and
+        /// `UnexpectedStatus`.
         pub fn documented_status(&self) -> Option<u16> {
             match self {
                 Self::UnprocessableEntity(_) => Some(422u16),
-                Self::Undecodable(_) => None,
+                Self::Undecodable(_) | Self::UnexpectedStatus(_) => None,
             }
         }
     }
@@ -935,7 +947,8 @@ pub mod builder {
             V: std::convert::TryInto<::uuid::Uuid>,
         {
             self.organization_id = value.try_into().map_err(|_| {
-                "conversion to `:: uuid :: Uuid` for organization_id failed".to_string()
+                "organization_id: not a UUID (e.g. 0b9c2f4e-8a43-4d3a-9a1e-2f7a5b6c7d8e)"
+                    .to_string()
             });
             self
         }
@@ -944,7 +957,7 @@ pub mod builder {
             V: std::convert::TryInto<::uuid::Uuid>,
         {
             self.connection_id = value.try_into().map_err(|_| {
-                "conversion to `:: uuid :: Uuid` for connection_id failed".to_string()
+                "connection_id: not a UUID (e.g. 0b9c2f4e-8a43-4d3a-9a1e-2f7a5b6c7d8e)".to_string()
             });
             self
         }
@@ -1002,7 +1015,7 @@ pub mod prelude {
 pub mod responses {
     #[allow(unused_imports)]
     use super::{Error, ResponseValue, types};
-    /// Decode an answer to `delete_connection_by_id` (`DELETE /provisioning/organizations/{organization_id}/connections/{connection_id}`) as the client does: documented successes into their type, documented error statuses into [`types::DeleteConnectionByIdError`] (a body that does not decode into its `Undecodable` variant, status and headers kept), any other status as `Error::UnexpectedResponse`. For tests, replays and custom transports.
+    /// Decode an answer to `delete_connection_by_id` (`DELETE /provisioning/organizations/{organization_id}/connections/{connection_id}`) as the client does: documented successes into their type, documented error statuses into [`types::DeleteConnectionByIdError`] (a body that does not decode into its `Undecodable` variant, status and headers kept), any other status into its `UnexpectedStatus` variant (status, headers and a body excerpt kept). For tests, replays and custom transports.
     pub async fn delete_connection_by_id(
         response: reqwest::Response,
     ) -> Result<ResponseValue<types::ConnectionRespModel>, Error<types::DeleteConnectionByIdError>>
@@ -1014,11 +1027,13 @@ pub mod responses {
                 types::DeleteConnectionByIdError::UnprocessableEntity,
             )
             .await),
-            _ => Err(Error::UnexpectedResponse(response)),
+            _ => Err(::disconnect_client_runtime::unexpected_status(response).await),
         }
     }
 }
-pub use ::disconnect_client_runtime::{ConfigError, Operation, UndecodableBody, UnknownValue};
+pub use ::disconnect_client_runtime::{
+    ConfigError, Operation, UndecodableBody, UnexpectedStatus, UnknownValue,
+};
 /// Base URLs from the spec's `servers`, named in `specs/vendors.toml`.
 pub mod servers {
     #[allow(unused_imports)]

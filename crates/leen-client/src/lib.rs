@@ -16,7 +16,9 @@
 //! # Already deleted
 //!
 //! A second delete of the same connection answers **404**, a status Leen's spec does not
-//! document: it arrives as `Error::UnexpectedResponse` and `err.status()` is `Some(404)`. The
+//! document: it arrives as `Error::ErrorResponse` holding
+//! [`types::DeleteConnectionByIdError::UnexpectedStatus`] (a bounded excerpt of the body), and
+//! `err.status()` is `Some(404)`. The
 //! only documented error is 422 (invalid ids), typed as
 //! [`types::DeleteConnectionByIdError::UnprocessableEntity`].
 //!

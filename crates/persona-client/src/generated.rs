@@ -870,7 +870,7 @@ pub mod types {
             }
         }
     }
-    /// The documented error answers of `deactivate-a-connect-connection` (`POST /connect/connections/{connection-id}/deactivate`): one variant per status (400, 401, 403, 404, 409, 422, 429), held by `Error::ErrorResponse` beside the answer's status and headers. `Undecodable` holds an answer with a documented status, success or error, whose body did not decode (an HTML page from a proxy, an empty body); a status the spec does not document arrives as `Error::UnexpectedResponse`. Non-exhaustive: a status the vendor documents later becomes a new variant.
+    /// The documented error answers of `deactivate-a-connect-connection` (`POST /connect/connections/{connection-id}/deactivate`): one variant per status (400, 401, 403, 404, 409, 422, 429), held by `Error::ErrorResponse` beside the answer's status and headers. `Undecodable` holds an answer with a documented status, success or error, whose body did not decode (an HTML page from a proxy, an empty body); `UnexpectedStatus` an answer with a status the spec does not document. Non-exhaustive: a status the vendor documents later becomes a new variant.
     #[derive(Clone, Debug)]
     #[non_exhaustive]
     pub enum DeactivateAConnectConnectionError {
@@ -891,6 +891,10 @@ pub mod types {
         /// A documented status whose body did not decode as the spec says; the status and
         /// headers are in the `ResponseValue` that holds this.
         Undecodable(::disconnect_client_runtime::UndecodableBody),
+        /// A status the spec does not document (a 404 on a second delete, a gateway's
+        /// 502); the status and headers are in the `ResponseValue` that holds this, with
+        /// a bounded excerpt of the body here.
+        UnexpectedStatus(::disconnect_client_runtime::UnexpectedStatus),
     }
     impl ::std::convert::From<::disconnect_client_runtime::UndecodableBody>
         for DeactivateAConnectConnectionError
@@ -899,8 +903,16 @@ pub mod types {
             Self::Undecodable(body)
         }
     }
+    impl ::std::convert::From<::disconnect_client_runtime::UnexpectedStatus>
+        for DeactivateAConnectConnectionError
+    {
+        fn from(body: ::disconnect_client_runtime::UnexpectedStatus) -> Self {
+            Self::UnexpectedStatus(body)
+        }
+    }
     impl DeactivateAConnectConnectionError {
-        /// The status this variant stands for; `None` for `Undecodable`.
+        /// The status this variant stands for; `None` for `Undecodable` and
+        /// `UnexpectedStatus`.
         pub fn documented_status(&self) -> Option<u16> {
             match self {
                 Self::BadRequest(_) => Some(400u16),
@@ -910,7 +922,7 @@ pub mod types {
                 Self::Conflict(_) => Some(409u16),
                 Self::UnprocessableEntity(_) => Some(422u16),
                 Self::TooManyRequests(_) => Some(429u16),
-                Self::Undecodable(_) => None,
+                Self::Undecodable(_) | Self::UnexpectedStatus(_) => None,
             }
         }
     }
@@ -1034,18 +1046,19 @@ pub mod builder {
         where
             V: std::convert::TryInto<::std::string::String>,
         {
-            self.connection_id = value.try_into().map_err(|_| {
-                "conversion to `:: std :: string :: String` for connection_id failed".to_string()
-            });
+            self.connection_id = value
+                .try_into()
+                .map_err(|_| "connection_id: not a string".to_string());
             self
         }
         pub fn idempotency_key<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::string::String>,
         {
-            self.idempotency_key = value.try_into().map(Some).map_err(|_| {
-                "conversion to `:: std :: string :: String` for idempotency_key failed".to_string()
-            });
+            self.idempotency_key = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| "idempotency_key: not a string".to_string());
             self
         }
         pub fn key_inflection<V>(mut self, value: V) -> Self
@@ -1055,16 +1068,17 @@ pub mod builder {
             self.key_inflection = value
                 .try_into()
                 .map(Some)
-                .map_err(|_| "conversion to `KeyInflection` for key_inflection failed".to_string());
+                .map_err(|_| "key_inflection: not a valid `KeyInflection`".to_string());
             self
         }
         pub fn persona_version<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<types::PersonaVersion>,
         {
-            self.persona_version = value.try_into().map(Some).map_err(|_| {
-                "conversion to `PersonaVersion` for persona_version failed".to_string()
-            });
+            self.persona_version = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| "persona_version: not a valid `PersonaVersion`".to_string());
             self
         }
         /// Sends a `POST` request to `/connect/connections/{connection-id}/deactivate`
@@ -1133,7 +1147,7 @@ pub mod prelude {
 pub mod responses {
     #[allow(unused_imports)]
     use super::{Error, ResponseValue, types};
-    /// Decode an answer to `deactivate-a-connect-connection` (`POST /connect/connections/{connection-id}/deactivate`) as the client does: documented successes into their type, documented error statuses into [`types::DeactivateAConnectConnectionError`] (a body that does not decode into its `Undecodable` variant, status and headers kept), any other status as `Error::UnexpectedResponse`. For tests, replays and custom transports.
+    /// Decode an answer to `deactivate-a-connect-connection` (`POST /connect/connections/{connection-id}/deactivate`) as the client does: documented successes into their type, documented error statuses into [`types::DeactivateAConnectConnectionError`] (a body that does not decode into its `Undecodable` variant, status and headers kept), any other status into its `UnexpectedStatus` variant (status, headers and a body excerpt kept). For tests, replays and custom transports.
     pub async fn deactivate_a_connect_connection(
         response: reqwest::Response,
     ) -> Result<
@@ -1177,11 +1191,13 @@ pub mod responses {
                 types::DeactivateAConnectConnectionError::TooManyRequests,
             )
             .await),
-            _ => Err(Error::UnexpectedResponse(response)),
+            _ => Err(::disconnect_client_runtime::unexpected_status(response).await),
         }
     }
 }
-pub use ::disconnect_client_runtime::{ConfigError, Operation, UndecodableBody, UnknownValue};
+pub use ::disconnect_client_runtime::{
+    ConfigError, Operation, UndecodableBody, UnexpectedStatus, UnknownValue,
+};
 /// Base URLs from the spec's `servers`, named in `specs/vendors.toml`.
 pub mod servers {
     #[allow(unused_imports)]

@@ -625,7 +625,7 @@ pub mod types {
             }
         }
     }
-    /// The documented error answers of `terminate_connection` (`POST /api/terminate_connection/`): one variant per status (400, 401, 404, 409, 500), held by `Error::ErrorResponse` beside the answer's status and headers. `Undecodable` holds an answer with a documented status, success or error, whose body did not decode (an HTML page from a proxy, an empty body); a status the spec does not document arrives as `Error::UnexpectedResponse`. Non-exhaustive: a status the vendor documents later becomes a new variant.
+    /// The documented error answers of `terminate_connection` (`POST /api/terminate_connection/`): one variant per status (400, 401, 404, 409, 500), held by `Error::ErrorResponse` beside the answer's status and headers. `Undecodable` holds an answer with a documented status, success or error, whose body did not decode (an HTML page from a proxy, an empty body); `UnexpectedStatus` an answer with a status the spec does not document. Non-exhaustive: a status the vendor documents later becomes a new variant.
     #[derive(Clone, Debug)]
     #[non_exhaustive]
     pub enum TerminateConnectionError {
@@ -642,6 +642,10 @@ pub mod types {
         /// A documented status whose body did not decode as the spec says; the status and
         /// headers are in the `ResponseValue` that holds this.
         Undecodable(::disconnect_client_runtime::UndecodableBody),
+        /// A status the spec does not document (a 404 on a second delete, a gateway's
+        /// 502); the status and headers are in the `ResponseValue` that holds this, with
+        /// a bounded excerpt of the body here.
+        UnexpectedStatus(::disconnect_client_runtime::UnexpectedStatus),
     }
     impl ::std::convert::From<::disconnect_client_runtime::UndecodableBody>
         for TerminateConnectionError
@@ -650,8 +654,16 @@ pub mod types {
             Self::Undecodable(body)
         }
     }
+    impl ::std::convert::From<::disconnect_client_runtime::UnexpectedStatus>
+        for TerminateConnectionError
+    {
+        fn from(body: ::disconnect_client_runtime::UnexpectedStatus) -> Self {
+            Self::UnexpectedStatus(body)
+        }
+    }
     impl TerminateConnectionError {
-        /// The status this variant stands for; `None` for `Undecodable`.
+        /// The status this variant stands for; `None` for `Undecodable` and
+        /// `UnexpectedStatus`.
         pub fn documented_status(&self) -> Option<u16> {
             match self {
                 Self::BadRequest(_) => Some(400u16),
@@ -659,7 +671,7 @@ pub mod types {
                 Self::NotFound(_) => Some(404u16),
                 Self::Conflict(_) => Some(409u16),
                 Self::InternalServerError(_) => Some(500u16),
-                Self::Undecodable(_) => None,
+                Self::Undecodable(_) | Self::UnexpectedStatus(_) => None,
             }
         }
     }
@@ -836,7 +848,7 @@ pub mod prelude {
 pub mod responses {
     #[allow(unused_imports)]
     use super::{Error, ResponseValue, types};
-    /// Decode an answer to `terminate_connection` (`POST /api/terminate_connection/`) as the client does: documented successes into their type, documented error statuses into [`types::TerminateConnectionError`] (a body that does not decode into its `Undecodable` variant, status and headers kept), any other status as `Error::UnexpectedResponse`. For tests, replays and custom transports.
+    /// Decode an answer to `terminate_connection` (`POST /api/terminate_connection/`) as the client does: documented successes into their type, documented error statuses into [`types::TerminateConnectionError`] (a body that does not decode into its `Undecodable` variant, status and headers kept), any other status into its `UnexpectedStatus` variant (status, headers and a body excerpt kept). For tests, replays and custom transports.
     pub async fn terminate_connection(
         response: reqwest::Response,
     ) -> Result<
@@ -870,11 +882,13 @@ pub mod responses {
                 types::TerminateConnectionError::InternalServerError,
             )
             .await),
-            _ => Err(Error::UnexpectedResponse(response)),
+            _ => Err(::disconnect_client_runtime::unexpected_status(response).await),
         }
     }
 }
-pub use ::disconnect_client_runtime::{ConfigError, Operation, UndecodableBody, UnknownValue};
+pub use ::disconnect_client_runtime::{
+    ConfigError, Operation, UndecodableBody, UnexpectedStatus, UnknownValue,
+};
 /// Base URLs from the spec's `servers`, named in `specs/vendors.toml`.
 pub mod servers {
     #[allow(unused_imports)]

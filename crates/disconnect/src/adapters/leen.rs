@@ -4,7 +4,9 @@ use leen_client::types::{ConnectionRespModel, DeleteConnectionByIdError};
 use leen_client::{Client, Error, MAX_RESPONSE_BYTES, ResponseValue};
 
 use crate::adapters::{Adapter, Connect};
-use crate::classify::{AttemptFailure, Classified, by_status, header_request_id, undecodable};
+use crate::classify::{
+    AttemptFailure, Classified, by_status, header_request_id, undecodable, unexpected,
+};
 use crate::config::ConfigError;
 use crate::outcome::DisconnectStatus;
 use crate::plan::{PlannedRequest, REDACTED};
@@ -176,6 +178,10 @@ fn typed(value: ResponseValue<DeleteConnectionByIdError>) -> Classified {
         ),
         DeleteConnectionByIdError::Undecodable(body) => {
             return undecodable(status, &headers, &body, MAX_RESPONSE_BYTES);
+        }
+        // 404 (also a second delete), 401, 429, 5xx: not in Leen's spec, classified by status.
+        DeleteConnectionByIdError::UnexpectedStatus(body) => {
+            return unexpected(status, &headers, &body);
         }
         // A status documented after this adapter was written: what its status means.
         other => by_status(status, &headers, format!("{other:?}")),

@@ -13,7 +13,7 @@ use sha2::{Digest, Sha256};
 use crate::adapters::{Adapter, Connect};
 use crate::classify::{
     AttemptFailure, Classified, already_disconnected, by_status, header_request_id, retry_after,
-    undecodable,
+    undecodable, unexpected,
 };
 use crate::config::ConfigError;
 use crate::outcome::DisconnectStatus;
@@ -225,6 +225,8 @@ fn typed(value: ResponseValue<Documented>) -> Classified {
         Documented::Undecodable(body) => {
             return undecodable(status, &headers, &body, MAX_RESPONSE_BYTES);
         }
+        // A status the spec does not document, classified by status.
+        Documented::UnexpectedStatus(body) => return unexpected(status, &headers, &body),
         // A status documented after this adapter was written: what its status means.
         other => by_status(status, &headers, format!("{other:?}")),
     };

@@ -8,7 +8,9 @@ use tartan_client::types::{
 use tartan_client::{Client, Error, MAX_RESPONSE_BYTES, ResponseValue};
 
 use crate::adapters::{Adapter, Connect};
-use crate::classify::{AttemptFailure, Classified, already_disconnected, by_status, undecodable};
+use crate::classify::{
+    AttemptFailure, Classified, already_disconnected, by_status, undecodable, unexpected,
+};
 use crate::config::ConfigError;
 use crate::outcome::DisconnectStatus;
 use crate::plan::{PlannedRequest, REDACTED};
@@ -233,6 +235,8 @@ fn typed(value: ResponseValue<Documented>) -> Classified {
         Documented::Undecodable(body) => {
             return undecodable(status, &headers, &body, MAX_RESPONSE_BYTES);
         }
+        // A status the spec does not document, classified by status.
+        Documented::UnexpectedStatus(body) => return unexpected(status, &headers, &body),
         // A status documented after this adapter was written: what its status means.
         other => (by_status(status, &headers, format!("{other:?}")), None),
     };
