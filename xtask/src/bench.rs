@@ -46,6 +46,103 @@ fn codegen_seconds() -> Result<f64> {
     Ok(median(times))
 }
 
+/// The packages of a `cargo tree -e normal` (name and version, deduplicated).
+fn packages(tree_args: &[&str]) -> Result<std::collections::BTreeSet<String>> {
+    let tree = run(Command::new("cargo")
+        .args(["tree", "-e", "normal", "--prefix", "none"])
+        .args(tree_args)
+        .current_dir(root()))?;
+    Ok(tree
+        .lines()
+        .map(|l| l.trim_end_matches(" (*)").to_string())
+        .filter(|l| !l.is_empty())
+        .collect())
+}
+
+/// Cold builds of the generated client and of the hand-written baseline, and what
+/// `disconnect-fakes` adds as a dev-dependency, against the targets of issue #25: packages
+/// ≤ 1.15× and cold build ≤ 1.2× the baseline's; the fakes add ≤ 40 packages.
+pub struct BuildCost {
+    counterpart: String,
+    client: (Duration, usize),
+    baseline: (Duration, usize),
+    fakes_added: usize,
+}
+
+/// Package ratio target of a generated client against plain reqwest.
+const PACKAGES_TARGET: f64 = 1.15;
+/// Cold-build ratio target of a generated client against plain reqwest.
+const BUILD_TARGET: f64 = 1.2;
+/// Packages the fakes may add to a client project as a dev-dependency.
+const FAKES_TARGET: usize = 40;
+
+impl BuildCost {
+    /// Measure (a few minutes: two cold builds).
+    pub fn measure() -> Result<Self> {
+        let baseline_manifest = root().join("benches/baseline-client/Cargo.toml");
+        let counterpart = baseline_counterpart(&baseline_manifest)?;
+        let client = cold_build(&["-p", &counterpart, "--locked"], &["-p", &counterpart])?;
+        let manifest = baseline_manifest.to_string_lossy().to_string();
+        let baseline = cold_build(
+            &["--manifest-path", &manifest, "--locked"],
+            &["--manifest-path", &manifest],
+        )?;
+        let app = packages(&["-p", &counterpart])?;
+        let fakes = packages(&["-p", "disconnect-fakes", "--no-default-features"])?;
+        let fakes_added = fakes.difference(&app).count();
+        Ok(Self {
+            counterpart,
+            client,
+            baseline,
+            fakes_added,
+        })
+    }
+
+    /// Section 5 of `docs/benchmarks.md`.
+    pub fn render(&self, md: &mut String) -> Result<()> {
+        let Self {
+            counterpart,
+            client,
+            baseline,
+            fakes_added,
+        } = self;
+        let time_ratio = client.0.as_secs_f64() / baseline.0.as_secs_f64();
+        let package_ratio = client.1 as f64 / baseline.1 as f64;
+        writeln!(
+            md,
+            "\n## 5. Build cost: cold `cargo build` (dev profile, empty target directory)\n"
+        )?;
+        writeln!(
+            md,
+            "| crate | wall time | packages in its dependency tree |\n|---|---|---|"
+        )?;
+        writeln!(
+            md,
+            "| `{counterpart}` (generated, default features) | {:.0} s | {} |",
+            client.0.as_secs_f64(),
+            client.1
+        )?;
+        writeln!(
+            md,
+            "| `benches/baseline-client` (hand-written reqwest) | {:.0} s | {} |",
+            baseline.0.as_secs_f64(),
+            baseline.1
+        )?;
+        writeln!(
+            md,
+            "| ratio | {time_ratio:.2} (target ≤ {BUILD_TARGET}: {}) | {package_ratio:.2} (target ≤ {PACKAGES_TARGET}: {}) |",
+            verdict(time_ratio <= BUILD_TARGET),
+            verdict(package_ratio <= PACKAGES_TARGET)
+        )?;
+        writeln!(
+            md,
+            "\n`disconnect-fakes` as a dev-dependency (`default-features = false`) adds {fakes_added} packages to a `{counterpart}` project (target ≤ {FAKES_TARGET}: {}).",
+            verdict(*fakes_added <= FAKES_TARGET)
+        )?;
+        Ok(())
+    }
+}
+
 /// Cold `cargo build` (dev profile, empty target directory) and the number of packages built.
 fn cold_build(args: &[&str], tree_args: &[&str]) -> Result<(Duration, usize)> {
     let target = std::env::temp_dir().join(format!(
@@ -63,18 +160,7 @@ fn cold_build(args: &[&str], tree_args: &[&str]) -> Result<(Duration, usize)> {
         .current_dir(root()))?;
     let elapsed = started.elapsed();
     let _ = std::fs::remove_dir_all(&target);
-    let tree = run(Command::new("cargo")
-        .args(["tree", "-e", "normal", "--prefix", "none"])
-        .args(tree_args)
-        .current_dir(root()))?;
-    let mut packages: Vec<&str> = tree
-        .lines()
-        .map(|l| l.trim_end_matches(" (*)"))
-        .filter(|l| !l.is_empty())
-        .collect();
-    packages.sort_unstable();
-    packages.dedup();
-    Ok((elapsed, packages.len()))
+    Ok((elapsed, packages(tree_args)?.len()))
 }
 
 fn machine() -> String {
@@ -276,9 +362,17 @@ fn verdict(ok: bool) -> &'static str {
     if ok { "met" } else { "**missed**" }
 }
 
-/// Run everything and write `docs/benchmarks.md`.
-pub fn bench() -> Result<()> {
+/// Run everything and write `docs/benchmarks.md`; with `build_cost_only`, measure and print the
+/// build cost alone.
+pub fn bench(build_cost_only: bool) -> Result<()> {
     let root = root();
+    if build_cost_only {
+        eprintln!("cold builds (this takes a few minutes)...");
+        let mut md = String::new();
+        BuildCost::measure()?.render(&mut md)?;
+        println!("{md}");
+        return Ok(());
+    }
     eprintln!("building the release binaries...");
     run(Command::new("cargo")
         .args([
@@ -308,15 +402,7 @@ pub fn bench() -> Result<()> {
     eprintln!("code generation time...");
     let codegen = codegen_seconds()?;
     eprintln!("cold builds (this takes a few minutes)...");
-    let baseline_manifest = root.join("benches/baseline-client/Cargo.toml");
-    let counterpart = baseline_counterpart(&baseline_manifest)?;
-    let (vendor_build, vendor_deps) =
-        cold_build(&["-p", &counterpart, "--locked"], &["-p", &counterpart])?;
-    let manifest = baseline_manifest.to_string_lossy().to_string();
-    let (base_build, base_deps) = cold_build(
-        &["--manifest-path", &manifest, "--locked"],
-        &["--manifest-path", &manifest],
-    )?;
+    let build_cost = BuildCost::measure()?;
 
     let date = run(Command::new("date").args(["-u", "+%Y-%m-%d %H:%M UTC"]))?
         .trim()
@@ -433,30 +519,7 @@ pub fn bench() -> Result<()> {
         "| median of 7 | target < 1 s |\n|---|---|\n| {codegen:.3} s | {} |",
         verdict(codegen < 1.0)
     )?;
-    writeln!(
-        md,
-        "\n## 5. Build cost: cold `cargo build` (dev profile, empty target directory)\n"
-    )?;
-    writeln!(
-        md,
-        "| crate | wall time | packages in its dependency tree |\n|---|---|---|"
-    )?;
-    writeln!(
-        md,
-        "| `{counterpart}` (generated) | {:.0} s | {vendor_deps} |",
-        vendor_build.as_secs_f64()
-    )?;
-    writeln!(
-        md,
-        "| `benches/baseline-client` (hand-written reqwest) | {:.0} s | {base_deps} |",
-        base_build.as_secs_f64()
-    )?;
-    writeln!(
-        md,
-        "| ratio | {:.2} | {:.2} |",
-        vendor_build.as_secs_f64() / base_build.as_secs_f64(),
-        vendor_deps as f64 / base_deps as f64
-    )?;
+    build_cost.render(&mut md)?;
     render_lanes(&mut md, &report["lanes"])?;
     writeln!(
         md,

@@ -23,7 +23,12 @@ enum Command {
         check: bool,
     },
     /// Run the benchmarks and write docs/benchmarks.md (a few minutes; not part of the tests).
-    Bench,
+    Bench {
+        /// Only the build cost (cold builds, packages, what the fakes add), printed; the
+        /// document is not written.
+        #[arg(long)]
+        build_cost: bool,
+    },
     /// Classify how each published library crate (clients, runtime, vendor table, facade) changed since its last release
     /// (the commit that last set its version): `<crate>: none | additive | breaking`, then the
     /// items. Uses cargo-semver-checks, installing it when missing.
@@ -109,7 +114,7 @@ fn main() -> ExitCode {
                 }
             }
         }
-        Command::Bench => match xtask::bench::bench() {
+        Command::Bench { build_cost } => match xtask::bench::bench(build_cost) {
             Ok(()) => ExitCode::SUCCESS,
             Err(e) => {
                 eprintln!("error: {e:#}");

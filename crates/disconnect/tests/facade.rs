@@ -473,12 +473,14 @@ async fn rate_limit_reset_is_honoured_and_pauses_the_lane() {
 #[tokio::test]
 async fn a_tartan_sync_is_waited_out_when_asked() {
     let fakes = fakes().await;
-    fakes.start_tartan_sync("busy", Duration::from_millis(300));
+    // Built first: building the clients (a TLS backend loading the system's roots) must not
+    // eat into the sync.
     let d = builder(&fakes)
         .wait_for_sync(Some(Duration::from_secs(10)))
         .sync_poll_interval(Duration::from_millis(100))
         .build()
         .unwrap();
+    fakes.start_tartan_sync("busy", Duration::from_secs(1));
     let done = d.disconnect(&t("tartan:busy")).await.unwrap();
     assert_eq!(done.status, DisconnectStatus::Disconnected);
     assert!(done.attempts >= 2, "{}", done.attempts);
