@@ -4,7 +4,7 @@
 use std::fmt::Write;
 use std::time::{Duration, SystemTime};
 
-use disconnect::{LaneState, LaneStatus};
+use disconnect::{LaneSnapshot, LaneState};
 
 /// What the progress display shows of a lane.
 struct LaneLine {
@@ -20,7 +20,7 @@ struct LaneLine {
 }
 
 impl LaneLine {
-    fn of(lane: &LaneStatus) -> Self {
+    fn of(lane: &LaneSnapshot) -> Self {
         let running = !matches!(lane.state, LaneState::Finished | LaneState::Stopped { .. });
         Self {
             vendor: lane.vendor.id(),
@@ -75,7 +75,7 @@ impl LaneLine {
 /// e.g. `persona  120 done 0 failed 0 skipped 2 sending 6 held 272 queued (of 400)  window spent,
 /// resumes at 12:04:31  ETA 56s`. Narrower than 110 columns, the state goes on a line of its
 /// own.
-pub fn describe(lanes: &[LaneStatus], width: Option<u16>) -> String {
+pub fn describe(lanes: &[LaneSnapshot], width: Option<u16>) -> String {
     let lines: Vec<LaneLine> = lanes.iter().map(LaneLine::of).collect();
     render(&lines, width)
 }
@@ -95,7 +95,7 @@ fn render(lines: &[LaneLine], width: Option<u16>) -> String {
 /// The lane's ETA: at its configured rate when it is paced; at its vendor's window when the
 /// vendor announced its limit (what is left needs that many windows, after the one awaited or
 /// running now); else at its rate so far. Never before a hold (a window, a 429's pause) ends.
-fn eta(lane: &LaneStatus) -> Option<Duration> {
+fn eta(lane: &LaneSnapshot) -> Option<Duration> {
     let held_until = match lane.state {
         LaneState::Paused { until } | LaneState::WaitingForWindow { until } => {
             until.duration_since(SystemTime::now()).ok()
@@ -120,7 +120,7 @@ fn eta(lane: &LaneStatus) -> Option<Duration> {
     }
 }
 
-fn state(lane: &LaneStatus) -> String {
+fn state(lane: &LaneSnapshot) -> String {
     match &lane.state {
         LaneState::Running => match lane.announced_limit {
             Some(limit) => format!("running (vendor allows {limit} per window)"),

@@ -219,17 +219,21 @@ pub enum LaneState {
     Finished,
 }
 
-/// A snapshot of one vendor's lane.
+/// Renamed [`LaneSnapshot`] (beside [`LaneState`], the two read as one).
+#[deprecated(since = "0.3.0", note = "renamed `LaneSnapshot`")]
+pub type LaneStatus = LaneSnapshot;
+
+/// A snapshot of one vendor's lane: its [`LaneState`] and its counts.
 #[derive(Debug, Clone, PartialEq)]
 #[non_exhaustive]
-pub struct LaneStatus {
+pub struct LaneSnapshot {
     /// The vendor.
     pub vendor: Vendor,
     /// What the lane is doing.
     pub state: LaneState,
     /// Targets read and not yet started.
     pub queued: u64,
-    /// Calls running: sending a request, or held at the lane ([`LaneStatus::held`]).
+    /// Calls running: sending a request, or held at the lane ([`LaneSnapshot::held`]).
     pub in_flight: u32,
     /// Of the calls running, those held at the lane: waiting for a window, a 429's pause, the
     /// pace or a retry's backoff (the others are sending a request).
@@ -249,13 +253,13 @@ pub struct LaneStatus {
     pub per_second: f64,
 }
 
-impl LaneStatus {
+impl LaneSnapshot {
     /// A lane of `vendor` in `state` with nothing counted yet, for testing a progress display
     /// of your own; set the counts you need.
     ///
     /// ```
-    /// use disconnect::{LaneState, LaneStatus, Vendor};
-    /// let mut lane = LaneStatus::new(Vendor::Persona, LaneState::Running);
+    /// use disconnect::{LaneState, LaneSnapshot, Vendor};
+    /// let mut lane = LaneSnapshot::new(Vendor::Persona, LaneState::Running);
     /// lane.queued = 90;
     /// lane.done = 10;
     /// lane.per_second = 5.0;
@@ -682,7 +686,7 @@ impl LaneRun {
         }
     }
 
-    fn status(&self, lane: &crate::lane::Lane) -> LaneStatus {
+    fn status(&self, lane: &crate::lane::Lane) -> LaneSnapshot {
         let c = &self.counters;
         let (done, failed, skipped) = (
             c.done.load(Ordering::Relaxed),
@@ -719,7 +723,7 @@ impl LaneRun {
                 (done + failed) as f64 / secs
             })
             .unwrap_or(0.0);
-        LaneStatus {
+        LaneSnapshot {
             vendor: self.vendor,
             state,
             queued,
@@ -889,7 +893,7 @@ impl std::fmt::Debug for BulkRun {
 }
 
 impl Shared {
-    fn lanes(&self) -> Vec<LaneStatus> {
+    fn lanes(&self) -> Vec<LaneSnapshot> {
         self.lanes
             .values()
             .map(|l| l.status(self.disconnector.lane(l.vendor)))
@@ -924,12 +928,12 @@ impl BulkRun {
     }
 
     /// Each vendor's lane, now.
-    pub fn lanes(&self) -> Vec<LaneStatus> {
+    pub fn lanes(&self) -> Vec<LaneSnapshot> {
         self.shared.lanes()
     }
 
     /// Send no new request: reading the input stops; queued targets are not started (nor
-    /// reported: [`LaneStatus::queued`] counts them); a call waiting at its lane (for a
+    /// reported: [`LaneSnapshot::queued`] counts them); a call waiting at its lane (for a
     /// window, a 429's pause, the pace) or for a retry ends at once as
     /// [`DisconnectError::Interrupted`]; requests already on the wire finish and are reported;
     /// then the stream ends.
@@ -959,7 +963,7 @@ impl std::fmt::Debug for BulkHandle {
 
 impl BulkHandle {
     /// Each vendor's lane, now.
-    pub fn lanes(&self) -> Vec<LaneStatus> {
+    pub fn lanes(&self) -> Vec<LaneSnapshot> {
         self.shared.lanes()
     }
 

@@ -155,7 +155,11 @@ mod target;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-pub use bulk::{BulkHandle, BulkOptions, BulkRun, Intent, Job, LaneState, LaneStatus, WriteAhead};
+#[allow(deprecated)]
+pub use bulk::LaneStatus;
+pub use bulk::{
+    BulkHandle, BulkOptions, BulkRun, Intent, Job, LaneSnapshot, LaneState, WriteAhead,
+};
 pub use config::{
     CallOptions, ConfigError, DisconnectorBuilder, Settings, USER_AGENT, http_client_builder,
 };
