@@ -2,8 +2,8 @@
 //! the vendor table and the facade) changed since its last release, and whether its version
 //! says so.
 //!
-//! The baseline of a crate is the crate as of the commit that last set its version (its last
-//! release). Both sides are documented as rustdoc JSON (one shared target directory, so the
+//! The baseline of a crate is its last release: the crate as of the newest commit that set a
+//! version its `CHANGELOG.md` lists as released ([`baseline`]). Both sides are documented as rustdoc JSON (one shared target directory, so the
 //! dependencies are built once), then:
 //! - [cargo-semver-checks](https://github.com/obi1kenobi/cargo-semver-checks) lints the pair
 //!   for semver violations (installed by the command when missing);
@@ -435,8 +435,21 @@ fn version_at(root: &Path, commit: &str, name: &str) -> Result<Option<Version>> 
     })
 }
 
-/// The commit that last set the version of `name` (the newest commit of `HEAD`'s history
-/// whose version differs from its parent's, or that added the crate).
+/// Whether `version` of `name` was released: its `CHANGELOG.md` (in the working tree) has a
+/// dated heading for it, `## [0.2.0] - 2026-11-23`. The version being prepared sits under
+/// `## [Unreleased]` and is not a release yet.
+fn released(root: &Path, name: &str, version: &Version) -> bool {
+    let changelog = std::fs::read_to_string(root.join("crates").join(name).join("CHANGELOG.md"))
+        .unwrap_or_default();
+    let heading = format!("## [{version}] - ");
+    changelog.lines().any(|l| l.starts_with(&heading))
+}
+
+/// The last release of `name`: the newest commit of `HEAD`'s history that set a version (its
+/// version differs from its parent's, or it added the crate) which the crate's `CHANGELOG.md`
+/// lists as released. A version bumped while its release is prepared (under `## [Unreleased]`)
+/// does not move the baseline, so every breaking change of one release is checked against the
+/// release before it. A crate never released is compared with the commit that added it.
 pub fn baseline(root: &Path, name: &str) -> Result<Baseline> {
     let manifest = format!("crates/{name}/Cargo.toml");
     let log = git(
@@ -449,6 +462,7 @@ pub fn baseline(root: &Path, name: &str) -> Result<Baseline> {
             root.display()
         )
     })?;
+    let mut oldest = None;
     for line in log.lines() {
         let (commit, subject) = line.split_once('\t').unwrap_or((line, ""));
         let Some(version) = version_at(root, commit, name)? else {
@@ -456,12 +470,19 @@ pub fn baseline(root: &Path, name: &str) -> Result<Baseline> {
         };
         let parent = version_at(root, &format!("{commit}^"), name)?;
         if parent.as_ref() != Some(&version) {
-            return Ok(Baseline {
+            let candidate = Baseline {
                 commit: commit.to_string(),
                 subject: subject.to_string(),
                 version,
-            });
+            };
+            if released(root, name, &candidate.version) {
+                return Ok(candidate);
+            }
+            oldest = Some(candidate);
         }
+    }
+    if let Some(first) = oldest {
+        return Ok(first);
     }
     if git(root, &["rev-parse", "--is-shallow-repository"])?.as_deref() == Some("true\n") {
         bail!(

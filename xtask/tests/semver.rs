@@ -192,12 +192,19 @@ fn spec_mutations_are_classified_and_documented_style_code_still_compiles() {
     let runtime = report(&reports, xtask::semver::RUNTIME_CRATE);
     assert_eq!(runtime.change, Change::None, "{rendered}");
 
-    // The gate: persona needs 0.3.0; every changed crate needs a CHANGELOG entry.
+    // The gate: persona needs the next minor version; every changed crate needs a CHANGELOG
+    // entry.
     let problems: Vec<String> = reports.iter().flat_map(CrateReport::problems).collect();
+    let current = reports
+        .iter()
+        .find(|r| r.name == "persona-client")
+        .map(|r| r.version.clone())
+        .unwrap();
+    let next = format!("bump it to 0.{}.0", current.minor + 1);
     assert!(
         problems
             .iter()
-            .any(|p| p.starts_with("persona-client: breaking") && p.contains("bump it to 0.3.0")),
+            .any(|p| p.starts_with("persona-client: breaking") && p.contains(&next)),
         "{problems:#?}"
     );
     assert_eq!(
