@@ -363,14 +363,15 @@ async fn bulk(addr: SocketAddr) -> Value {
            "write_ahead_rps": l, "write_ahead_ratio": logged_ratio, "write_ahead_batches": median(batches)})
 }
 
-/// Peak RSS (KiB) of the CLI streaming `n` targets from a file to the canned server.
+/// Peak RSS (KiB) of the CLI streaming `n` distinct targets from a file to the canned server
+/// (distinct: the CLI sends a repeated target once, which would measure nothing).
 async fn cli_peak_rss(cli: &str, addr: SocketAddr, n: usize) -> (u64, f64) {
     let dir = std::env::temp_dir().join(format!("disconnect-bench-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let input = dir.join(format!("targets-{n}.txt"));
     let mut text = String::with_capacity(n * 90);
     for i in 0..n {
-        text.push_str(&target(Vendor::ALL[i % Vendor::ALL.len()]).to_string());
+        text.push_str(&sample(Vendor::ALL[i % Vendor::ALL.len()], i as u64 + 1).to_string());
         text.push('\n');
     }
     std::fs::write(&input, text).unwrap();
