@@ -102,8 +102,43 @@ pub fn apply(vendor: &VendorConfig, doc: &Value, file: &mut syn::File) -> Result
     parsed_base_url(file, operations.len()).context("pass `parsed base URL`")?;
     derives_behind_features(file, vendor).context("pass `feature derives`")?;
     ConversionMessages.visit_file_mut(file);
+    if security_scheme(doc)?.is_some() {
+        warn_on_unauthenticated_new(file).context("pass `Client::new` docs")?;
+    }
     let extras: syn::File = syn::parse2(split_doc_attributes(extras(vendor, doc, &operations)?))?;
     file.items.extend(extras.items);
+    Ok(())
+}
+
+// ---------------------------------------------------------------------------------------------
+// Client::new docs
+// ---------------------------------------------------------------------------------------------
+
+/// progenitor's `Client::new` builds a client with reqwest's defaults: no key, and redirects
+/// followed. Its docs say so and point to the constructors that send a key safely.
+fn warn_on_unauthenticated_new(file: &mut syn::File) -> Result<()> {
+    let new = file
+        .items
+        .iter_mut()
+        .filter_map(|item| match item {
+            syn::Item::Impl(i) if compact(&i.self_ty) == "Client" && i.trait_.is_none() => Some(i),
+            _ => None,
+        })
+        .flat_map(|i| i.items.iter_mut())
+        .find_map(|item| match item {
+            syn::ImplItem::Fn(f) if f.sig.ident == "new" => Some(f),
+            _ => None,
+        })
+        .ok_or_else(|| anyhow!("no `Client::new`"))?;
+    new.attrs.push(syn::parse_quote! {
+        #[doc = ""]
+    });
+    new.attrs.push(syn::parse_quote! {
+        #[doc = " It sends no API key and follows redirects as reqwest does by default (up to 10 \
+                  hops, to any host). To authenticate, use `Client::with_api_key` (or \
+                  `with_api_key_and_builder`, `with_api_key_and_client`), which never follows a \
+                  redirect, so the key never reaches another host."]
+    });
     Ok(())
 }
 

@@ -695,6 +695,8 @@ impl Client {
     /// `baseurl` is the base URL provided to the internal
     /// `reqwest::Client`, and should include a scheme and hostname,
     /// as well as port and a path stem if applicable.
+    ///
+    /// It sends no API key and follows redirects as reqwest does by default (up to 10 hops, to any host). To authenticate, use `Client::with_api_key` (or `with_api_key_and_builder`, `with_api_key_and_client`), which never follows a redirect, so the key never reaches another host.
     pub fn new(baseurl: &str) -> Self {
         #[cfg(not(target_arch = "wasm32"))]
         let client = {
