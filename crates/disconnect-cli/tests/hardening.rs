@@ -125,23 +125,32 @@ async fn unusual_persona_ids_are_percent_encoded() {
     assert_eq!(fakes.persona_status("cxn_é ü").as_deref(), Some("inactive"));
 }
 
-/// One run per path with distinctive keys; the key bytes appear nowhere: table, --json,
-/// --dry-run, the report, TRACE logs of every crate, errors.
+/// One run per path with a distinctive key for every vendor of the table; the key bytes appear
+/// nowhere: table, --json, --dry-run, the report, TRACE logs of every crate, errors. Each vendor
+/// also gets a live sample target, so a vendor added to the table is covered without editing
+/// this test; the named targets below add each vendor's own answers (gone, unknown, 401,
+/// redirect).
 #[tokio::test]
 async fn keys_appear_in_no_output() {
-    let keys = [
-        "tartanKEY-9f8e7d6c5b4a",
-        "personaKEY-0a1b2c3d4e5f",
-        "leenKEY-5e4d3c2b1a09",
-    ];
+    let keys: Vec<(Vendor, String)> = Vendor::ALL
+        .iter()
+        .map(|v| (*v, format!("{}KEY-9f8e7d6c5b4a", v.id())))
+        .collect();
+    let key = |vendor: Vendor| keys.iter().find(|(v, _)| *v == vendor).unwrap().1.clone();
     let fakes = FakeServer::start(
-        FakeConfig::default()
-            .with_key(Vendor::Tartan, keys[0])
-            .with_key(Vendor::Persona, keys[1])
-            .with_key(Vendor::Leen, keys[2]),
+        keys.iter()
+            .fold(FakeConfig::default(), |c, (v, k)| c.with_key(*v, k)),
     )
     .await
     .unwrap();
+    let samples: Vec<String> = Vendor::ALL
+        .iter()
+        .map(|v| {
+            let id = disconnect_fakes::sample_id(*v, 1);
+            fakes.seed_live(*v, &id).unwrap();
+            format!("{}:{id}", v.id())
+        })
+        .collect();
     fakes.seed(
         &serde_json::from_value(json!({
             "tartan": [{"client_org": "acme"}, {"client_org": "gone", "terminated": true}],
@@ -166,9 +175,9 @@ async fn keys_appear_in_no_output() {
     );
     let dir = tempfile::tempdir().unwrap();
     let key_file = dir.path().join("leen.key");
-    std::fs::write(&key_file, keys[2]).unwrap();
+    std::fs::write(&key_file, key(Vendor::Leen)).unwrap();
     let report = dir.path().join("report.jsonl");
-    let targets = [
+    let mut targets: Vec<String> = [
         "tartan:acme",
         "tartan:gone",
         "tartan:nobody",
@@ -176,14 +185,19 @@ async fn keys_appear_in_no_output() {
         "persona:cxn_1",
         "persona:cxn_x",
         &format!("leen:{ORG}/{CONN}"),
-    ];
+    ]
+    .map(str::to_string)
+    .into();
+    targets.extend(samples);
     let env = |cmd: &mut Command| {
-        cmd.env("TARTAN_API_KEY", keys[0])
-            .env("TARTAN_BASE_URL", fakes.base_url(Vendor::Tartan))
-            .env("PERSONA_API_KEY", keys[1])
-            .env("PERSONA_BASE_URL", fakes.base_url(Vendor::Persona))
-            .env("LEEN_BASE_URL", fakes.base_url(Vendor::Leen))
-            .arg("--leen-key-file")
+        for (vendor, key) in &keys {
+            cmd.env(vendor.base_url_var(), fakes.base_url(*vendor));
+            // Leen's key comes from a key file (another path a key takes).
+            if *vendor != Vendor::Leen {
+                cmd.env(vendor.api_key_var(), key);
+            }
+        }
+        cmd.arg("--leen-key-file")
             .arg(&key_file)
             .env("DISCONNECT_LOG", "trace");
     };
@@ -196,7 +210,7 @@ async fn keys_appear_in_no_output() {
     ] {
         let mut cmd = disconnect();
         env(&mut cmd);
-        cmd.args(&mode).arg("--report").arg(&report).args(targets);
+        cmd.args(&mode).arg("--report").arg(&report).args(&targets);
         let out = run(cmd).await;
         assert!(!out.stderr.is_empty(), "TRACE logging was on");
         outputs.push(String::from_utf8_lossy(&out.stdout).into_owned());
@@ -209,8 +223,15 @@ async fn keys_appear_in_no_output() {
         all.contains("failed: unauthorized") && all.contains("redirected"),
         "the error paths ran"
     );
-    for key in keys {
-        assert!(!all.contains(key), "{key} leaked");
+    for (_, key) in &keys {
+        assert!(!all.contains(key.as_str()), "{key} leaked");
         assert!(!all.contains(&key[..12]), "a prefix of {key} leaked");
+    }
+    // Every vendor's sample target was sent, with its key: each key was exercised.
+    for vendor in Vendor::ALL {
+        assert!(
+            !fakes.requests_to(vendor).is_empty(),
+            "no request reached {vendor}"
+        );
     }
 }
