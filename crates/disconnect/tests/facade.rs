@@ -527,7 +527,12 @@ async fn plans_match_what_is_sent() {
     let fakes = fakes().await;
     let d = builder(&fakes).build().unwrap();
     let mut shown = Vec::new();
-    for target in [t("tartan:acme"), t("persona:cxn_1"), leen()] {
+    // Every vendor of the table, on a live sample target: a vendor added later is compared too.
+    for vendor in disconnect::Vendor::ALL {
+        let fake = common::fake(vendor);
+        let id = disconnect_fakes::sample_id(fake, 1);
+        fakes.seed_live(fake, &id).unwrap();
+        let target = t(&format!("{}:{id}", vendor.id()));
         let plan = d.plan(&target).unwrap();
         fakes.clear_journal();
         d.disconnect(&target).await.unwrap();
