@@ -826,15 +826,11 @@ fn auth(doc: &Value) -> Result<TokenStream> {
             /// replacing a header of the same name the request would carry; the API key's
             /// header is never replaced.
             pub fn with_headers(mut self, headers: ::reqwest::header::HeaderMap) -> Self {
-                let theirs = |name: &&::reqwest::header::HeaderName| {
-                    name.as_str() != Self::API_KEY_HEADER
-                };
-                for name in headers.keys().filter(theirs) {
-                    self.request_headers.remove(name);
-                }
-                for (name, value) in headers.iter().filter(|(name, _)| theirs(name)) {
-                    self.request_headers.append(name.clone(), value.clone());
-                }
+                ::disconnect_client_runtime::replace_headers(
+                    &mut self.request_headers,
+                    &headers,
+                    Some(Self::API_KEY_HEADER),
+                );
                 self
             }
 

@@ -163,17 +163,27 @@ pub async fn execute(
     headers: &reqwest::header::HeaderMap,
     max: usize,
 ) -> reqwest::Result<reqwest::Response> {
-    if !headers.is_empty() {
-        let target = request.headers_mut();
-        for name in headers.keys() {
-            target.remove(name);
-        }
-        for (name, value) in headers {
-            target.append(name, value.clone());
-        }
-    }
+    replace_headers(request.headers_mut(), headers, None);
     let response = client.execute(request).await?;
     crate::read_capped(response, max).await
+}
+
+/// Put every header of `headers` into `target`, each name's values replacing those `target`
+/// held, except the header named `keep` (an API key's, which the caller's headers may not
+/// replace). What [`execute`] does to each request, and a generated client's `with_headers` to
+/// its own headers.
+pub fn replace_headers(
+    target: &mut reqwest::header::HeaderMap,
+    headers: &reqwest::header::HeaderMap,
+    keep: Option<&str>,
+) {
+    let replaced = |name: &reqwest::header::HeaderName| keep != Some(name.as_str());
+    for name in headers.keys().filter(|n| replaced(n)) {
+        target.remove(name);
+    }
+    for (name, value) in headers.iter().filter(|(n, _)| replaced(n)) {
+        target.append(name, value.clone());
+    }
 }
 
 #[cfg(test)]
@@ -196,6 +206,25 @@ mod tests {
             let err = checked_baseurl(url).unwrap_err().to_string();
             assert!(err.contains(why), "{url}: {err}");
         }
+    }
+
+    #[test]
+    fn headers_replace_by_name_but_never_the_kept_one() {
+        use reqwest::header::{HeaderMap, HeaderValue};
+        let mut target = HeaderMap::new();
+        target.insert("x-api-key", HeaderValue::from_static("key"));
+        target.append("x-trace", HeaderValue::from_static("old-1"));
+        target.append("x-trace", HeaderValue::from_static("old-2"));
+        let mut given = HeaderMap::new();
+        given.insert("x-api-key", HeaderValue::from_static("not-the-key"));
+        given.append("x-trace", HeaderValue::from_static("a"));
+        given.append("x-trace", HeaderValue::from_static("b"));
+        replace_headers(&mut target, &given, Some("x-api-key"));
+        assert_eq!(target["x-api-key"], "key");
+        let trace: Vec<_> = target.get_all("x-trace").iter().collect();
+        assert_eq!(trace, ["a", "b"]);
+        replace_headers(&mut target, &given, None);
+        assert_eq!(target["x-api-key"], "not-the-key");
     }
 
     #[test]

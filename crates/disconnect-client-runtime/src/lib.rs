@@ -29,7 +29,7 @@ mod retry;
 
 pub use config::{
     ConfigError, api_key_client, auth_headers, checked_baseurl, client_builder, execute,
-    server_variable,
+    replace_headers, server_variable,
 };
 pub use decode::{
     BODY_EXCERPT_BYTES, UndecodableBody, UnexpectedStatus, decode_error, decode_success,
