@@ -16,14 +16,39 @@ use serde::de::DeserializeOwned;
 /// Bytes of an undecodable body kept in [`UndecodableBody`].
 pub const BODY_EXCERPT_BYTES: usize = 4096;
 
+/// The part of a body an error keeps: its first [`BODY_EXCERPT_BYTES`] bytes, the length read
+/// and the content type. Shared by [`UndecodableBody`] and [`UnexpectedStatus`].
+#[derive(Clone, PartialEq, Eq)]
+struct Excerpt {
+    bytes: Bytes,
+    len: usize,
+    content_type: Option<String>,
+}
+
+impl Excerpt {
+    fn new(body: &Bytes, content_type: Option<&str>) -> Self {
+        Self {
+            bytes: body.slice(..body.len().min(BODY_EXCERPT_BYTES)),
+            len: body.len(),
+            content_type: content_type.map(str::to_string),
+        }
+    }
+
+    fn text(&self) -> Cow<'_, str> {
+        String::from_utf8_lossy(&self.bytes)
+    }
+
+    fn content_type_or_none(&self) -> &str {
+        self.content_type.as_deref().unwrap_or("no content type")
+    }
+}
+
 /// A body that did not decode as the spec says: an HTML page from a proxy, an empty body, JSON
 /// of another shape, or a body cut at the client's size cap. Keeps the first
 /// [`BODY_EXCERPT_BYTES`] bytes, the length read, the content type and the decoder's reason.
 #[derive(Clone, PartialEq, Eq)]
 pub struct UndecodableBody {
-    excerpt: Bytes,
-    len: usize,
-    content_type: Option<String>,
+    body: Excerpt,
     reason: String,
 }
 
@@ -31,36 +56,34 @@ impl UndecodableBody {
     /// Build one from the whole body read (for tests and custom decoding).
     pub fn new(body: &Bytes, content_type: Option<&str>, reason: impl Into<String>) -> Self {
         Self {
-            excerpt: body.slice(..body.len().min(BODY_EXCERPT_BYTES)),
-            len: body.len(),
-            content_type: content_type.map(str::to_string),
+            body: Excerpt::new(body, content_type),
             reason: reason.into(),
         }
     }
 
     /// The first bytes of the body (at most [`BODY_EXCERPT_BYTES`]).
     pub fn excerpt(&self) -> &[u8] {
-        &self.excerpt
+        &self.body.bytes
     }
 
     /// The first bytes of the body as text (invalid UTF-8 replaced).
     pub fn excerpt_text(&self) -> Cow<'_, str> {
-        String::from_utf8_lossy(&self.excerpt)
+        self.body.text()
     }
 
     /// How many bytes of the body were read (the client reads at most its size cap + 1).
     pub fn len(&self) -> usize {
-        self.len
+        self.body.len
     }
 
     /// Whether the body was empty.
     pub fn is_empty(&self) -> bool {
-        self.len == 0
+        self.body.len == 0
     }
 
     /// The `Content-Type` the server sent.
     pub fn content_type(&self) -> Option<&str> {
-        self.content_type.as_deref()
+        self.body.content_type.as_deref()
     }
 
     /// Why it did not decode (the JSON decoder's message).
@@ -72,10 +95,10 @@ impl UndecodableBody {
 impl std::fmt::Debug for UndecodableBody {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("UndecodableBody")
-            .field("len", &self.len)
-            .field("content_type", &self.content_type)
+            .field("len", &self.body.len)
+            .field("content_type", &self.body.content_type)
             .field("reason", &self.reason)
-            .field("excerpt", &self.excerpt_text())
+            .field("excerpt", &self.body.text())
             .finish()
     }
 }
@@ -85,8 +108,8 @@ impl std::fmt::Display for UndecodableBody {
         write!(
             f,
             "undecodable body ({} bytes, {}): {}",
-            self.len,
-            self.content_type.as_deref().unwrap_or("no content type"),
+            self.body.len,
+            self.body.content_type_or_none(),
             self.reason
         )
     }
@@ -99,53 +122,49 @@ impl std::fmt::Display for UndecodableBody {
 /// content type; `Debug` and `Display` never print more than the excerpt.
 #[derive(Clone, PartialEq, Eq)]
 pub struct UnexpectedStatus {
-    excerpt: Bytes,
-    len: usize,
-    content_type: Option<String>,
+    body: Excerpt,
 }
 
 impl UnexpectedStatus {
     /// Build one from the whole body read (for tests and custom decoding).
     pub fn new(body: &Bytes, content_type: Option<&str>) -> Self {
         Self {
-            excerpt: body.slice(..body.len().min(BODY_EXCERPT_BYTES)),
-            len: body.len(),
-            content_type: content_type.map(str::to_string),
+            body: Excerpt::new(body, content_type),
         }
     }
 
     /// The first bytes of the body (at most [`BODY_EXCERPT_BYTES`]).
     pub fn excerpt(&self) -> &[u8] {
-        &self.excerpt
+        &self.body.bytes
     }
 
     /// The first bytes of the body as text (invalid UTF-8 replaced).
     pub fn excerpt_text(&self) -> Cow<'_, str> {
-        String::from_utf8_lossy(&self.excerpt)
+        self.body.text()
     }
 
     /// How many bytes of the body were read (the client reads at most its size cap + 1).
     pub fn len(&self) -> usize {
-        self.len
+        self.body.len
     }
 
     /// Whether the body was empty.
     pub fn is_empty(&self) -> bool {
-        self.len == 0
+        self.body.len == 0
     }
 
     /// The `Content-Type` the server sent.
     pub fn content_type(&self) -> Option<&str> {
-        self.content_type.as_deref()
+        self.body.content_type.as_deref()
     }
 }
 
 impl std::fmt::Debug for UnexpectedStatus {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("UnexpectedStatus")
-            .field("len", &self.len)
-            .field("content_type", &self.content_type)
-            .field("excerpt", &self.excerpt_text())
+            .field("len", &self.body.len)
+            .field("content_type", &self.body.content_type)
+            .field("excerpt", &self.body.text())
             .finish()
     }
 }
@@ -153,7 +172,7 @@ impl std::fmt::Debug for UnexpectedStatus {
 impl std::fmt::Display for UnexpectedStatus {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         const SHOWN: usize = 200;
-        let text = self.excerpt_text();
+        let text = self.body.text();
         let cut = text
             .char_indices()
             .nth(SHOWN)
@@ -161,10 +180,10 @@ impl std::fmt::Display for UnexpectedStatus {
         write!(
             f,
             "a status the spec does not document ({} bytes, {}): {}{}",
-            self.len,
-            self.content_type.as_deref().unwrap_or("no content type"),
+            self.body.len,
+            self.body.content_type_or_none(),
             &text[..cut],
-            if cut < text.len() || self.len > self.excerpt.len() {
+            if cut < text.len() || self.body.len > self.body.bytes.len() {
                 "…"
             } else {
                 ""
