@@ -1129,6 +1129,7 @@ async fn worker(shared: &Shared, vendor: Vendor, tx: &Results) {
                         &job.target,
                         &job.previous,
                         keys,
+                        shared.disconnector.settings(),
                         lane.pace.as_ref(),
                         Some(&shared.control),
                     )

@@ -388,15 +388,11 @@ impl Disconnector {
         target: &Target,
         options: &CallOptions,
     ) -> Result<Receipt, DisconnectError> {
-        let keys = self.keys(target, &Previous::default());
-        let adapter = self.adapter(target)?;
-        let lane = self.lane(target.vendor());
+        let previous = Previous::default();
+        let keys = self.keys(target, &previous);
         let settings = options.apply(&self.inner.settings);
-        let start = engine::Start {
-            keys,
-            ..engine::Start::default()
-        };
-        engine::run(adapter, lane, &settings, target, start).await
+        self.call(target, &previous, keys, &settings, None, None)
+            .await
     }
 
     /// Cut one connection that an earlier run already tried, continuing where it ended: with
@@ -412,17 +408,19 @@ impl Disconnector {
         previous: &Previous,
     ) -> Result<Receipt, DisconnectError> {
         let keys = self.keys(target, previous);
-        self.call(target, previous, keys, None, None).await
+        self.call(target, previous, keys, &self.inner.settings, None, None)
+            .await
     }
 
-    /// One call, continuing from what an earlier run recorded with `keys` (its idempotency
-    /// key chain, [`Disconnector::keys`]); in a bulk run, paced by `pace` on top of the
-    /// vendor's lane and under the run's [`bulk::Control`].
+    /// One call under `settings`, continuing from what an earlier run recorded with `keys`
+    /// (its idempotency key chain, [`Disconnector::keys`]); in a bulk run, paced by `pace` on
+    /// top of the vendor's lane and under the run's [`bulk::Control`].
     pub(crate) async fn call(
         &self,
         target: &Target,
         previous: &Previous,
         keys: Option<engine::Keys>,
+        settings: &Settings,
         pace: Option<&lane::Pace>,
         control: Option<&bulk::Control>,
     ) -> Result<Receipt, DisconnectError> {
@@ -434,7 +432,7 @@ impl Disconnector {
             pace,
             control,
         };
-        engine::run(adapter, lane, &self.inner.settings, target, start).await
+        engine::run(adapter, lane, settings, target, start).await
     }
 
     /// The idempotency key chain of a call continuing from `previous` (vendors that take
