@@ -6,22 +6,9 @@ mod common;
 
 use std::time::Duration;
 
-use common::{CONN, ORG, builder, fake, target};
+use common::{builder, elsewhere, fake, seeded_fakes, target};
 use disconnect::{ConfigError, DisconnectError, DisconnectStatus, Vendor};
-use disconnect_fakes::{FakeConfig, FakeServer, Fault, Vendor as FakeVendor};
-use serde_json::json;
-
-async fn fakes() -> FakeServer {
-    let fakes = FakeServer::start(FakeConfig::default()).await.unwrap();
-    fakes.seed(
-        &serde_json::from_value(json!({
-            "tartan": [{"client_org": "acme"}], "persona": [{"id": "cxn_1"}],
-            "leen": [{"organization_id": ORG, "connection_id": CONN}]
-        }))
-        .unwrap(),
-    );
-    fakes
-}
+use disconnect_fakes::{Fault, Vendor as FakeVendor};
 
 fn header<'a>(r: &'a disconnect_fakes::RecordedRequest, name: &str) -> Vec<&'a str> {
     r.headers
@@ -35,11 +22,8 @@ fn header<'a>(r: &'a disconnect_fakes::RecordedRequest, name: &str) -> Vec<&'a s
 /// request; a redirect comes back unfollowed.
 #[tokio::test]
 async fn a_supplied_client_carries_keys_and_headers_and_does_not_follow() {
-    let vendor = fakes().await;
-    let elsewhere =
-        FakeServer::start(FakeConfig::default().with_addr("127.0.0.2:0".parse().unwrap()))
-            .await
-            .unwrap();
+    let vendor = seeded_fakes().await;
+    let elsewhere = elsewhere().await;
     let own = disconnect::http_client_builder()
         .pool_max_idle_per_host(2)
         .build()
@@ -84,11 +68,8 @@ async fn a_supplied_client_carries_keys_and_headers_and_does_not_follow() {
 /// the User-Agent.
 #[tokio::test]
 async fn configure_http_cannot_turn_redirects_on() {
-    let vendor = fakes().await;
-    let elsewhere =
-        FakeServer::start(FakeConfig::default().with_addr("127.0.0.2:0".parse().unwrap()))
-            .await
-            .unwrap();
+    let vendor = seeded_fakes().await;
+    let elsewhere = elsewhere().await;
     let d = builder(&vendor)
         .configure_http(|b| {
             b.redirect(reqwest::redirect::Policy::limited(10))
@@ -136,7 +117,7 @@ fn builder_settings_conflict_with_a_supplied_client() {
 /// answers as the vendor, and its journal shows the absolute-form request it was sent).
 #[tokio::test]
 async fn a_proxy_carries_the_requests() {
-    let vendor = fakes().await;
+    let vendor = seeded_fakes().await;
     let d = disconnect::Disconnector::builder()
         .api_key(Vendor::Leen, vendor.api_key(FakeVendor::Leen))
         // A base URL nothing listens on: only the proxy can answer.
@@ -157,7 +138,7 @@ async fn a_proxy_carries_the_requests() {
 /// Per-call options replace the settings for one call only.
 #[tokio::test]
 async fn call_options_apply_to_one_call() {
-    let vendor = fakes().await;
+    let vendor = seeded_fakes().await;
     let d = builder(&vendor)
         .deadline(Duration::from_secs(600))
         .build()

@@ -8,23 +8,10 @@ use std::time::Duration;
 
 use common::{CONN, ORG, fake, target};
 use disconnect::{DisconnectError, Disconnector, Vendor};
-use disconnect_fakes::{FakeConfig, FakeServer, Fault, Vendor as FakeVendor};
-use serde_json::json;
+use disconnect_fakes::{FakeServer, Fault, Vendor as FakeVendor};
 
 async fn setup() -> (FakeServer, FakeServer) {
-    let vendor = FakeServer::start(FakeConfig::default()).await.unwrap();
-    vendor.seed(
-        &serde_json::from_value(json!({
-            "tartan": [{"client_org": "acme"}], "persona": [{"id": "cxn_1"}],
-            "leen": [{"organization_id": ORG, "connection_id": CONN}]
-        }))
-        .unwrap(),
-    );
-    let elsewhere =
-        FakeServer::start(FakeConfig::default().with_addr("127.0.0.2:0".parse().unwrap()))
-            .await
-            .unwrap();
-    (vendor, elsewhere)
+    (common::seeded_fakes().await, common::elsewhere().await)
 }
 
 #[tokio::test]

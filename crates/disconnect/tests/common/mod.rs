@@ -36,3 +36,28 @@ pub fn builder(fakes: &disconnect_fakes::FakeServer) -> disconnect::Disconnector
     }
     b
 }
+
+/// The fakes, with the connections of [`target`] seeded at every vendor.
+pub async fn seeded_fakes() -> disconnect_fakes::FakeServer {
+    let fakes = disconnect_fakes::FakeServer::start(disconnect_fakes::FakeConfig::default())
+        .await
+        .unwrap();
+    fakes.seed(
+        &serde_json::from_value(serde_json::json!({
+            "tartan": [{"client_org": "acme"}], "persona": [{"id": "cxn_1"}],
+            "leen": [{"organization_id": ORG, "connection_id": CONN}]
+        }))
+        .unwrap(),
+    );
+    fakes
+}
+
+/// Another host (127.0.0.2) whose journal shows whether any request, and so any key, reached
+/// it: where a hostile redirect points.
+pub async fn elsewhere() -> disconnect_fakes::FakeServer {
+    disconnect_fakes::FakeServer::start(
+        disconnect_fakes::FakeConfig::default().with_addr("127.0.0.2:0".parse().unwrap()),
+    )
+    .await
+    .unwrap()
+}
