@@ -435,12 +435,10 @@ fn version_at(root: &Path, commit: &str, name: &str) -> Result<Option<Version>> 
     })
 }
 
-/// Whether `version` of `name` was released: its `CHANGELOG.md` (in the working tree) has a
-/// dated heading for it, `## [0.2.0] - 2026-11-23`. The version being prepared sits under
-/// `## [Unreleased]` and is not a release yet.
-fn released(root: &Path, name: &str, version: &Version) -> bool {
-    let changelog = std::fs::read_to_string(root.join("crates").join(name).join("CHANGELOG.md"))
-        .unwrap_or_default();
+/// Whether `changelog` (a crate's `CHANGELOG.md`) lists `version` as released: a dated heading
+/// for it, `## [0.2.0] - 2026-11-23`. The version being prepared sits under `## [Unreleased]`
+/// and is not a release yet.
+fn released(changelog: &str, version: &Version) -> bool {
     let heading = format!("## [{version}] - ");
     changelog.lines().any(|l| l.starts_with(&heading))
 }
@@ -462,6 +460,9 @@ pub fn baseline(root: &Path, name: &str) -> Result<Baseline> {
             root.display()
         )
     })?;
+    // In the working tree: the changelog says which versions were released.
+    let changelog = std::fs::read_to_string(root.join("crates").join(name).join("CHANGELOG.md"))
+        .unwrap_or_default();
     let mut oldest = None;
     for line in log.lines() {
         let (commit, subject) = line.split_once('\t').unwrap_or((line, ""));
@@ -475,7 +476,7 @@ pub fn baseline(root: &Path, name: &str) -> Result<Baseline> {
                 subject: subject.to_string(),
                 version,
             };
-            if released(root, name, &candidate.version) {
+            if released(&changelog, &candidate.version) {
                 return Ok(candidate);
             }
             oldest = Some(candidate);
@@ -624,6 +625,15 @@ fn parse_semver_checks(text: &str, success: bool) -> Result<Lints> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_version_is_released_once_its_changelog_heading_is_dated() {
+        let changelog =
+            "# Changelog\n\n## [Unreleased]\n\n- 0.3.0 work\n\n## [0.2.0] - 2026-11-23\n";
+        assert!(released(changelog, &Version::new(0, 2, 0)));
+        assert!(!released(changelog, &Version::new(0, 3, 0)));
+        assert!(!released("## [0.3.0]\n", &Version::new(0, 3, 0)), "undated");
+    }
 
     #[test]
     fn required_versions_follow_cargo_rules_for_0x() {
