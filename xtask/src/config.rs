@@ -61,6 +61,107 @@ pub struct VendorConfig {
     /// Where the vendor publishes its spec, for `cargo xtask specs --check-upstream`.
     #[serde(default)]
     pub upstream: Option<Upstream>,
+    /// Headers every request carries (each a header parameter the spec documents).
+    #[serde(default)]
+    pub headers: IndexMap<String, String>,
+    /// The header parameter that carries an idempotency key, for vendors that take one.
+    #[serde(default)]
+    pub idempotency_header: Option<String>,
+    /// How the vendor's answers map to outcomes (defaults from the spec).
+    #[serde(default)]
+    pub answers: AnswersConfig,
+}
+
+/// `answers` of a vendor: see `specs/vendors.toml`'s header and [`crate::answers`].
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AnswersConfig {
+    /// Tried in order; the first that matches decides.
+    #[serde(default)]
+    pub rules: Vec<RuleConfig>,
+    /// Where an error body states its problems (default: from the error schemas).
+    #[serde(default)]
+    pub problems: Option<ProblemsConfig>,
+    /// JSON pointers to a request id in error bodies (default: from the error schemas).
+    #[serde(default)]
+    pub request_id: Option<Vec<String>>,
+    /// JSON pointer to the record in a success body (default: the whole body).
+    #[serde(default)]
+    pub record: String,
+}
+
+/// One rule: `{ status = 409, outcome = "already_disconnected" }`, optionally with
+/// `when = { pointer = "/message", contains = "sync" }`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RuleConfig {
+    pub status: u16,
+    #[serde(default)]
+    pub when: Option<MatchConfig>,
+    pub outcome: OutcomeName,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MatchConfig {
+    pub pointer: String,
+    pub contains: String,
+}
+
+/// The outcomes a rule can name (`disconnect_vendors::Outcome`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OutcomeName {
+    AlreadyDisconnected,
+    NotFound,
+    Gone,
+    Busy,
+    Invalid,
+    Unauthorized,
+    Forbidden,
+    RateLimited,
+    Server,
+}
+
+impl OutcomeName {
+    /// The `disconnect_vendors::Outcome` variant.
+    pub fn variant(self) -> &'static str {
+        match self {
+            Self::AlreadyDisconnected => "AlreadyDisconnected",
+            Self::NotFound => "NotFound",
+            Self::Gone => "Gone",
+            Self::Busy => "Busy",
+            Self::Invalid => "Invalid",
+            Self::Unauthorized => "Unauthorized",
+            Self::Forbidden => "Forbidden",
+            Self::RateLimited => "RateLimited",
+            Self::Server => "Server",
+        }
+    }
+
+    /// As written in `vendors.toml`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::AlreadyDisconnected => "already_disconnected",
+            Self::NotFound => "not_found",
+            Self::Gone => "gone",
+            Self::Busy => "busy",
+            Self::Invalid => "invalid",
+            Self::Unauthorized => "unauthorized",
+            Self::Forbidden => "forbidden",
+            Self::RateLimited => "rate_limited",
+            Self::Server => "server",
+        }
+    }
+}
+
+/// `problems = { each = "/errors", fields = ["/title", "/details"] }`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ProblemsConfig {
+    #[serde(default)]
+    pub each: String,
+    pub fields: Vec<String>,
 }
 
 /// Where a vendor publishes its spec and how to get ours out of it.

@@ -21,6 +21,7 @@
 //! release ([`semver`]); `cargo xtask specs --check-upstream` compares the specs with what the
 //! vendors publish ([`upstream`]); `cargo xtask bench` measures ([`mod@bench`]).
 
+pub mod answers;
 pub mod api_doc;
 pub mod bench;
 pub mod codegen;

@@ -365,7 +365,7 @@ fn is_error_status(status: &str) -> bool {
 }
 
 /// Follows a local `$ref` (`#/components/...`) to the value it names.
-fn resolve<'a>(doc: &'a Value, value: &'a Value) -> Result<&'a Value> {
+pub(crate) fn resolve<'a>(doc: &'a Value, value: &'a Value) -> Result<&'a Value> {
     let mut current = value;
     for _ in 0..16 {
         let Some(reference) = current.get("$ref").and_then(Value::as_str) else {

@@ -12,6 +12,7 @@ use proc_macro2::TokenStream;
 use quote::{format_ident, quote};
 use serde_json::Value;
 
+use crate::answers::{Location, RequestFacts};
 use crate::codegen;
 use crate::config::{Layout, VendorConfig};
 use crate::postprocess::{self, OperationSpec};
@@ -46,6 +47,8 @@ pub struct Facts {
     pub auth: (String, String),
     /// The one operation.
     pub operation: OperationSpec,
+    /// Its target parameters, headers and answer rules.
+    pub request: RequestFacts,
 }
 
 impl Facts {
@@ -103,6 +106,8 @@ pub fn facts(id: &str, vendor: &VendorConfig, spec_text: &str, doc: &Value) -> R
         .and_then(Value::as_str)
         .unwrap_or(&name)
         .to_string();
+    let operation = operations.remove(0);
+    let request = crate::answers::facts(id, vendor, doc, &operation)?;
     Ok(Facts {
         id: id.to_string(),
         name,
@@ -113,7 +118,8 @@ pub fn facts(id: &str, vendor: &VendorConfig, spec_text: &str, doc: &Value) -> R
         default_base_url,
         base_path,
         auth: (header, prefix),
-        operation: operations.remove(0),
+        operation,
+        request,
     })
 }
 
@@ -148,7 +154,38 @@ pub fn render(facts: &[Facts]) -> Result<String> {
             base_path,
             auth: (header, prefix),
             operation,
+            request,
         } = f;
+        let params = request.params.iter().map(|p| {
+            let name = &p.name;
+            let location = format_ident!("{}", match p.location {
+                Location::Path => "Path",
+                Location::Query => "Query",
+                Location::Form => "Form",
+            });
+            let format = format_ident!("{}", if p.uuid { "Uuid" } else { "String" });
+            quote! { Param { name: #name, location: ParamIn::#location, format: ParamFormat::#format } }
+        });
+        let headers = request.headers.iter().map(|(n, v)| quote! { (#n, #v) });
+        let idempotency_header = match &request.idempotency_header {
+            Some(h) => quote! { Some(#h) },
+            None => quote! { None },
+        };
+        let rules = request.rules.iter().map(|r| {
+            let status = proc_macro2::Literal::u16_unsuffixed(r.status);
+            let when = match &r.when {
+                Some((pointer, contains)) => {
+                    quote! { Some(BodyMatch { pointer: #pointer, contains: #contains }) }
+                }
+                None => quote! { None },
+            };
+            let outcome = format_ident!("{}", r.outcome.variant());
+            quote! { Rule { status: #status, when: #when, outcome: Outcome::#outcome } }
+        });
+        let each = &request.problems_each;
+        let fields = &request.problems_fields;
+        let request_ids = &request.request_id;
+        let record = &request.record;
         let api_key_var = f.api_key_var();
         let base_url_var = f.base_url_var();
         let fake_prefix = f.fake_prefix();
@@ -186,12 +223,25 @@ pub fn render(facts: &[Facts]) -> Result<String> {
                     method: #method,
                     path: #path,
                     statuses: &[#(#statuses),*],
+                    params: &[#(#params),*],
+                    headers: &[#(#headers),*],
+                    idempotency_header: #idempotency_header,
+                    answers: Answers {
+                        rules: &[#(#rules),*],
+                        problems: Problems { each: #each, fields: &[#(#fields),*] },
+                        request_id: &[#(#request_ids),*],
+                        record: #record,
+                    },
                 },
             };
         }
     });
     let tokens: TokenStream = quote! {
-        use crate::{Auth, Operation, VendorFacts};
+        #[allow(unused_imports)]
+        use crate::{
+            Answers, Auth, BodyMatch, Operation, Outcome, Param, ParamFormat, ParamIn, Problems,
+            Rule, VendorFacts,
+        };
 
         /// One of the vendors of `specs/vendors.toml`. Serialized as its id (`tartan`).
         /// Non-exhaustive: a vendor added later is a new variant, so a `match` needs a `_` arm.

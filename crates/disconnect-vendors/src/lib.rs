@@ -48,6 +48,140 @@ pub struct Operation {
     pub path: &'static str,
     /// Every documented status, ascending. Others are classified by status alone.
     pub statuses: &'static [u16],
+    /// What a target names: the operation's required path and query parameters and form
+    /// fields, in the order of the target syntax (`<organization_id>/<connection_id>`).
+    pub params: &'static [Param],
+    /// Headers every request carries, from `vendors.toml` (`Key-Inflection: kebab`).
+    pub headers: &'static [(&'static str, &'static str)],
+    /// The header carrying an idempotency key, for vendors that take one.
+    pub idempotency_header: Option<&'static str>,
+    /// How the vendor's answers map to outcomes.
+    pub answers: Answers,
+}
+
+impl Operation {
+    /// The target syntax: each parameter as `<name>` (`<uuid name>` for a UUID), joined by `/`.
+    pub fn syntax(&self) -> String {
+        self.params
+            .iter()
+            .map(|p| match p.format {
+                ParamFormat::Uuid => format!("<{}_uuid>", p.name.trim_end_matches("_id")),
+                _ => format!("<{}>", p.name),
+            })
+            .collect::<Vec<_>>()
+            .join("/")
+    }
+}
+
+/// One value a target gives the request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Param {
+    /// Its name in the spec (`connection-id`, `client_org`).
+    pub name: &'static str,
+    /// Where it travels.
+    pub location: ParamIn,
+    /// What it must be.
+    pub format: ParamFormat,
+}
+
+/// Where a [`Param`] travels.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ParamIn {
+    /// A segment of the path template (`{connection-id}`): percent-encoded, and never `/`, `?`,
+    /// `#`, `%` or `..`.
+    Path,
+    /// The query string.
+    Query,
+    /// A field of a `multipart/form-data` body.
+    Form,
+}
+
+/// What a [`Param`] must be.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ParamFormat {
+    /// Any non-empty text.
+    String,
+    /// A UUID (`format: uuid`).
+    Uuid,
+}
+
+/// How a vendor's answers map to outcomes: `specs/vendors.toml`'s `answers`, with defaults from
+/// the spec. A status no rule names means what the status means (the mapping's "any vendor"
+/// rows: 400 and 422 invalid, 401 unauthorized, 404 not found, 429 rate limited, 5xx server, a
+/// documented 2xx disconnected).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Answers {
+    /// Rules tried in order; the first that matches decides.
+    pub rules: &'static [Rule],
+    /// Where an error body states what went wrong.
+    pub problems: Problems,
+    /// JSON pointers to a request id in an error body, tried after the `Request-Id` and
+    /// `X-Request-Id` headers.
+    pub request_id: &'static [&'static str],
+    /// JSON pointer to the record in a success body (empty: the whole body).
+    pub record: &'static str,
+}
+
+/// One answer rule: a status, optionally narrowed by the body, and what it means.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Rule {
+    /// The answer's status.
+    pub status: u16,
+    /// A condition on the body; `None`: any body, even one that is not JSON.
+    pub when: Option<BodyMatch>,
+    /// What the answer means.
+    pub outcome: Outcome,
+}
+
+/// A condition on a JSON body: the text at `pointer` contains `contains` (ASCII case ignored).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct BodyMatch {
+    /// A JSON pointer (`/error/code`).
+    pub pointer: &'static str,
+    /// The text it must contain.
+    pub contains: &'static str,
+}
+
+/// What an answer means.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Outcome {
+    /// The connection was cut by an earlier request: a success.
+    AlreadyDisconnected,
+    /// The vendor knows no such connection.
+    NotFound,
+    /// Not found, and after an attempt whose answer was lost, proof that attempt cut the
+    /// connection (Leen answers a second delete with 404).
+    Gone,
+    /// The vendor is working on the connection; retried per the vendor's busy policy.
+    Busy,
+    /// The request was refused as invalid.
+    Invalid,
+    /// The key was refused.
+    Unauthorized,
+    /// The key may not do this.
+    Forbidden,
+    /// Too many requests.
+    RateLimited,
+    /// The vendor failed.
+    Server,
+}
+
+/// Where an error body states its problems: for each item at `each` (or the body itself when
+/// `each` is empty), the texts at `fields` joined by `": "` (an array's items joined by `.`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Problems {
+    /// JSON pointer to an array of problems (`/errors`), or empty.
+    pub each: &'static str,
+    /// JSON pointers into each problem (`/title`, `/details`).
+    pub fields: &'static [&'static str],
 }
 
 /// What is known of one vendor. Every field comes from `specs/vendors.toml` or the vendor's spec.

@@ -4,8 +4,6 @@
 
 use std::time::{Duration, SystemTime};
 
-use disconnect_client_runtime::{UndecodableBody, UnexpectedStatus};
-use progenitor_client::ResponseValue;
 use reqwest::header::HeaderMap;
 
 use crate::VendorRecord;
@@ -49,6 +47,9 @@ pub(crate) enum AttemptFailure {
     Unauthorized(String),
     Forbidden(String),
     NotFound(String),
+    /// Not found, by the vendor's `gone` rule: after an attempt whose answer was lost, proof
+    /// that it cut the connection (Leen's 404 on a second delete).
+    Gone(String),
     Busy(String),
     Invalid(Vec<String>),
     RateLimited(Option<Duration>),
@@ -85,7 +86,9 @@ impl AttemptFailure {
         match self {
             AttemptFailure::Unauthorized(message) => DisconnectError::Unauthorized { ctx, message },
             AttemptFailure::Forbidden(message) => DisconnectError::Forbidden { ctx, message },
-            AttemptFailure::NotFound(message) => DisconnectError::NotFound { ctx, message },
+            AttemptFailure::NotFound(message) | AttemptFailure::Gone(message) => {
+                DisconnectError::NotFound { ctx, message }
+            }
             AttemptFailure::Busy(message) => DisconnectError::Busy { ctx, message },
             AttemptFailure::Invalid(problems) => DisconnectError::Invalid { ctx, problems },
             AttemptFailure::RateLimited(retry_after) => {
@@ -158,7 +161,7 @@ pub(crate) fn by_status(status: u16, headers: &HeaderMap, excerpt: String) -> At
     }
 }
 
-fn excerpt(bytes: &[u8]) -> String {
+pub(crate) fn excerpt(bytes: &[u8]) -> String {
     String::from_utf8_lossy(&bytes[..bytes.len().min(BODY_EXCERPT)]).into_owned()
 }
 
@@ -176,38 +179,8 @@ pub(crate) async fn untyped(mut response: reqwest::Response) -> Classified {
     )
 }
 
-/// Classify an answer whose status the spec does not document (the generated clients'
-/// `UnexpectedStatus` variant) by its status, as [`untyped`] does with a raw response.
-pub(crate) fn unexpected(status: u16, headers: &HeaderMap, body: &UnexpectedStatus) -> Classified {
-    Classified::failed(
-        Some(status),
-        header_request_id(headers),
-        by_status(status, headers, excerpt(body.excerpt())),
-    )
-}
-
-/// Classify an answer with a documented status whose body did not decode, by its status: a 2xx
-/// is `InvalidResponse` with its status kept (the vendor may have acted), a 4xx/5xx means what
-/// its status means ([`by_status`]; 400 and 422 are `Invalid`).
-pub(crate) fn undecodable(
-    status: u16,
-    headers: &HeaderMap,
-    body: &UndecodableBody,
-    max_body: usize,
-) -> Classified {
-    let request_id = header_request_id(headers);
-    let failure = match status {
-        200..=299 => {
-            AttemptFailure::InvalidResponse(unreadable(body.len(), max_body, body.reason()))
-        }
-        400 | 422 => AttemptFailure::Invalid(vec![excerpt(body.excerpt())]),
-        _ => by_status(status, headers, excerpt(body.excerpt())),
-    };
-    Classified::failed(Some(status), request_id, failure)
-}
-
 /// Why a body of `len` bytes could not be read: over the cap, or the decoder's `reason`.
-fn unreadable(len: usize, max_body: usize, reason: &str) -> String {
+pub(crate) fn unreadable(len: usize, max_body: usize, reason: &str) -> String {
     if len > max_body {
         format!("the body is larger than {max_body} bytes")
     } else {
@@ -215,7 +188,7 @@ fn unreadable(len: usize, max_body: usize, reason: &str) -> String {
     }
 }
 
-/// An answer meaning "already cut" (Tartan's and Persona's 409).
+/// An answer meaning "already cut" (a rule's `already_disconnected`: Tartan's and Persona's 409).
 pub(crate) fn already_disconnected(
     status: u16,
     request_id: Option<String>,
@@ -229,63 +202,15 @@ pub(crate) fn already_disconnected(
     }
 }
 
-/// Classify a generated client's result: `success` for its documented success, `typed` for
-/// its documented error statuses, the rest by [`classify`]; the `RateLimit-*` headers of any
-/// answer are kept for the lane.
-pub(crate) async fn answer<T, E>(
-    result: Result<ResponseValue<T>, progenitor_client::Error<E>>,
-    max_body: usize,
-    success: fn(ResponseValue<T>) -> Classified,
-    typed: fn(ResponseValue<E>) -> Classified,
-) -> Classified {
-    use progenitor_client::Error;
-    let headers = match &result {
-        Ok(value) => Some(value.headers()),
-        Err(Error::ErrorResponse(value)) => Some(value.headers()),
-        Err(Error::UnexpectedResponse(response)) => Some(response.headers()),
-        Err(_) => None,
-    };
-    let rate = headers.and_then(RateInfo::from_headers);
-    let mut answer = match result {
-        Ok(done) => success(done),
-        Err(e) => classify(e, max_body, typed).await,
-    };
-    answer.rate = rate;
-    answer
-}
-
-/// Classify every progenitor error but the typed `ErrorResponse`, which `typed` handles.
-pub(crate) async fn classify<E>(
-    error: progenitor_client::Error<E>,
-    max_body: usize,
-    typed: impl FnOnce(progenitor_client::ResponseValue<E>) -> Classified,
-) -> Classified {
-    use progenitor_client::Error;
-    match error {
-        Error::ErrorResponse(value) => typed(value),
-        Error::UnexpectedResponse(response) => untyped(response).await,
-        Error::CommunicationError(e) | Error::ResponseBodyError(e) | Error::InvalidUpgrade(e) => {
-            // A connection that was never made sent nothing; any other failure may have come
-            // after the request reached the vendor.
-            let failure = if e.is_connect() {
-                AttemptFailure::Transport(transport_message(&e))
-            } else if e.is_timeout() {
-                AttemptFailure::Timeout
-            } else {
-                AttemptFailure::AnswerLost(transport_message(&e))
-            };
-            Classified::failed(e.status().map(|s| s.as_u16()), None, failure)
-        }
-        // The generated clients decode with the status kept (`Undecodable`); this comes only
-        // from a client hook.
-        Error::InvalidResponsePayload(bytes, e) => Classified::failed(
-            None,
-            None,
-            AttemptFailure::InvalidResponse(unreadable(bytes.len(), max_body, &e.to_string())),
-        ),
-        Error::InvalidRequest(m) | Error::Custom(m) => {
-            Classified::failed(None, None, AttemptFailure::Unexpected(m))
-        }
+/// A request that got no answer: a connection that was never made sent nothing; any other
+/// failure may have come after the request reached the vendor (in doubt).
+pub(crate) fn transport_failure(e: &reqwest::Error) -> AttemptFailure {
+    if e.is_connect() {
+        AttemptFailure::Transport(transport_message(e))
+    } else if e.is_timeout() {
+        AttemptFailure::Timeout
+    } else {
+        AttemptFailure::AnswerLost(transport_message(e))
     }
 }
 

@@ -495,7 +495,6 @@ impl<'a> Call<'a> {
     fn settle(
         &mut self,
         answer: Classified,
-        adapter: &impl Adapter,
         settings: &Settings,
     ) -> Result<Receipt, (AttemptFailure, Option<u16>)> {
         let Classified {
@@ -512,8 +511,11 @@ impl<'a> Call<'a> {
             // lost answer (Leen's 404).
             Err(failure)
                 if (settings.not_found_is_gone
-                    && matches!(failure, AttemptFailure::NotFound(_)))
-                    || (self.in_doubt && adapter.gone_after_lost_answer(&failure)) =>
+                    && matches!(
+                        failure,
+                        AttemptFailure::NotFound(_) | AttemptFailure::Gone(_)
+                    ))
+                    || (self.in_doubt && matches!(failure, AttemptFailure::Gone(_))) =>
             {
                 Ok(self.done(
                     DisconnectStatus::AlreadyDisconnected,
@@ -599,7 +601,7 @@ pub(crate) async fn run(
         loop {
             let (in_flight, budget) = call.admit(lane, pace, control, settings).await?;
             let answer = call.attempt(adapter, lane, in_flight, budget).await;
-            let (failure, http_status) = match call.settle(answer, adapter, settings) {
+            let (failure, http_status) = match call.settle(answer, settings) {
                 Ok(done) => return Ok(done),
                 Err(failed) => failed,
             };

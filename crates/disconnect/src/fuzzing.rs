@@ -1,10 +1,9 @@
 //! Entry points for the fuzz targets in `fuzz/` and their corpus replay tests. Not API.
 //!
 //! [`decode`] reads arbitrary bytes as `vendor byte, status (2 bytes), header lines, blank line,
-//! body` and runs that response through the vendor's decoding and classification, the code an
-//! answer from the network goes through: the generated client's own status dispatch
-//! (`<client>::responses::<operation>`, generated from the spec) and the facade's mapping. It
-//! must never panic.
+//! body` and runs that response through the code an answer from the network goes through: the
+//! vendor table's answer rules and the decoding of the vendor's record (the generic adapter's
+//! `classify`). It must never panic.
 
 use std::cell::RefCell;
 

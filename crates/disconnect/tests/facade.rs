@@ -79,7 +79,7 @@ async fn the_mapping_table() {
     };
     let done = row("tartan 200", d.disconnect(&t("tartan:acme")).await).unwrap();
     assert!(
-        matches!(&done.record, disconnect::VendorRecord::Tartan(disconnect::TartanRecord { message: Some(m), .. }) if m.contains("terminated"))
+        matches!(&done.record, disconnect::VendorRecord::Tartan(r) if r.message.as_deref().is_some_and(|m| m.contains("terminated")))
     );
     row(
         "tartan 409 already terminated",

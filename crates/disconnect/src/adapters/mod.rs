@@ -1,27 +1,25 @@
 //! One adapter per vendor, and the registry that lists them.
 //!
-//! An adapter knows one vendor: how to send its request with the generated client, how to
-//! classify the answer (with the shared helpers of [`crate::classify`]), and the vendor's own
-//! rules for retrying: Persona's idempotency keys, Tartan's "sync in progress". The engine
-//! applies those rules without knowing which vendor they come from.
-//!
-//! The [`registry!`] invocation below is the facade's one registration point: it declares each
-//! adapter module behind its cargo feature and builds [`AnyAdapter`], which dispatches statically
-//! (no boxed futures). Every other vendor fact comes from the vendor table
-//! ([`disconnect_vendors`]). A vendor in the table but not registered here fails to compile: the
-//! matches over [`Vendor`] are exhaustive.
+//! What every vendor does the same way is data: the vendor table
+//! ([`disconnect_vendors::Operation`], from the spec and `specs/vendors.toml`) says which request
+//! a target makes and what each answer means, and [`generic`] plans, sends and classifies from
+//! it. A vendor's module holds its target type and what data cannot say: Persona's version option
+//! and idempotency key chain, Tartan's "sync in progress" polling. The engine applies those
+//! rules without knowing which vendor they come from.
 
 use std::future::Future;
 use std::time::Duration;
 
 // `untyped` serves only vendors whose feature is off.
-use crate::classify::AttemptFailure;
 #[allow(unused_imports)]
 use crate::classify::{Classified, untyped};
 use crate::config::ConfigError;
 use crate::plan::PlannedRequest;
 use crate::target::{TargetError, VendorTarget};
 use crate::{Settings, Vendor};
+
+#[allow(dead_code)] // with every vendor's feature off
+pub(crate) mod generic;
 
 /// What one vendor does for one attempt, and its own retry rules.
 pub(crate) trait Adapter: Send + Sync {
@@ -50,15 +48,6 @@ pub(crate) trait Adapter: Send + Sync {
         false
     }
 
-    /// Whether this failure, answered after an earlier request for the same target may have
-    /// acted unanswered, means the connection is gone: the vendor's "already cut" answer when
-    /// it has no success-like one (Leen's 404 on a second delete). Tartan's and Persona's 409
-    /// are already [`DisconnectStatus::AlreadyDisconnected`](crate::DisconnectStatus) and need
-    /// nothing here.
-    fn gone_after_lost_answer(&self, _failure: &AttemptFailure) -> bool {
-        false
-    }
-
     /// After a "busy" answer (the vendor is working on the connection), having been busy for
     /// `busy_for`: how long to wait before trying again, or `None` to stop with `Busy`.
     fn busy_retry(&self, _busy_for: Duration) -> Option<Duration> {
@@ -81,13 +70,6 @@ pub(crate) struct Connect<'a> {
     pub(crate) headers: &'a reqwest::header::HeaderMap,
     /// How the HTTP client is made.
     pub(crate) http: &'a crate::config::HttpSetup,
-}
-
-impl Connect<'_> {
-    /// The base URL without a trailing `/`, for planned requests.
-    pub(crate) fn base_url(&self) -> String {
-        self.url.trim_end_matches('/').to_string()
-    }
 }
 
 /// Build a generated client from a [`Connect`] (in scope in the adapter modules declared
@@ -133,6 +115,28 @@ macro_rules! registry {
         $(
             #[cfg(feature = $feature)]
             pub(crate) mod $module;
+
+            #[cfg(feature = $feature)]
+            impl generic::Wire for $krate::Client {
+                fn http(&self) -> &reqwest::Client {
+                    progenitor_client::ClientInfo::client(self)
+                }
+                fn baseurl(&self) -> &str {
+                    progenitor_client::ClientInfo::baseurl(self)
+                }
+                fn max_body(&self) -> usize {
+                    $krate::MAX_RESPONSE_BYTES
+                }
+                fn exec(
+                    &self,
+                    request: reqwest::Request,
+                ) -> impl Future<Output = reqwest::Result<reqwest::Response>> + Send {
+                    // The operation id is not read by the generated hooks.
+                    const INFO: progenitor_client::OperationInfo =
+                        progenitor_client::OperationInfo { operation_id: "" };
+                    progenitor_client::ClientHooks::exec(self, request, &INFO)
+                }
+            }
         )*
 
         #[cfg(not(any($(feature = $feature),*)))]
@@ -361,11 +365,6 @@ macro_rules! registry {
                 }
             }
 
-            fn gone_after_lost_answer(&self, failure: &AttemptFailure) -> bool {
-                match *self {
-                    $(#[cfg(feature = $feature)] Self::$variant(ref a) => a.gone_after_lost_answer(failure),)*
-                }
-            }
         }
     };
 }

@@ -1,23 +1,15 @@
 //! Persona Connect: `POST /connect/connections/{id}/deactivate`, Bearer key, idempotency key,
 //! pinned `Key-Inflection: kebab` and `Persona-Version`.
 
-use std::time::SystemTime;
-
-use persona_client::types::{
-    ConnectionEnvelope, DeactivateAConnectConnectionError as Documented, ErrorResponse,
-    KeyInflection, PersonaVersion,
-};
-use persona_client::{Client, Error, MAX_RESPONSE_BYTES, ResponseValue};
+use persona_client::types::PersonaVersion;
+use persona_client::{Client, MAX_RESPONSE_BYTES};
 use sha2::{Digest, Sha256};
 
+use crate::adapters::generic::{Generic, classify};
 use crate::adapters::{Adapter, Connect};
-use crate::classify::{
-    AttemptFailure, Classified, already_disconnected, by_status, header_request_id, retry_after,
-    undecodable, unexpected,
-};
+use crate::classify::Classified;
 use crate::config::ConfigError;
-use crate::outcome::DisconnectStatus;
-use crate::plan::{PlannedRequest, REDACTED};
+use crate::plan::PlannedRequest;
 use crate::target::{TargetError, VendorTarget, check_path_id};
 use crate::{DisconnectorBuilder, Target, Vendor, VendorRecord};
 
@@ -72,24 +64,27 @@ impl DisconnectorBuilder {
     }
 }
 
+/// Persona's answers are classified by the vendor table's rules (`specs/vendors.toml`: 409 is
+/// `already_disconnected`, problems are the `errors`' titles and details); what data cannot
+/// say is here: the version option and the idempotency key chain.
 pub(crate) struct Persona {
-    client: Client,
-    base_url: String,
-    version: PersonaVersion,
-    /// [`crate::Settings::operation_id`], mixed into every idempotency key.
+    wire: Generic<Client>,
     operation_id: String,
 }
 
 impl Persona {
     pub(crate) fn connect(c: Connect<'_>) -> Result<Self, ConfigError> {
+        let version = c
+            .options
+            .get::<PersonaVersion>()
+            .copied()
+            .unwrap_or(PersonaVersion::X20251208);
         Ok(Self {
-            client: client!(persona_client, c)?,
-            base_url: c.base_url(),
-            version: c
-                .options
-                .get::<PersonaVersion>()
-                .copied()
-                .unwrap_or(PersonaVersion::X20251208),
+            wire: Generic::new(
+                &c,
+                client!(persona_client, c)?,
+                vec![("persona-version", version.to_string())],
+            ),
             operation_id: c.settings.operation_id.clone().unwrap_or_default(),
         })
     }
@@ -128,40 +123,13 @@ impl Adapter for Persona {
         Vendor::Persona
     }
 
-    fn plan(&self, target: &Target, idempotency_key: Option<&str>) -> PlannedRequest {
-        let mut headers = vec![
-            ("accept".to_string(), "application/json".to_string()),
-            ("authorization".to_string(), format!("Bearer {REDACTED}")),
-        ];
-        if let Some(key) = idempotency_key {
-            headers.push(("idempotency-key".into(), key.into()));
-        }
-        headers.push(("key-inflection".into(), KeyInflection::Kebab.to_string()));
-        headers.push(("persona-version".into(), self.version.to_string()));
-        PlannedRequest {
-            vendor: Vendor::Persona,
-            method: "POST",
-            url: format!(
-                "{}/connect/connections/{}/deactivate",
-                self.base_url,
-                progenitor_client::encode_path(connection_id(target))
-            ),
-            headers,
-            multipart: vec![],
-        }
+    fn plan(&self, target: &Target, key: Option<&str>) -> PlannedRequest {
+        self.wire.plan(&[connection_id(target)], key)
     }
 
-    async fn attempt(&self, target: &Target, idempotency_key: Option<&str>) -> Classified {
-        let mut request = self
-            .client
-            .deactivate_a_connect_connection()
-            .connection_id(connection_id(target))
-            .key_inflection(KeyInflection::Kebab)
-            .persona_version(self.version);
-        if let Some(key) = idempotency_key {
-            request = request.idempotency_key(key);
-        }
-        answer(request.send().await).await
+    async fn attempt(&self, target: &Target, key: Option<&str>) -> Classified {
+        let values = [connection_id(target)];
+        self.wire.attempt(&values, key, VendorRecord::Persona).await
     }
 
     fn idempotency_key(&self, target: &Target) -> Option<String> {
@@ -175,71 +143,7 @@ impl Adapter for Persona {
     }
 }
 
-/// A raw response through the generated status dispatch, then [`answer`] (the fuzzer's path).
+/// A raw response through the table's rules (the fuzzer's path).
 pub(crate) async fn classify_response(response: reqwest::Response) -> Classified {
-    answer(persona_client::responses::deactivate_a_connect_connection(response).await).await
-}
-
-/// Classify the generated client's result.
-pub(crate) async fn answer(
-    result: Result<ResponseValue<ConnectionEnvelope>, Error<Documented>>,
-) -> Classified {
-    crate::classify::answer(result, MAX_RESPONSE_BYTES, success, typed).await
-}
-
-/// Persona's 200.
-fn success(done: ResponseValue<ConnectionEnvelope>) -> Classified {
-    Classified {
-        http_status: Some(done.status().as_u16()),
-        request_id: header_request_id(done.headers()),
-        outcome: Ok((
-            DisconnectStatus::Disconnected,
-            VendorRecord::Persona(Box::new(done.into_inner().data)),
-        )),
-        rate: None,
-    }
-}
-
-/// Persona's documented error statuses (one JSON:API error document for all), or a documented
-/// status whose body did not decode (a proxy's page on a 429 still honours `RateLimit-Reset`).
-fn typed(value: ResponseValue<Documented>) -> Classified {
-    let status = value.status().as_u16();
-    let request_id = header_request_id(value.headers());
-    let headers = value.headers().clone();
-    let failure = match value.into_inner() {
-        Documented::Conflict(_) => {
-            return already_disconnected(status, request_id, VendorRecord::None);
-        }
-        Documented::BadRequest(e) | Documented::UnprocessableEntity(e) => {
-            AttemptFailure::Invalid(problems(&e))
-        }
-        Documented::Unauthorized(e) => AttemptFailure::Unauthorized(problems(&e).join("; ")),
-        Documented::Forbidden(e) => AttemptFailure::Forbidden(problems(&e).join("; ")),
-        Documented::NotFound(e) => AttemptFailure::NotFound(problems(&e).join("; ")),
-        Documented::TooManyRequests(_) => {
-            AttemptFailure::RateLimited(retry_after(&headers, SystemTime::now()))
-        }
-        Documented::Undecodable(_) if status == 409 => {
-            return already_disconnected(status, request_id, VendorRecord::None);
-        }
-        Documented::Undecodable(body) => {
-            return undecodable(status, &headers, &body, MAX_RESPONSE_BYTES);
-        }
-        // A status the spec does not document, classified by status.
-        Documented::UnexpectedStatus(body) => return unexpected(status, &headers, &body),
-        // A status documented after this adapter was written: what its status means.
-        other => by_status(status, &headers, format!("{other:?}")),
-    };
-    Classified::failed(Some(status), request_id, failure)
-}
-
-/// Titles with their details.
-fn problems(body: &ErrorResponse) -> Vec<String> {
-    body.errors
-        .iter()
-        .map(|e| match &e.details {
-            Some(details) => format!("{}: {details}", e.title),
-            None => e.title.clone(),
-        })
-        .collect()
+    classify(Vendor::Persona, response, MAX_RESPONSE_BYTES, VendorRecord::Persona).await
 }

@@ -2,18 +2,14 @@
 
 use std::time::Duration;
 
-use tartan_client::types::{
-    TerminateConnectionBody, TerminateConnectionError as Documented, TerminateConnectionResponse,
-};
-use tartan_client::{Client, Error, MAX_RESPONSE_BYTES, ResponseValue};
+use tartan_client::types::TerminateConnectionResponse;
+use tartan_client::{Client, MAX_RESPONSE_BYTES};
 
+use crate::adapters::generic::{Generic, classify};
 use crate::adapters::{Adapter, Connect};
-use crate::classify::{
-    AttemptFailure, Classified, already_disconnected, by_status, undecodable, unexpected,
-};
+use crate::classify::Classified;
 use crate::config::ConfigError;
-use crate::outcome::DisconnectStatus;
-use crate::plan::{PlannedRequest, REDACTED};
+use crate::plan::PlannedRequest;
 use crate::target::{TargetError, VendorTarget, check_id};
 use crate::{DisconnectorBuilder, Target, Vendor, VendorRecord};
 
@@ -56,13 +52,9 @@ impl Target {
     }
 }
 
-/// What Tartan answered: [`VendorRecord::Tartan`].
-#[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
-pub struct TartanRecord {
-    /// The `message` field (`"Connection terminated successfully"`, or the 409's).
-    pub message: Option<String>,
-}
+/// What Tartan answered to a terminate: its `message` (`"Connection terminated
+/// successfully"`) ([`VendorRecord::Tartan`]). A 409 (already terminated) holds no record.
+pub type TartanRecord = Box<TerminateConnectionResponse>;
 
 /// How long to keep polling a connection whose data sync is running, and how often: the
 /// builder's [`DisconnectorBuilder::wait_for_sync`] and
@@ -108,9 +100,10 @@ impl DisconnectorBuilder {
     }
 }
 
+/// Tartan's answers are classified by the vendor table's rules (`specs/vendors.toml`): 409 is
+/// `already_disconnected`, a 400 whose message mentions a sync is `busy`.
 pub(crate) struct Tartan {
-    client: Client,
-    base_url: String,
+    wire: Generic<Client>,
     /// `(up to, poll interval)` while a data sync runs; `None`: fail with `Busy`.
     sync_wait: Option<(Duration, Duration)>,
 }
@@ -119,8 +112,7 @@ impl Tartan {
     pub(crate) fn connect(c: Connect<'_>) -> Result<Self, ConfigError> {
         let wait = SyncWait::of(c.options);
         Ok(Self {
-            client: client!(tartan_client, c)?,
-            base_url: c.base_url(),
+            wire: Generic::new(&c, client!(tartan_client, c)?, vec![]),
             sync_wait: wait.up_to.map(|limit| (limit, wait.poll)),
         })
     }
@@ -140,26 +132,13 @@ impl Adapter for Tartan {
         Vendor::Tartan
     }
 
-    fn plan(&self, target: &Target, _: Option<&str>) -> PlannedRequest {
-        PlannedRequest {
-            vendor: Vendor::Tartan,
-            method: "POST",
-            url: format!("{}/api/terminate_connection/", self.base_url),
-            headers: vec![
-                ("accept".into(), "application/json".into()),
-                ("authorization".into(), REDACTED.into()),
-                (
-                    "content-type".into(),
-                    "multipart/form-data; boundary=<random>".into(),
-                ),
-            ],
-            multipart: vec![("client_org".into(), client_org(target).to_string())],
-        }
+    fn plan(&self, target: &Target, key: Option<&str>) -> PlannedRequest {
+        self.wire.plan(&[client_org(target)], key)
     }
 
-    async fn attempt(&self, target: &Target, _: Option<&str>) -> Classified {
-        let body = TerminateConnectionBody::builder().client_org(client_org(target));
-        answer(self.client.terminate_connection().body(body).send().await).await
+    async fn attempt(&self, target: &Target, key: Option<&str>) -> Classified {
+        let values = [client_org(target)];
+        self.wire.attempt(&values, key, VendorRecord::Tartan).await
     }
 
     /// "Sync in progress" (a 400): poll every interval while the sync has run for less than
@@ -170,75 +149,7 @@ impl Adapter for Tartan {
     }
 }
 
-/// A raw response through the generated status dispatch, then [`answer`] (the fuzzer's path).
+/// A raw response through the table's rules (the fuzzer's path).
 pub(crate) async fn classify_response(response: reqwest::Response) -> Classified {
-    answer(tartan_client::responses::terminate_connection(response).await).await
-}
-
-/// Classify the generated client's result.
-pub(crate) async fn answer(
-    result: Result<ResponseValue<TerminateConnectionResponse>, Error<Documented>>,
-) -> Classified {
-    crate::classify::answer(result, MAX_RESPONSE_BYTES, success, typed).await
-}
-
-/// Tartan's 200.
-fn success(done: ResponseValue<TerminateConnectionResponse>) -> Classified {
-    Classified {
-        http_status: Some(done.status().as_u16()),
-        request_id: None,
-        outcome: Ok((
-            DisconnectStatus::Disconnected,
-            VendorRecord::Tartan(TartanRecord {
-                message: done.into_inner().message,
-            }),
-        )),
-        rate: None,
-    }
-}
-
-/// Tartan's documented error statuses, each with its own body, or a documented status whose body
-/// did not decode (a 500 with an HTML page is still a 500, and retried).
-fn typed(value: ResponseValue<Documented>) -> Classified {
-    let status = value.status().as_u16();
-    let headers = value.headers().clone();
-    let (failure, request_id) = match value.into_inner() {
-        Documented::Conflict(conflict) => {
-            return already_disconnected(
-                status,
-                None,
-                VendorRecord::Tartan(TartanRecord {
-                    message: conflict.message,
-                }),
-            );
-        }
-        // Tartan documents one 400: a data sync in progress. Another 400 is an invalid request.
-        Documented::BadRequest(bad) => {
-            let message = bad.message.unwrap_or_default();
-            if message.to_ascii_lowercase().contains("sync") {
-                (AttemptFailure::Busy(message), None)
-            } else {
-                (AttemptFailure::Invalid(vec![message]), None)
-            }
-        }
-        Documented::Unauthorized(e) => (
-            AttemptFailure::Unauthorized(e.message.unwrap_or_default()),
-            e.request_id,
-        ),
-        Documented::NotFound(e) => (AttemptFailure::NotFound(e.message.unwrap_or_default()), None),
-        Documented::InternalServerError(e) => {
-            (AttemptFailure::Server(e.message.unwrap_or_default()), e.request_id)
-        }
-        Documented::Undecodable(_) if status == 409 => {
-            return already_disconnected(status, None, VendorRecord::Tartan(TartanRecord { message: None }));
-        }
-        Documented::Undecodable(body) => {
-            return undecodable(status, &headers, &body, MAX_RESPONSE_BYTES);
-        }
-        // A status the spec does not document, classified by status.
-        Documented::UnexpectedStatus(body) => return unexpected(status, &headers, &body),
-        // A status documented after this adapter was written: what its status means.
-        other => (by_status(status, &headers, format!("{other:?}")), None),
-    };
-    Classified::failed(Some(status), request_id, failure)
+    classify(Vendor::Tartan, response, MAX_RESPONSE_BYTES, VendorRecord::Tartan).await
 }

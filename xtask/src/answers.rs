@@ -1,0 +1,478 @@
+//! What a target names and how answers map to outcomes, for the vendor table: the operation's
+//! parameters read from the spec, and `vendors.toml`'s `headers`, `idempotency_header` and
+//! `answers` checked against it, with defaults from the spec's error schemas.
+//!
+//! Everything here is data the facade's one generic adapter and the fakes interpret; a setting
+//! that names something the spec does not document fails here, naming the vendor and the spec.
+
+use anyhow::{Context, Result, anyhow, bail};
+use serde_json::Value;
+
+use crate::config::{AnswersConfig, OutcomeName, VendorConfig};
+use crate::postprocess::OperationSpec;
+use crate::transforms::{MULTIPART_EXTENSION, resolve};
+
+/// Where a target's value travels.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Location {
+    Path,
+    Query,
+    Form,
+}
+
+/// One value a target gives the request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ParamFacts {
+    pub name: String,
+    pub location: Location,
+    pub uuid: bool,
+}
+
+/// One rule, checked.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RuleFacts {
+    pub status: u16,
+    pub when: Option<(String, String)>,
+    pub outcome: OutcomeName,
+}
+
+/// What the facade needs to send the request and read its answers.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RequestFacts {
+    pub params: Vec<ParamFacts>,
+    /// Lower-case names.
+    pub headers: Vec<(String, String)>,
+    /// Lower-case.
+    pub idempotency_header: Option<String>,
+    pub rules: Vec<RuleFacts>,
+    pub problems_each: String,
+    pub problems_fields: Vec<String>,
+    pub request_id: Vec<String>,
+    pub record: String,
+}
+
+/// Read and check. `doc` is the spec after the transforms.
+pub fn facts(
+    id: &str,
+    vendor: &VendorConfig,
+    doc: &Value,
+    op: &OperationSpec,
+) -> Result<RequestFacts> {
+    let ctx = || format!("vendor `{id}` (specs/{})", vendor.spec);
+    let item = doc
+        .pointer(&format!(
+            "/paths/{}",
+            op.path.replace('~', "~0").replace('/', "~1")
+        ))
+        .ok_or_else(|| anyhow!("{}: no path `{}`", ctx(), op.path))?;
+    let operation = item
+        .get(op.method.to_ascii_lowercase())
+        .ok_or_else(|| anyhow!("{}: no `{} {}`", ctx(), op.method, op.path))?;
+    let (params, header_params) = params(doc, item, operation, &op.path).with_context(ctx)?;
+
+    let documented = |name: &str, setting: &str| -> Result<String> {
+        let lower = name.to_ascii_lowercase();
+        if !header_params.contains(&lower) {
+            bail!(
+                "{}: `{setting}` names the header `{name}`, which `{} {}` does not document \
+                 (documented headers: {})",
+                ctx(),
+                op.method,
+                op.path,
+                if header_params.is_empty() {
+                    "none".to_string()
+                } else {
+                    header_params.join(", ")
+                }
+            );
+        }
+        Ok(lower)
+    };
+    let headers = vendor
+        .headers
+        .iter()
+        .map(|(name, value)| Ok((documented(name, "headers")?, value.clone())))
+        .collect::<Result<Vec<_>>>()?;
+    let idempotency_header = vendor
+        .idempotency_header
+        .as_deref()
+        .map(|h| documented(h, "idempotency_header"))
+        .transpose()?;
+
+    let AnswersConfig {
+        rules,
+        problems,
+        request_id,
+        record,
+    } = &vendor.answers;
+    let pointer = |p: &str, setting: &str, empty_ok: bool| -> Result<String> {
+        if (p.is_empty() && empty_ok) || p.starts_with('/') {
+            Ok(p.to_string())
+        } else {
+            bail!(
+                "{}: `answers.{setting}` = `{p}` is not a JSON pointer (it starts with `/`)",
+                ctx()
+            )
+        }
+    };
+    let rules = rules
+        .iter()
+        .map(|r| {
+            if !(100..=599).contains(&r.status) {
+                bail!(
+                    "{}: answers rule for status {} is not an HTTP status",
+                    ctx(),
+                    r.status
+                );
+            }
+            if (200..300).contains(&r.status) && r.outcome != OutcomeName::AlreadyDisconnected {
+                bail!(
+                    "{}: a {} is a success; a rule may only call it `already_disconnected`",
+                    ctx(),
+                    r.status
+                );
+            }
+            let when = r
+                .when
+                .as_ref()
+                .map(|m| -> Result<(String, String)> {
+                    Ok((
+                        pointer(&m.pointer, "rules.when.pointer", false)?,
+                        m.contains.clone(),
+                    ))
+                })
+                .transpose()?;
+            Ok(RuleFacts {
+                status: r.status,
+                when,
+                outcome: r.outcome,
+            })
+        })
+        .collect::<Result<Vec<_>>>()?;
+    let error_schemas = error_schemas(doc, operation);
+    let (problems_each, problems_fields) = match problems {
+        Some(p) => {
+            if p.fields.is_empty() {
+                bail!("{}: `answers.problems.fields` is empty", ctx());
+            }
+            (
+                pointer(&p.each, "problems.each", true)?,
+                p.fields
+                    .iter()
+                    .map(|f| pointer(f, "problems.fields", false))
+                    .collect::<Result<_>>()?,
+            )
+        }
+        None => (
+            String::new(),
+            first_string_property(
+                &error_schemas,
+                doc,
+                &["message", "error", "detail", "title"],
+            )
+            .map(|name| vec![format!("/{name}")])
+            .unwrap_or_default(),
+        ),
+    };
+    let request_id = match request_id {
+        Some(pointers) => pointers
+            .iter()
+            .map(|p| pointer(p, "request_id", false))
+            .collect::<Result<_>>()?,
+        None => first_string_property(&error_schemas, doc, &["request_id", "requestId"])
+            .map(|name| vec![format!("/{name}")])
+            .unwrap_or_default(),
+    };
+    Ok(RequestFacts {
+        params,
+        headers,
+        idempotency_header,
+        rules,
+        problems_each,
+        problems_fields,
+        request_id,
+        record: pointer(record, "record", true)?,
+    })
+}
+
+/// The target's parameters (required path parameters in path order, then required query
+/// parameters, then required form fields) and the lower-case names of the header parameters.
+fn params(
+    doc: &Value,
+    item: &Value,
+    operation: &Value,
+    path: &str,
+) -> Result<(Vec<ParamFacts>, Vec<String>)> {
+    let mut path_params = Vec::new();
+    let mut query = Vec::new();
+    let mut headers = Vec::new();
+    let declared = item
+        .get("parameters")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .chain(
+            operation
+                .get("parameters")
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten(),
+        );
+    for p in declared {
+        let p = resolve(doc, p)?;
+        let name = p
+            .get("name")
+            .and_then(Value::as_str)
+            .ok_or_else(|| anyhow!("a parameter without a name"))?;
+        let required = p.get("required").and_then(Value::as_bool) == Some(true);
+        let uuid = p
+            .get("schema")
+            .map(|s| resolve(doc, s))
+            .transpose()?
+            .and_then(|s| s.get("format"))
+            .and_then(Value::as_str)
+            == Some("uuid");
+        let param = |location| ParamFacts {
+            name: name.to_string(),
+            location,
+            uuid,
+        };
+        match p.get("in").and_then(Value::as_str) {
+            Some("path") => path_params.push(param(Location::Path)),
+            Some("query") if required => query.push(param(Location::Query)),
+            Some("query") => {}
+            Some("header") => headers.push(name.to_ascii_lowercase()),
+            Some("cookie") if required => {
+                bail!("required cookie parameter `{name}` is not supported")
+            }
+            _ => {}
+        }
+    }
+    // Path parameters in the order the template names them.
+    let mut ordered = Vec::new();
+    let mut rest = path;
+    while let Some(start) = rest.find('{') {
+        let end = rest[start..]
+            .find('}')
+            .ok_or_else(|| anyhow!("path `{path}`: an unclosed `{{`"))?;
+        let name = &rest[start + 1..start + end];
+        let at = path_params
+            .iter()
+            .position(|p: &ParamFacts| p.name == name)
+            .ok_or_else(|| anyhow!("path `{path}`: `{{{name}}}` is not a documented parameter"))?;
+        ordered.push(path_params.remove(at));
+        rest = &rest[start + end + 1..];
+    }
+    ordered.extend(query);
+    ordered.extend(form_fields(doc, operation)?);
+    if ordered.is_empty() {
+        bail!("the operation takes no required parameter: a target would name nothing");
+    }
+    Ok((ordered, headers))
+}
+
+/// Required fields of a form body (`multipart/form-data`, also after `multipart_as_form`).
+fn form_fields(doc: &Value, operation: &Value) -> Result<Vec<ParamFacts>> {
+    let Some(body) = operation.get("requestBody") else {
+        return Ok(Vec::new());
+    };
+    let body = resolve(doc, body)?;
+    let media = body.pointer("/content/multipart~1form-data").or_else(|| {
+        (operation.get(MULTIPART_EXTENSION) == Some(&Value::Bool(true)))
+            .then(|| body.pointer("/content/application~1x-www-form-urlencoded"))
+            .flatten()
+    });
+    let Some(media) = media else {
+        if body.get("required").and_then(Value::as_bool) == Some(true) {
+            bail!("a required request body that is not a form is not supported");
+        }
+        return Ok(Vec::new());
+    };
+    let schema = resolve(doc, media.get("schema").unwrap_or(&Value::Null))?;
+    let required: Vec<&str> = schema
+        .get("required")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter_map(Value::as_str)
+        .collect();
+    let mut fields = Vec::new();
+    for name in required {
+        let prop = schema
+            .pointer(&format!("/properties/{name}"))
+            .map(|p| resolve(doc, p))
+            .transpose()?;
+        fields.push(ParamFacts {
+            name: name.to_string(),
+            location: Location::Form,
+            uuid: prop.and_then(|p| p.get("format")).and_then(Value::as_str) == Some("uuid"),
+        });
+    }
+    Ok(fields)
+}
+
+/// The JSON schemas of the operation's documented 4xx/5xx answers.
+fn error_schemas<'a>(doc: &'a Value, operation: &'a Value) -> Vec<&'a Value> {
+    let mut out = Vec::new();
+    for (status, response) in operation
+        .get("responses")
+        .and_then(Value::as_object)
+        .into_iter()
+        .flatten()
+    {
+        if !(status.starts_with('4') || status.starts_with('5')) {
+            continue;
+        }
+        let Ok(response) = resolve(doc, response) else {
+            continue;
+        };
+        if let Some(schema) = response.pointer("/content/application~1json/schema")
+            && let Ok(schema) = resolve(doc, schema)
+        {
+            out.push(schema);
+        }
+    }
+    out
+}
+
+/// The first of `names` that some error schema has as a string property.
+fn first_string_property<'a>(
+    schemas: &[&Value],
+    doc: &Value,
+    names: &[&'a str],
+) -> Option<&'a str> {
+    names.iter().copied().find(|name| {
+        schemas.iter().any(|schema| {
+            schema
+                .pointer(&format!("/properties/{name}"))
+                .and_then(|p| resolve(doc, p).ok())
+                .and_then(|p| p.get("type"))
+                .is_some_and(|t| {
+                    t == "string"
+                        || t.as_array()
+                            .is_some_and(|a| a.iter().any(|v| v == "string"))
+                })
+        })
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn doc(text: &str) -> Value {
+        serde_yaml_ng::from_str(text).unwrap()
+    }
+
+    fn op(path: &str, method: &str) -> OperationSpec {
+        OperationSpec {
+            id: "x".into(),
+            method: method.into(),
+            path: path.into(),
+            success: vec![200],
+            errors: vec![],
+        }
+    }
+
+    fn vendor(extra: &str) -> VendorConfig {
+        let text =
+            format!("[vendors.x]\nspec='x.yaml'\ncrate='x-client'\ninterface='builder'\n{extra}");
+        crate::config::VendorsFile::parse(&text)
+            .unwrap()
+            .vendors
+            .shift_remove("x")
+            .unwrap()
+    }
+
+    const SPEC: &str = r#"
+openapi: 3.0.3
+paths:
+  /orgs/{org}/connections/{id}:
+    parameters:
+      - { name: id, in: path, required: true, schema: { type: string } }
+    delete:
+      parameters:
+        - { name: org, in: path, required: true, schema: { type: string, format: uuid } }
+        - { name: provider, in: query, required: true, schema: { type: string } }
+        - { name: verbose, in: query, schema: { type: boolean } }
+        - { name: Idempotency-Key, in: header, schema: { type: string } }
+      responses:
+        '200': { description: ok }
+        '400':
+          description: bad
+          content:
+            application/json:
+              schema:
+                type: object
+                properties:
+                  error: { type: string }
+                  request_id: { type: string }
+"#;
+
+    #[test]
+    fn params_follow_the_path_then_the_query() {
+        let d = doc(SPEC);
+        let f = facts(
+            "x",
+            &vendor(""),
+            &d,
+            &op("/orgs/{org}/connections/{id}", "DELETE"),
+        )
+        .unwrap();
+        let names: Vec<_> = f
+            .params
+            .iter()
+            .map(|p| (p.name.as_str(), p.location, p.uuid))
+            .collect();
+        assert_eq!(
+            names,
+            [
+                ("org", Location::Path, true),
+                ("id", Location::Path, false),
+                ("provider", Location::Query, false)
+            ]
+        );
+        // Defaults from the error schema.
+        assert_eq!(f.problems_fields, ["/error"]);
+        assert_eq!(f.request_id, ["/request_id"]);
+        assert!(f.rules.is_empty());
+    }
+
+    #[test]
+    fn settings_must_name_what_the_spec_documents() {
+        let d = doc(SPEC);
+        let o = op("/orgs/{org}/connections/{id}", "DELETE");
+        let ok = facts(
+            "x",
+            &vendor("idempotency_header = 'Idempotency-Key'\n"),
+            &d,
+            &o,
+        )
+        .unwrap();
+        assert_eq!(ok.idempotency_header.as_deref(), Some("idempotency-key"));
+        let err = facts(
+            "x",
+            &vendor("headers = { Persona-Version = '1' }\n"),
+            &d,
+            &o,
+        )
+        .unwrap_err();
+        assert!(err.to_string().contains("does not document"), "{err}");
+        let err = facts(
+            "x",
+            &vendor("[vendors.x.answers]\nrules = [{ status = 400, when = { pointer = 'code', contains = 'x' }, outcome = 'not_found' }]\n"),
+            &d,
+            &o,
+        )
+        .unwrap_err();
+        assert!(err.to_string().contains("not a JSON pointer"), "{err}");
+        let err = facts(
+            "x",
+            &vendor("[vendors.x.answers]\nrules = [{ status = 200, outcome = 'busy' }]\n"),
+            &d,
+            &o,
+        )
+        .unwrap_err();
+        assert!(err.to_string().contains("is a success"), "{err}");
+    }
+}
