@@ -40,6 +40,9 @@ pub struct RuleFacts {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RequestFacts {
     pub params: Vec<ParamFacts>,
+    /// The target syntax: `<name>` per parameter (`<name_uuid>` for a UUID, `_id` dropped),
+    /// joined by `/`.
+    pub syntax: String,
     /// Lower-case names.
     pub headers: Vec<(String, String)>,
     /// Lower-case.
@@ -183,7 +186,16 @@ pub fn facts(
             .map(|name| vec![format!("/{name}")])
             .unwrap_or_default(),
     };
+    let syntax = params
+        .iter()
+        .map(|p| match p.uuid {
+            true => format!("<{}_uuid>", p.name.trim_end_matches("_id")),
+            false => format!("<{}>", p.name),
+        })
+        .collect::<Vec<_>>()
+        .join("/");
     Ok(RequestFacts {
+        syntax,
         params,
         headers,
         idempotency_header,

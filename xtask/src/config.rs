@@ -70,6 +70,19 @@ pub struct VendorConfig {
     /// How the vendor's answers map to outcomes (defaults from the spec).
     #[serde(default)]
     pub answers: AnswersConfig,
+    /// What of the facade is handwritten for this vendor (`adapters/<id>.rs`).
+    #[serde(default)]
+    pub facade: Option<FacadeModule>,
+}
+
+/// `facade = "target" | "adapter"`: the vendor's module in `crates/disconnect/src/adapters/`
+/// declares `<Name>Target` and `<Name>Record`, and with `adapter` also its adapter `<Name>`
+/// (for what data cannot say). Absent: the generic adapter and `GenericTarget` serve it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FacadeModule {
+    Target,
+    Adapter,
 }
 
 /// `answers` of a vendor: see `specs/vendors.toml`'s header and [`crate::answers`].

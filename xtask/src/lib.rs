@@ -135,6 +135,7 @@ pub fn generate(layout: &Layout, only: Option<&str>, write: bool) -> Result<Vec<
     }
     let mut drifts = Vec::new();
     let mut facts = Vec::new();
+    let mut records = Vec::new();
     for (name, vendor) in &vendors.vendors {
         if only.is_some_and(|o| o != name) {
             continue;
@@ -143,7 +144,13 @@ pub fn generate(layout: &Layout, only: Option<&str>, write: bool) -> Result<Vec<
         let text = std::fs::read_to_string(&spec_path)
             .with_context(|| format!("reading {}", spec_path.display()))?;
         let output = codegen::generate(vendor, &text)?;
-        facts.push(vendor_table::facts(name, vendor, &text, &output.doc)?);
+        let vendor_facts = vendor_table::facts(name, vendor, &text, &output.doc)?;
+        records.push(vendor_table::record_type(
+            &vendor_facts,
+            &output.doc,
+            &output.rust,
+        )?);
+        facts.push(vendor_facts);
         for (path, content) in [
             (layout.generated_rs(vendor), &output.rust),
             (layout.api_md(vendor), &output.api_md),
@@ -166,6 +173,14 @@ pub fn generate(layout: &Layout, only: Option<&str>, write: bool) -> Result<Vec<
             &vendor_table::path(layout),
             &display,
             &table,
+            write,
+        )?);
+        let configs: Vec<_> = vendors.vendors.values().collect();
+        let registry = vendor_table::render_registry(&facts, &configs, &records)?;
+        drifts.extend(refresh(
+            &vendor_table::registry_path(layout),
+            "crates/disconnect/src/adapters/registry.rs",
+            &registry,
             write,
         )?);
     }

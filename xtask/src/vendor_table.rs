@@ -186,6 +186,7 @@ pub fn render(facts: &[Facts]) -> Result<String> {
         let fields = &request.problems_fields;
         let request_ids = &request.request_id;
         let record = &request.record;
+        let syntax = &request.syntax;
         let api_key_var = f.api_key_var();
         let base_url_var = f.base_url_var();
         let fake_prefix = f.fake_prefix();
@@ -224,6 +225,7 @@ pub fn render(facts: &[Facts]) -> Result<String> {
                     path: #path,
                     statuses: &[#(#statuses),*],
                     params: &[#(#params),*],
+                    syntax: #syntax,
                     headers: &[#(#headers),*],
                     idempotency_header: #idempotency_header,
                     answers: Answers {
@@ -275,6 +277,133 @@ pub fn render(facts: &[Facts]) -> Result<String> {
     let file: syn::File = syn::parse2(tokens)?;
     let pretty = prettyplease::unparse(&file);
     Ok(format!("{HEADER}\n{}", codegen::rustfmt(&pretty)?))
+}
+
+/// Where the facade's registration list is written.
+pub fn registry_path(layout: &Layout) -> std::path::PathBuf {
+    layout
+        .crates_dir
+        .join("disconnect")
+        .join("src")
+        .join("adapters")
+        .join("registry.rs")
+}
+
+/// The facade's registration list: one `registry!` entry per vendor (its adapter, target and
+/// record types, its client crate), from `facade` in `vendors.toml` and the generated client's
+/// record type. `records` holds each vendor's record type (see [`record_type`]).
+pub fn render_registry(
+    facts: &[Facts],
+    vendors: &[&VendorConfig],
+    records: &[String],
+) -> Result<String> {
+    let mut out = String::from(HEADER);
+    out.push_str("\nregistry! {\n");
+    for ((f, v), record) in facts.iter().zip(vendors).zip(records) {
+        let id = &f.id;
+        let name = pascal_case(id);
+        let krate = f.client_crate.replace('-', "_");
+        let record_ty = format!("{krate}::{record}");
+        let (adapter, target, boxed) = match v.facade {
+            Some(crate::config::FacadeModule::Adapter) => (
+                format!("{id}::{name}"),
+                format!("{id}::{name}Target"),
+                format!("{id}::{name}Record"),
+            ),
+            Some(crate::config::FacadeModule::Target) => (
+                format!("generic::Plain<{krate}::Client, {record_ty}>"),
+                format!("{id}::{name}Target"),
+                format!("{id}::{name}Record"),
+            ),
+            None => (
+                format!("generic::Plain<{krate}::Client, {record_ty}>"),
+                "crate::target::GenericTarget".to_string(),
+                format!("Box<{record_ty}>"),
+            ),
+        };
+        let module = match v.facade {
+            Some(_) => format!(" mod {id}"),
+            None => String::new(),
+        };
+        out.push_str(&format!(
+            "    {id}: \"{id}\"{module} => {name}({adapter}, {target}, {boxed}), {krate};\n"
+        ));
+    }
+    out.push_str("}\n");
+    Ok(out)
+}
+
+/// The vendor's record type, relative to its client crate: the generated type of the success
+/// body at `answers.record` (`types::Connection`), or `serde_json::Value` when that part of the
+/// body has no named type of its own. `rust` is the generated client.
+pub fn record_type(f: &Facts, doc: &Value, rust: &str) -> Result<String> {
+    let ctx = || format!("vendor `{}`: the record", f.id);
+    let named = |name: &str| {
+        [format!("pub struct {name} "), format!("pub enum {name} ")]
+            .iter()
+            .any(|d| rust.contains(d.as_str()))
+    };
+    if f.request.record.is_empty() {
+        // The success type of `responses::<operation>`.
+        let marker = format!("pub async fn {}(", f.operation.method_ident());
+        let after = rust
+            .find("pub mod responses")
+            .and_then(|at| rust[at..].find(&marker).map(|i| &rust[at + i..]))
+            .ok_or_else(|| anyhow!("{}: no `responses::{}`", ctx(), f.operation.method_ident()))?;
+        let ty = after
+            .split_once("ResponseValue<types::")
+            .map(|(_, rest)| {
+                rest.split(|c: char| !c.is_alphanumeric() && c != '_')
+                    .next()
+                    .unwrap_or("")
+            })
+            .filter(|t| !t.is_empty());
+        return Ok(match ty {
+            Some(t) => format!("types::{t}"),
+            None => "serde_json::Value".to_string(),
+        });
+    }
+    let success = f
+        .operation
+        .success
+        .iter()
+        .find(|s| (200..300).contains(*s))
+        .ok_or_else(|| anyhow!("{}: no documented 2xx", ctx()))?;
+    let item = doc
+        .pointer(&format!(
+            "/paths/{}",
+            f.operation.path.replace('~', "~0").replace('/', "~1")
+        ))
+        .and_then(|i| i.get(f.operation.method.to_ascii_lowercase()))
+        .ok_or_else(|| anyhow!("{}: no operation", ctx()))?;
+    let response = crate::transforms::resolve(
+        doc,
+        item.pointer(&format!("/responses/{success}"))
+            .unwrap_or(&Value::Null),
+    )?;
+    let mut schema = response
+        .pointer("/content/application~1json/schema")
+        .ok_or_else(|| anyhow!("{}: the {success} has no JSON body", ctx()))?;
+    for segment in f.request.record.trim_start_matches('/').split('/') {
+        let resolved = crate::transforms::resolve(doc, schema)?;
+        schema = resolved
+            .pointer(&format!("/properties/{segment}"))
+            .ok_or_else(|| {
+                anyhow!(
+                    "{}: `answers.record` names `{segment}`, not a property of the success body",
+                    ctx()
+                )
+            })?;
+    }
+    let component = schema
+        .get("$ref")
+        .and_then(Value::as_str)
+        .and_then(|r| r.strip_prefix("#/components/schemas/"))
+        .map(pascal_case);
+    Ok(match component {
+        Some(name) if named(&name) => format!("types::{name}"),
+        _ => "serde_json::Value".to_string(),
+    })
 }
 
 /// Where the table is written.

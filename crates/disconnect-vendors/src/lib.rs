@@ -49,28 +49,17 @@ pub struct Operation {
     /// Every documented status, ascending. Others are classified by status alone.
     pub statuses: &'static [u16],
     /// What a target names: the operation's required path and query parameters and form
-    /// fields, in the order of the target syntax (`<organization_id>/<connection_id>`).
+    /// fields, in the order of the target syntax.
     pub params: &'static [Param],
+    /// The target syntax after `<vendor>:`: each parameter as `<name>` (a UUID's as
+    /// `<name_uuid>`, `_id` dropped), joined by `/` (`<organization_uuid>/<connection_uuid>`).
+    pub syntax: &'static str,
     /// Headers every request carries, from `vendors.toml` (`Key-Inflection: kebab`).
     pub headers: &'static [(&'static str, &'static str)],
     /// The header carrying an idempotency key, for vendors that take one.
     pub idempotency_header: Option<&'static str>,
     /// How the vendor's answers map to outcomes.
     pub answers: Answers,
-}
-
-impl Operation {
-    /// The target syntax: each parameter as `<name>` (`<uuid name>` for a UUID), joined by `/`.
-    pub fn syntax(&self) -> String {
-        self.params
-            .iter()
-            .map(|p| match p.format {
-                ParamFormat::Uuid => format!("<{}_uuid>", p.name.trim_end_matches("_id")),
-                _ => format!("<{}>", p.name),
-            })
-            .collect::<Vec<_>>()
-            .join("/")
-    }
 }
 
 /// One value a target gives the request.

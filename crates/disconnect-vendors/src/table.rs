@@ -60,6 +60,7 @@ const TARTAN: VendorFacts = VendorFacts {
             location: ParamIn::Form,
             format: ParamFormat::String,
         }],
+        syntax: "<client_org>",
         headers: &[],
         idempotency_header: None,
         answers: Answers {
@@ -113,6 +114,7 @@ const PERSONA: VendorFacts = VendorFacts {
             location: ParamIn::Path,
             format: ParamFormat::String,
         }],
+        syntax: "<connection-id>",
         headers: &[("key-inflection", "kebab")],
         idempotency_header: Some("idempotency-key"),
         answers: Answers {
@@ -163,6 +165,7 @@ const LEEN: VendorFacts = VendorFacts {
                 format: ParamFormat::Uuid,
             },
         ],
+        syntax: "<organization_uuid>/<connection_uuid>",
         headers: &[],
         idempotency_header: None,
         answers: Answers {

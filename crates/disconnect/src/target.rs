@@ -14,16 +14,84 @@ pub const MAX_ID_BYTES: usize = 256;
 // declared by the adapter registry (`adapters/mod.rs`); each vendor's target type, its parsing
 // and its constructor live in its adapter.
 
-/// What each vendor's target type provides to [`Target`].
+/// A vendor's target type: parsed from the text after `<vendor>:` (whose syntax is the vendor
+/// table's [`disconnect_vendors::Operation::syntax`]) and printed back to it.
 pub(crate) trait VendorTarget: Sized {
-    /// The id's syntax after `<vendor>:`, for messages (`<client_org>`).
-    const SYNTAX: &'static str;
-
-    /// Parse and validate the text after `<vendor>:`.
-    fn parse(id: &str) -> Result<Self, TargetError>;
+    /// The target for the text after `<vendor>:`.
+    fn parse(vendor: Vendor, id: &str) -> Result<Self, TargetError>;
 
     /// The text after `<vendor>:`.
     fn id(&self) -> String;
+
+    /// The values the target gives the request, in the order of the vendor table's
+    /// parameters ([`disconnect_vendors::Operation::params`]).
+    fn values(&self) -> Vec<String>;
+}
+
+/// A target at a vendor with no target type of its own: the values its syntax names
+/// ([`disconnect_vendors::Operation::params`]), in that order, each checked as its parameter
+/// requires (a path segment holds none of `/ ? # %` and no `..`; a UUID is a UUID, kept in
+/// its hyphenated lower-case form).
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct GenericTarget {
+    // Shared: a target is cloned into every receipt and error.
+    values: std::sync::Arc<[Box<str>]>,
+}
+
+impl GenericTarget {
+    /// The values, in the order of the vendor's target syntax.
+    pub fn values(&self) -> impl ExactSizeIterator<Item = &str> {
+        self.values.iter().map(AsRef::as_ref)
+    }
+}
+
+impl VendorTarget for GenericTarget {
+    fn parse(vendor: Vendor, id: &str) -> Result<Self, TargetError> {
+        let op = &vendor.facts().operation;
+        let shape = || TargetError::Shape {
+            vendor,
+            syntax: op.syntax,
+            input: shown(id),
+        };
+        let parts: Vec<&str> = match op.params.len() {
+            1 => vec![id],
+            n => {
+                let parts: Vec<&str> = id.split('/').collect();
+                if parts.len() != n {
+                    return Err(shape());
+                }
+                parts
+            }
+        };
+        let mut values = Vec::with_capacity(parts.len());
+        for (param, value) in op.params.iter().zip(parts) {
+            let checked = match (param.format, param.location) {
+                (disconnect_vendors::ParamFormat::Uuid, _) => {
+                    parse_uuid(param.name, value)?.to_string()
+                }
+                (_, disconnect_vendors::ParamIn::Path) => {
+                    check_path_id(param.name, vendor, value)?;
+                    value.to_string()
+                }
+                _ => {
+                    check_id(param.name, value)?;
+                    value.to_string()
+                }
+            };
+            values.push(checked.into_boxed_str());
+        }
+        Ok(Self {
+            values: values.into(),
+        })
+    }
+
+    fn id(&self) -> String {
+        self.values.join("/")
+    }
+
+    fn values(&self) -> Vec<String> {
+        self.values.iter().map(ToString::to_string).collect()
+    }
 }
 
 /// Why a target was refused. The offending input is shown escaped and shortened.
@@ -251,6 +319,46 @@ impl<'de> serde::Deserialize<'de> for Target {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Every compiled vendor's own target type agrees with the vendor table: a target written in
+    /// the table's syntax parses the same with [`GenericTarget`], prints the same and gives the
+    /// request the same values, in the table's order.
+    #[test]
+    fn every_target_type_follows_the_table() {
+        for vendor in Vendor::ALL {
+            if !crate::adapters::is_compiled(vendor) {
+                continue;
+            }
+            let op = &vendor.facts().operation;
+            let id = op
+                .params
+                .iter()
+                .map(|p| match p.format {
+                    disconnect_vendors::ParamFormat::Uuid => {
+                        "0b9c2f4e-8a43-4d3a-9a1e-2f7a5b6c7d8e".to_string()
+                    }
+                    _ => format!("{}_1", p.name.replace('-', "_")),
+                })
+                .collect::<Vec<_>>()
+                .join("/");
+            let own = Target::parse_id(vendor, &id).unwrap();
+            let generic = GenericTarget::parse(vendor, &id).unwrap();
+            assert_eq!(own.id(), generic.id(), "{vendor}");
+            assert_eq!(
+                own.values(),
+                generic.values().map(str::to_string).collect::<Vec<_>>(),
+                "{vendor}"
+            );
+            assert!(
+                Target::forms().contains(&format!("{}:{}", vendor.id(), op.syntax)),
+                "{vendor}"
+            );
+            if op.params.len() > 1 {
+                assert!(GenericTarget::parse(vendor, &format!("{id}/extra")).is_err());
+            }
+            assert!(GenericTarget::parse(vendor, "").is_err());
+        }
+    }
 
     const ORG: &str = "0b9c2f4e-8a43-4d3a-9a1e-2f7a5b6c7d8e";
     const CONN: &str = "6f1d2c3b-4a59-4e7f-8d6c-5b4a39281706";

@@ -17,7 +17,9 @@ pub fn scratch_workspace(files: &[&str]) -> (tempfile::TempDir, Layout) {
         let entry = entry.unwrap();
         std::fs::copy(entry.path(), layout.specs_dir.join(entry.file_name())).unwrap();
     }
-    for krate in ["tartan-client", "persona-client", "leen-client"] {
+    let vendors = xtask::config::VendorsFile::load(&real.specs_dir.join("vendors.toml")).unwrap();
+    for vendor in vendors.vendors.values() {
+        let krate = &vendor.crate_name;
         std::fs::create_dir_all(layout.crates_dir.join(krate)).unwrap();
         for file in files {
             std::fs::copy(

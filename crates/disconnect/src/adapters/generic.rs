@@ -12,16 +12,16 @@ use reqwest::header::HeaderMap;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 
-use crate::Vendor;
-use crate::VendorRecord;
-use crate::adapters::Connect;
+use crate::adapters::{Adapter, Connect};
 use crate::classify::{
     AttemptFailure, Classified, already_disconnected, by_status, excerpt, header_request_id,
     retry_after, transport_failure, unreadable,
 };
+use crate::config::ConfigError;
 use crate::lane::RateInfo;
 use crate::outcome::DisconnectStatus;
 use crate::plan::{PlannedRequest, REDACTED};
+use crate::{Target, Vendor, VendorRecord};
 
 /// A generated client, as the generic adapter uses it: its `reqwest::Client`, base URL and
 /// `exec` hook (which adds the headers given per request and caps the body). Implemented for
@@ -40,13 +40,50 @@ pub(crate) trait Wire: Send + Sync {
     ) -> impl Future<Output = reqwest::Result<reqwest::Response>> + Send;
 }
 
-/// One vendor's client and what its requests carry beyond the table's facts.
-pub(crate) struct Generic<C> {
+/// One vendor's client and what its requests carry beyond the table's facts; `R` is the
+/// vendor's record (what a success answers, at the table's `record` pointer).
+pub(crate) struct Generic<C, R> {
     vendor: Vendor,
     client: C,
     base: Option<url::Url>,
     /// Headers set by the vendor's options (`Persona-Version`), after the table's.
     extra: Vec<(&'static str, String)>,
+    record: fn(Box<R>) -> VendorRecord,
+}
+
+/// How the registry builds a vendor's adapter around its [`Generic`] (made from the vendor's
+/// generated client).
+pub(crate) trait Connects: Sized {
+    /// The adapter's `Generic`.
+    type Wire;
+
+    /// The adapter, with the builder's options in `c`.
+    fn connect(c: &Connect<'_>, wire: Self::Wire) -> Result<Self, ConfigError>;
+}
+
+/// The adapter of a vendor with no quirk module: everything from the vendor table.
+pub(crate) struct Plain<C, R>(Generic<C, R>);
+
+impl<C, R> Connects for Plain<C, R> {
+    type Wire = Generic<C, R>;
+
+    fn connect(_: &Connect<'_>, wire: Generic<C, R>) -> Result<Self, ConfigError> {
+        Ok(Self(wire))
+    }
+}
+
+impl<C: Wire, R: DeserializeOwned + Send + Sync> Adapter for Plain<C, R> {
+    fn vendor(&self) -> Vendor {
+        self.0.vendor
+    }
+
+    fn plan(&self, target: &Target, key: Option<&str>) -> PlannedRequest {
+        self.0.plan(target, key)
+    }
+
+    async fn attempt(&self, target: &Target, key: Option<&str>) -> Classified {
+        self.0.attempt(target, key).await
+    }
 }
 
 /// The request for one target, before it is sent or shown.
@@ -57,28 +94,36 @@ struct Request {
     form: Vec<(&'static str, String)>,
 }
 
-impl<C: Wire> Generic<C> {
-    pub(crate) fn new(c: &Connect<'_>, client: C, extra: Vec<(&'static str, String)>) -> Self {
+impl<C: Wire, R: DeserializeOwned> Generic<C, R> {
+    pub(crate) fn new(c: &Connect<'_>, client: C, record: fn(Box<R>) -> VendorRecord) -> Self {
         Self {
             vendor: c.vendor,
             base: disconnect_client_runtime::parse_base_url(client.baseurl()),
             client,
-            extra,
+            extra: Vec::new(),
+            record,
         }
+    }
+
+    /// With a header of the vendor's options on every request (after the table's).
+    pub(crate) fn with_header(mut self, name: &'static str, value: String) -> Self {
+        self.extra.push((name, value));
+        self
     }
 
     fn operation(&self) -> &'static Operation {
         &self.vendor.facts().operation
     }
 
-    /// The request for a target whose values are `values`, in the table's parameter order.
-    fn request(&self, values: &[&str], idempotency_key: Option<&str>) -> Request {
+    /// The request for a target.
+    fn request(&self, target: &Target, idempotency_key: Option<&str>) -> Request {
         let op = self.operation();
+        let values = target.values();
         let mut path = op.path.to_string();
         let mut query = url::form_urlencoded::Serializer::new(String::new());
         let mut has_query = false;
         let mut form = Vec::new();
-        for (param, value) in op.params.iter().zip(values) {
+        for (param, value) in op.params.iter().zip(&values) {
             match param.location {
                 ParamIn::Path => {
                     path = path.replace(
@@ -113,11 +158,11 @@ impl<C: Wire> Generic<C> {
         }
     }
 
-    /// What [`Generic::attempt`] sends for these values, the key redacted.
-    pub(crate) fn plan(&self, values: &[&str], idempotency_key: Option<&str>) -> PlannedRequest {
+    /// What [`Generic::attempt`] sends for the target, the key redacted.
+    pub(crate) fn plan(&self, target: &Target, idempotency_key: Option<&str>) -> PlannedRequest {
         let Request {
             url, headers, form, ..
-        } = self.request(values, idempotency_key);
+        } = self.request(target, idempotency_key);
         let auth = self.vendor.facts().auth;
         let mut shown = vec![(headers[0].0.to_string(), headers[0].1.clone())];
         shown.push((
@@ -140,20 +185,18 @@ impl<C: Wire> Generic<C> {
         }
     }
 
-    /// Send the request for these values and classify the answer; `record` wraps a decoded
-    /// success body.
-    pub(crate) async fn attempt<R: DeserializeOwned>(
+    /// Send the request for the target and classify the answer.
+    pub(crate) async fn attempt(
         &self,
-        values: &[&str],
+        target: &Target,
         idempotency_key: Option<&str>,
-        record: fn(Box<R>) -> VendorRecord,
     ) -> Classified {
         let Request {
             method,
             url,
             headers,
             form,
-        } = self.request(values, idempotency_key);
+        } = self.request(target, idempotency_key);
         let mut builder = disconnect_client_runtime::request_to(
             self.client.http(),
             method,
@@ -177,7 +220,9 @@ impl<C: Wire> Generic<C> {
             }
         };
         match self.client.exec(request).await {
-            Ok(response) => classify(self.vendor, response, self.client.max_body(), record).await,
+            Ok(response) => {
+                classify(self.vendor, response, self.client.max_body(), self.record).await
+            }
             Err(e) => {
                 Classified::failed(e.status().map(|s| s.as_u16()), None, transport_failure(&e))
             }

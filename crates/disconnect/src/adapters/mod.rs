@@ -108,13 +108,18 @@ macro_rules! client {
     }};
 }
 
-/// Declares each adapter module behind its feature, the public [`Target`] and [`VendorRecord`]
-/// enums over the adapters' own types, the re-exports of the client crates, and [`AnyAdapter`].
+/// Builds, from the generated registration list (`registry.rs`), the public [`Target`] and
+/// [`VendorRecord`] enums over each vendor's target and record types, the re-exports of the
+/// client crates, [`AnyAdapter`] and its dispatch. Each entry is
+/// `id: "feature" [mod module] => Variant(adapter type, target type, record type), client_crate;`
+/// (`mod`: the vendor's handwritten module, whose public items the crate root re-exports).
 macro_rules! registry {
-    ($($feature:literal => $module:ident :: { $adapter:ident, $target:ident, $record:ident } as $variant:ident, $krate:ident);* $(;)?) => {
+    ($($id:ident : $feature:literal $(mod $module:ident)? => $variant:ident ( $adapter:ty, $target:ty, $record:ty ), $krate:ident);* $(;)?) => {
         $(
-            #[cfg(feature = $feature)]
-            pub(crate) mod $module;
+            $(
+                #[cfg(feature = $feature)]
+                pub(crate) mod $module;
+            )?
 
             #[cfg(feature = $feature)]
             impl generic::Wire for $krate::Client {
@@ -142,15 +147,19 @@ macro_rules! registry {
         #[cfg(not(any($(feature = $feature),*)))]
         compile_error!("the disconnect crate needs at least one vendor's cargo feature");
 
-        /// What the crate root re-exports: each compiled vendor's target and record types, and
-        /// its generated client crate under the vendor's id (`disconnect::<id>`).
+        /// What the crate root re-exports: each compiled vendor's target and record types (from
+        /// its module, if it has one), and its generated client crate under the vendor's id
+        /// (`disconnect::<id>`).
         pub mod exports {
+            pub use crate::target::GenericTarget;
             $(
-                #[cfg(feature = $feature)]
-                pub use super::$module::{$target, $record};
+                $(
+                    #[cfg(feature = $feature)]
+                    pub use super::$module::*;
+                )?
                 #[cfg(feature = $feature)]
                 #[doc = concat!("The generated client crate `", stringify!($krate), "`.")]
-                pub use $krate as $module;
+                pub use $krate as $id;
             )*
         }
 
@@ -179,7 +188,7 @@ macro_rules! registry {
             $(
                 #[cfg(feature = $feature)]
                 #[doc = concat!("A target at ", stringify!($variant), ".")]
-                $variant($module::$target),
+                $variant($target),
             )*
         }
 
@@ -198,13 +207,21 @@ macro_rules! registry {
                 }
             }
 
+            /// The values the target gives the request, in the order of the vendor table's
+            /// parameters.
+            pub(crate) fn values(&self) -> Vec<String> {
+                match *self {
+                    $(#[cfg(feature = $feature)] Target::$variant(ref t) => VendorTarget::values(t),)*
+                }
+            }
+
             /// The target for the text after `<vendor>:`.
             pub(crate) fn parse_id(vendor: Vendor, id: &str) -> Result<Target, TargetError> {
                 match vendor {
                     $(
                         Vendor::$variant => {
                             #[cfg(feature = $feature)]
-                            return <$module::$target as VendorTarget>::parse(id).map(Target::$variant);
+                            return <$target as VendorTarget>::parse(vendor, id).map(Target::$variant);
                             #[cfg(not(feature = $feature))]
                             return Err(TargetError::VendorNotCompiled { vendor, });
                         }
@@ -226,7 +243,7 @@ macro_rules! registry {
                     forms.push(format!(
                         "{}:{}",
                         Vendor::$variant.id(),
-                        <$module::$target as VendorTarget>::SYNTAX
+                        Vendor::$variant.facts().operation.syntax
                     ));
                 )*
                 forms
@@ -241,7 +258,7 @@ macro_rules! registry {
             $(
                 #[cfg(feature = $feature)]
                 #[doc = concat!("What ", stringify!($variant), " answered.")]
-                $variant($module::$record),
+                $variant($record),
             )*
             /// The vendor's answer holds no record (a 409 without a body, or a NotFound taken as
             /// gone).
@@ -252,7 +269,7 @@ macro_rules! registry {
         pub(crate) enum AnyAdapter {
             $(
                 #[cfg(feature = $feature)]
-                $variant($module::$adapter),
+                $variant($adapter),
             )*
         }
 
@@ -265,7 +282,11 @@ macro_rules! registry {
                     $(
                         Vendor::$variant => {
                             #[cfg(feature = $feature)]
-                            return Ok(Self::$variant($module::$adapter::connect(connect)?));
+                            {
+                                let client = client!($krate, connect)?;
+                                let wire = generic::Generic::new(&connect, client, VendorRecord::$variant);
+                                return Ok(Self::$variant(<$adapter as generic::Connects>::connect(&connect, wire)?));
+                            }
                             #[cfg(not(feature = $feature))]
                             return Err(ConfigError::VendorNotCompiled {
                                 vendor: connect.vendor,
@@ -314,7 +335,13 @@ macro_rules! registry {
                 $(
                     Vendor::$variant => {
                         #[cfg(feature = $feature)]
-                        return $module::classify_response(response).await;
+                        return generic::classify(
+                            vendor,
+                            response,
+                            $krate::MAX_RESPONSE_BYTES,
+                            VendorRecord::$variant,
+                        )
+                        .await;
                         #[cfg(not(feature = $feature))]
                         return untyped(response).await;
                     }
@@ -369,11 +396,8 @@ macro_rules! registry {
     };
 }
 
-registry! {
-    "tartan" => tartan::{Tartan, TartanTarget, TartanRecord} as Tartan, tartan_client;
-    "persona" => persona::{Persona, PersonaTarget, PersonaRecord} as Persona, persona_client;
-    "leen" => leen::{Leen, LeenTarget, LeenRecord} as Leen, leen_client;
-}
+// The registration list, generated from `specs/vendors.toml` by `cargo xtask generate`.
+include!("registry.rs");
 
 #[cfg(test)]
 mod registration {

@@ -1,17 +1,17 @@
 //! Persona Connect: `POST /connect/connections/{id}/deactivate`, Bearer key, idempotency key,
 //! pinned `Key-Inflection: kebab` and `Persona-Version`.
 
+use persona_client::Client;
 use persona_client::types::PersonaVersion;
-use persona_client::{Client, MAX_RESPONSE_BYTES};
 use sha2::{Digest, Sha256};
 
-use crate::adapters::generic::{Generic, classify};
+use crate::adapters::generic::{Connects, Generic};
 use crate::adapters::{Adapter, Connect};
 use crate::classify::Classified;
 use crate::config::ConfigError;
 use crate::plan::PlannedRequest;
 use crate::target::{TargetError, VendorTarget, check_path_id};
-use crate::{DisconnectorBuilder, Target, Vendor, VendorRecord};
+use crate::{DisconnectorBuilder, Target, Vendor};
 
 /// A Persona Connect connection, `persona:<connection-id>`: [`Target::Persona`].
 ///
@@ -31,9 +31,7 @@ impl PersonaTarget {
 }
 
 impl VendorTarget for PersonaTarget {
-    const SYNTAX: &'static str = "<connection-id>";
-
-    fn parse(id: &str) -> Result<Self, TargetError> {
+    fn parse(_: Vendor, id: &str) -> Result<Self, TargetError> {
         check_path_id("Persona connection id", Vendor::Persona, id)?;
         Ok(Self {
             connection_id: id.into(),
@@ -43,16 +41,20 @@ impl VendorTarget for PersonaTarget {
     fn id(&self) -> String {
         self.connection_id.to_string()
     }
+
+    fn values(&self) -> Vec<String> {
+        vec![self.connection_id.to_string()]
+    }
 }
 
 impl Target {
     /// A Persona target (see [`PersonaTarget`]).
     pub fn persona(connection_id: impl Into<String>) -> Result<Self, TargetError> {
-        PersonaTarget::parse(&connection_id.into()).map(Target::Persona)
+        PersonaTarget::parse(Vendor::Persona, &connection_id.into()).map(Target::Persona)
     }
 }
 
-/// What Persona answered: the Connection after deactivation ([`VendorRecord::Persona`]).
+/// What Persona answered: the Connection after deactivation ([`VendorRecord::Persona`](crate::VendorRecord::Persona)).
 pub type PersonaRecord = Box<persona_client::types::Connection>;
 
 impl DisconnectorBuilder {
@@ -68,23 +70,21 @@ impl DisconnectorBuilder {
 /// `already_disconnected`, problems are the `errors`' titles and details); what data cannot
 /// say is here: the version option and the idempotency key chain.
 pub(crate) struct Persona {
-    wire: Generic<Client>,
+    wire: Generic<Client, persona_client::types::Connection>,
     operation_id: String,
 }
 
-impl Persona {
-    pub(crate) fn connect(c: Connect<'_>) -> Result<Self, ConfigError> {
+impl Connects for Persona {
+    type Wire = Generic<Client, persona_client::types::Connection>;
+
+    fn connect(c: &Connect<'_>, wire: Self::Wire) -> Result<Self, ConfigError> {
         let version = c
             .options
             .get::<PersonaVersion>()
             .copied()
             .unwrap_or(PersonaVersion::X20251208);
         Ok(Self {
-            wire: Generic::new(
-                &c,
-                client!(persona_client, c)?,
-                vec![("persona-version", version.to_string())],
-            ),
+            wire: wire.with_header("persona-version", version.to_string()),
             operation_id: c.settings.operation_id.clone().unwrap_or_default(),
         })
     }
@@ -124,12 +124,11 @@ impl Adapter for Persona {
     }
 
     fn plan(&self, target: &Target, key: Option<&str>) -> PlannedRequest {
-        self.wire.plan(&[connection_id(target)], key)
+        self.wire.plan(target, key)
     }
 
     async fn attempt(&self, target: &Target, key: Option<&str>) -> Classified {
-        let values = [connection_id(target)];
-        self.wire.attempt(&values, key, VendorRecord::Persona).await
+        self.wire.attempt(target, key).await
     }
 
     fn idempotency_key(&self, target: &Target) -> Option<String> {
@@ -141,9 +140,4 @@ impl Adapter for Persona {
     fn replays_under_key(&self, status: u16) -> bool {
         (500..=599).contains(&status)
     }
-}
-
-/// A raw response through the table's rules (the fuzzer's path).
-pub(crate) async fn classify_response(response: reqwest::Response) -> Classified {
-    classify(Vendor::Persona, response, MAX_RESPONSE_BYTES, VendorRecord::Persona).await
 }

@@ -2,16 +2,16 @@
 
 use std::time::Duration;
 
+use tartan_client::Client;
 use tartan_client::types::TerminateConnectionResponse;
-use tartan_client::{Client, MAX_RESPONSE_BYTES};
 
-use crate::adapters::generic::{Generic, classify};
+use crate::adapters::generic::{Connects, Generic};
 use crate::adapters::{Adapter, Connect};
 use crate::classify::Classified;
 use crate::config::ConfigError;
 use crate::plan::PlannedRequest;
 use crate::target::{TargetError, VendorTarget, check_id};
-use crate::{DisconnectorBuilder, Target, Vendor, VendorRecord};
+use crate::{DisconnectorBuilder, Target, Vendor};
 
 /// A Tartan HyperSync client organisation, `tartan:<client_org>`: [`Target::Tartan`].
 ///
@@ -31,9 +31,7 @@ impl TartanTarget {
 }
 
 impl VendorTarget for TartanTarget {
-    const SYNTAX: &'static str = "<client_org>";
-
-    fn parse(id: &str) -> Result<Self, TargetError> {
+    fn parse(_: Vendor, id: &str) -> Result<Self, TargetError> {
         check_id("Tartan client_org", id)?;
         Ok(Self {
             client_org: id.into(),
@@ -43,17 +41,21 @@ impl VendorTarget for TartanTarget {
     fn id(&self) -> String {
         self.client_org.to_string()
     }
+
+    fn values(&self) -> Vec<String> {
+        vec![self.client_org.to_string()]
+    }
 }
 
 impl Target {
     /// A Tartan target (see [`TartanTarget`]).
     pub fn tartan(client_org: impl Into<String>) -> Result<Self, TargetError> {
-        TartanTarget::parse(&client_org.into()).map(Target::Tartan)
+        TartanTarget::parse(Vendor::Tartan, &client_org.into()).map(Target::Tartan)
     }
 }
 
 /// What Tartan answered to a terminate: its `message` (`"Connection terminated
-/// successfully"`) ([`VendorRecord::Tartan`]). A 409 (already terminated) holds no record.
+/// successfully"`) ([`VendorRecord::Tartan`](crate::VendorRecord::Tartan)). A 409 (already terminated) holds no record.
 pub type TartanRecord = Box<TerminateConnectionResponse>;
 
 /// How long to keep polling a connection whose data sync is running, and how often: the
@@ -101,29 +103,23 @@ impl DisconnectorBuilder {
 }
 
 /// Tartan's answers are classified by the vendor table's rules (`specs/vendors.toml`): 409 is
-/// `already_disconnected`, a 400 whose message mentions a sync is `busy`.
+/// `already_disconnected`, a 400 whose message mentions a sync is `busy`. What data cannot say
+/// is here: how long to poll a busy connection.
 pub(crate) struct Tartan {
-    wire: Generic<Client>,
+    wire: Generic<Client, TerminateConnectionResponse>,
     /// `(up to, poll interval)` while a data sync runs; `None`: fail with `Busy`.
     sync_wait: Option<(Duration, Duration)>,
 }
 
-impl Tartan {
-    pub(crate) fn connect(c: Connect<'_>) -> Result<Self, ConfigError> {
+impl Connects for Tartan {
+    type Wire = Generic<Client, TerminateConnectionResponse>;
+
+    fn connect(c: &Connect<'_>, wire: Self::Wire) -> Result<Self, ConfigError> {
         let wait = SyncWait::of(c.options);
         Ok(Self {
-            wire: Generic::new(&c, client!(tartan_client, c)?, vec![]),
+            wire,
             sync_wait: wait.up_to.map(|limit| (limit, wait.poll)),
         })
-    }
-}
-
-/// The target's `client_org` (the registry routes only Tartan targets here).
-fn client_org(target: &Target) -> &str {
-    #[allow(unreachable_patterns)] // with only this vendor compiled in
-    match target {
-        Target::Tartan(t) => &t.client_org,
-        other => unreachable!("{other} routed to Tartan"),
     }
 }
 
@@ -133,12 +129,11 @@ impl Adapter for Tartan {
     }
 
     fn plan(&self, target: &Target, key: Option<&str>) -> PlannedRequest {
-        self.wire.plan(&[client_org(target)], key)
+        self.wire.plan(target, key)
     }
 
     async fn attempt(&self, target: &Target, key: Option<&str>) -> Classified {
-        let values = [client_org(target)];
-        self.wire.attempt(&values, key, VendorRecord::Tartan).await
+        self.wire.attempt(target, key).await
     }
 
     /// "Sync in progress" (a 400): poll every interval while the sync has run for less than
@@ -147,9 +142,4 @@ impl Adapter for Tartan {
         let (limit, interval) = self.sync_wait?;
         (busy_for + interval <= limit).then_some(interval)
     }
-}
-
-/// A raw response through the table's rules (the fuzzer's path).
-pub(crate) async fn classify_response(response: reqwest::Response) -> Classified {
-    classify(Vendor::Tartan, response, MAX_RESPONSE_BYTES, VendorRecord::Tartan).await
 }
