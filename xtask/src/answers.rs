@@ -52,6 +52,8 @@ pub struct RequestFacts {
     pub problems_fields: Vec<String>,
     pub request_id: Vec<String>,
     pub record: String,
+    /// The first documented success status and a body for it (compact JSON).
+    pub success: (u16, String),
 }
 
 /// Read and check. `doc` is the spec after the transforms.
@@ -194,7 +196,9 @@ pub fn facts(
         })
         .collect::<Vec<_>>()
         .join("/");
+    let success = success_example(doc, operation).with_context(ctx)?;
     Ok(RequestFacts {
+        success,
         syntax,
         params,
         headers,
@@ -321,6 +325,124 @@ fn form_fields(doc: &Value, operation: &Value) -> Result<Vec<ParamFacts>> {
         });
     }
     Ok(fields)
+}
+
+/// The first documented 2xx and a body for it: the spec's example (of the response's media or
+/// its schema), else one built from the schema ([`example_of`]); `{}` without a JSON body.
+fn success_example(doc: &Value, operation: &Value) -> Result<(u16, String)> {
+    let (status, response) = operation
+        .get("responses")
+        .and_then(Value::as_object)
+        .into_iter()
+        .flatten()
+        .find_map(|(status, r)| {
+            let code: u16 = status.parse().ok()?;
+            (200..300).contains(&code).then_some((code, r))
+        })
+        .ok_or_else(|| anyhow!("no documented 2xx answer"))?;
+    let response = resolve(doc, response)?;
+    let Some(media) = response.pointer("/content/application~1json") else {
+        return Ok((status, "{}".into()));
+    };
+    let body = match media.get("example") {
+        Some(example) => example.clone(),
+        None => match media.get("schema") {
+            Some(schema) => example_of(doc, schema, 0)?,
+            None => json_empty(),
+        },
+    };
+    Ok((status, serde_json::to_string(&body)?))
+}
+
+fn json_empty() -> Value {
+    Value::Object(Default::default())
+}
+
+/// A value of `schema`: its example or default, else every property (required or not, so the
+/// body shows the record whole) built the same way, the first enum value, the first non-null
+/// branch of a union, and for scalars a value of their format.
+pub fn example_of(doc: &Value, schema: &Value, depth: usize) -> Result<Value> {
+    if depth > 12 {
+        return Ok(Value::Null);
+    }
+    let schema = resolve(doc, schema)?;
+    for key in ["example", "default", "const"] {
+        if let Some(v) = schema.get(key) {
+            return Ok(v.clone());
+        }
+    }
+    if let Some(examples) = schema.get("examples").and_then(Value::as_array)
+        && let Some(first) = examples.first()
+    {
+        return Ok(first.clone());
+    }
+    if let Some(first) = schema
+        .get("enum")
+        .and_then(Value::as_array)
+        .and_then(|e| e.first())
+    {
+        return Ok(first.clone());
+    }
+    for union in ["allOf", "anyOf", "oneOf"] {
+        if let Some(branches) = schema.get(union).and_then(Value::as_array) {
+            if union == "allOf" {
+                let mut merged = serde_json::Map::new();
+                for b in branches {
+                    if let Value::Object(o) = example_of(doc, b, depth + 1)? {
+                        merged.extend(o);
+                    }
+                }
+                return Ok(Value::Object(merged));
+            }
+            for b in branches {
+                let v = example_of(doc, b, depth + 1)?;
+                if !v.is_null() {
+                    return Ok(v);
+                }
+            }
+            return Ok(Value::Null);
+        }
+    }
+    let ty = match schema.get("type") {
+        Some(Value::String(t)) => t.as_str(),
+        Some(Value::Array(types)) => types
+            .iter()
+            .filter_map(Value::as_str)
+            .find(|t| *t != "null")
+            .unwrap_or("null"),
+        _ if schema.get("properties").is_some() => "object",
+        _ => "object",
+    };
+    Ok(match ty {
+        "object" => {
+            let mut out = serde_json::Map::new();
+            for (name, prop) in schema
+                .get("properties")
+                .and_then(Value::as_object)
+                .into_iter()
+                .flatten()
+            {
+                out.insert(name.clone(), example_of(doc, prop, depth + 1)?);
+            }
+            Value::Object(out)
+        }
+        "array" => Value::Array(Vec::new()),
+        "integer" => Value::from(0),
+        "number" => Value::from(0.0),
+        "boolean" => Value::Bool(false),
+        "string" => Value::String(
+            match schema.get("format").and_then(Value::as_str) {
+                Some("uuid") => "00000000-0000-4000-8000-000000000000",
+                Some("date-time") => "2026-01-01T00:00:00Z",
+                Some("date") => "2026-01-01",
+                Some("uri" | "url") => "https://example.com/",
+                Some("email") => "someone@example.com",
+                _ => "example",
+            }
+            .to_string(),
+        ),
+        _ => Value::Null,
+    })
 }
 
 /// The JSON schemas of the operation's documented 4xx/5xx answers.

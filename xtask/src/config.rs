@@ -73,6 +73,10 @@ pub struct VendorConfig {
     /// What of the facade is handwritten for this vendor (`adapters/<id>.rs`).
     #[serde(default)]
     pub facade: Option<FacadeModule>,
+    /// Whether the vendor's fake is a module of its own (`disconnect-fakes/src/<id>.rs`)
+    /// instead of the generic fake served from the table.
+    #[serde(default)]
+    pub fake_module: bool,
 }
 
 /// `facade = "target" | "adapter"`: the vendor's module in `crates/disconnect/src/adapters/`

@@ -30,6 +30,7 @@ pub mod postprocess;
 pub mod semver;
 pub mod transforms;
 pub mod upstream;
+pub mod vendor_add;
 pub mod vendor_table;
 
 /// Fuzz entry (see `fuzz/`): arbitrary bytes as a YAML/JSON document through every transform
@@ -181,6 +182,12 @@ pub fn generate(layout: &Layout, only: Option<&str>, write: bool) -> Result<Vec<
             &vendor_table::registry_path(layout),
             "crates/disconnect/src/adapters/registry.rs",
             &registry,
+            write,
+        )?);
+        drifts.extend(refresh(
+            &vendor_table::fakes_registry_path(layout),
+            "crates/disconnect-fakes/src/registry.rs",
+            &vendor_table::render_fakes_registry(&facts, &configs),
             write,
         )?);
     }

@@ -41,6 +41,11 @@ enum Command {
         #[arg(long, short)]
         package: Vec<String>,
     },
+    /// Add or change vendors.
+    Vendor {
+        #[command(subcommand)]
+        action: VendorAction,
+    },
     /// Work on the vendors' specs.
     Specs {
         /// Fetch each vendor's published spec (`upstream` in specs/vendors.toml) and report,
@@ -54,9 +59,63 @@ enum Command {
     },
 }
 
+#[derive(Subcommand)]
+enum VendorAction {
+    /// Add a vendor from its published OpenAPI document: the spec (copied byte for byte), its
+    /// vendors.toml entry (transforms detected), its client crate, the workspace dependency and
+    /// the facade's feature; then generate. The vendor is served by the generic adapter and the
+    /// generic fake; state what its answers mean in vendors.toml (see CONTRIBUTING.md).
+    Add {
+        /// Lower-case id (letters and digits): targets are `<id>:...`, keys `<ID>_API_KEY`.
+        id: String,
+        /// The vendor's OpenAPI document (YAML or JSON; 3.0 or 3.1).
+        #[arg(long)]
+        spec: std::path::PathBuf,
+        /// The operation that cuts a connection: `METHOD /path`, as in the spec.
+        #[arg(long)]
+        operation: String,
+        /// Display name (default: the id, capitalised).
+        #[arg(long)]
+        name: Option<String>,
+    },
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
+        Command::Vendor {
+            action:
+                VendorAction::Add {
+                    id,
+                    spec,
+                    operation,
+                    name,
+                },
+        } => {
+            let request = xtask::vendor_add::AddVendor {
+                id,
+                spec,
+                operation,
+                name,
+            };
+            match xtask::vendor_add::add(&Layout::from_env(), &request) {
+                Ok(written) => {
+                    for w in written {
+                        println!("wrote {w}");
+                    }
+                    println!(
+                        "next: cargo build --workspace && cargo test --workspace; state what the \
+                         vendor's answers mean in specs/vendors.toml ([vendors.{}.answers])",
+                        request.id
+                    );
+                    ExitCode::SUCCESS
+                }
+                Err(e) => {
+                    eprintln!("error: {e:#}");
+                    ExitCode::FAILURE
+                }
+            }
+        }
         Command::Specs {
             check_upstream,
             vendor,

@@ -187,6 +187,8 @@ pub fn render(facts: &[Facts]) -> Result<String> {
         let request_ids = &request.request_id;
         let record = &request.record;
         let syntax = &request.syntax;
+        let success_status = proc_macro2::Literal::u16_unsuffixed(request.success.0);
+        let success_example = &request.success.1;
         let api_key_var = f.api_key_var();
         let base_url_var = f.base_url_var();
         let fake_prefix = f.fake_prefix();
@@ -234,6 +236,8 @@ pub fn render(facts: &[Facts]) -> Result<String> {
                         request_id: &[#(#request_ids),*],
                         record: #record,
                     },
+                    success_status: #success_status,
+                    success_example: #success_example,
                 },
             };
         }
@@ -331,6 +335,34 @@ pub fn render_registry(
     }
     out.push_str("}\n");
     Ok(out)
+}
+
+/// Where the fakes' registration list is written.
+pub fn fakes_registry_path(layout: &Layout) -> std::path::PathBuf {
+    layout
+        .crates_dir
+        .join("disconnect-fakes")
+        .join("src")
+        .join("registry.rs")
+}
+
+/// The fakes' registration list: one `fakes!` entry per vendor: its own module's state and
+/// seed types (`fake_module = true`), else the generic fake's.
+pub fn render_fakes_registry(facts: &[Facts], vendors: &[&VendorConfig]) -> String {
+    let mut out = String::from(HEADER);
+    out.push_str("\nfakes! {\n");
+    for (f, v) in facts.iter().zip(vendors) {
+        let id = &f.id;
+        let name = pascal_case(id);
+        let entry = if v.fake_module {
+            format!("{id}::{name}State, {id}::{name}Seed, mod {id}::{name}Seed")
+        } else {
+            "generic::GenericState, generic::GenericSeed".to_string()
+        };
+        out.push_str(&format!("    {name}, {id} => {entry};\n"));
+    }
+    out.push_str("}\n");
+    out
 }
 
 /// The vendor's record type, relative to its client crate: the generated type of the success

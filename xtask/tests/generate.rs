@@ -88,9 +88,9 @@ fn a_field_added_to_a_spec_reaches_the_rust_api() {
     let vendors = vendors().vendors.len();
     assert_eq!(
         written.len(),
-        2 * vendors + 2,
+        2 * vendors + 3,
         "each client crate's two files, the vendor table (two new spec sha256s) and the \
-         facade's registration list (the scratch workspace has neither)"
+         facade's and the fakes' registration lists (the scratch workspace has none of them)"
     );
 
     let tartan =

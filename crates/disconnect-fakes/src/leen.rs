@@ -26,7 +26,7 @@ use uuid::Uuid;
 use crate::reply::{Incoming, Reply};
 use crate::server::lock;
 use crate::vendor::{DemoOutcome, DemoScene, FakeVendor};
-use crate::{FakeConfig, FakeServer};
+use crate::{FakeConfig, FakeServer, Vendor};
 
 /// A Leen connection in a seed document.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -164,7 +164,7 @@ fn record(org: Uuid, id: Uuid, c: &LeenConnection) -> Value {
 impl FakeVendor for LeenState {
     type Seed = LeenSeed;
 
-    fn new(_: &FakeConfig) -> Self {
+    fn new(_: Vendor, _: &FakeConfig) -> Self {
         Self::default()
     }
 
@@ -192,11 +192,11 @@ impl FakeVendor for LeenState {
         Ok(())
     }
 
-    fn sample_id(n: u64) -> String {
+    fn sample_id(_: Vendor, n: u64) -> String {
         format!("{SAMPLE_ORG}/{}", Uuid::from_u128(u128::from(n) + 10_000))
     }
 
-    fn success_example() -> Reply {
+    fn success_example(_: Vendor) -> Reply {
         let now = Utc::now();
         let connection = LeenConnection {
             vendor: default_vendor(),
@@ -210,7 +210,7 @@ impl FakeVendor for LeenState {
         )
     }
 
-    fn demo(fakes: &FakeServer) -> Vec<DemoScene> {
+    fn demo(_: Vendor, fakes: &FakeServer) -> Vec<DemoScene> {
         let id = format!("{SAMPLE_ORG}/{DEMO_CONNECTION}");
         let _ = fakes.seed_live(crate::Vendor::Leen, &id);
         vec![DemoScene::new(

@@ -39,6 +39,7 @@
 #![warn(missing_docs)]
 
 pub mod fault;
+pub mod generic;
 pub mod journal;
 pub mod reply;
 mod server;
@@ -321,10 +322,12 @@ impl Drop for FakeServer {
 /// its id), the server's per-vendor state ([`Vendors`]) and the dispatch to each module's
 /// [`FakeVendor`] implementation.
 macro_rules! fakes {
-    ($($variant:ident => $module:ident :: { $state:ident, $seed:ident });* $(;)?) => {
+    ($($variant:ident, $field:ident => $state:ty, $seed:ty $(, mod $module:ident :: $seed_name:ident)?);* $(;)?) => {
         $(
-            pub mod $module;
-            pub use $module::$seed;
+            $(
+                pub mod $module;
+                pub use $module::$seed_name;
+            )?
         )*
 
         /// Connections to load into the fakes: for each vendor, under its id, a list of its
@@ -345,25 +348,25 @@ macro_rules! fakes {
             $(
                 #[doc = concat!("Connections of the ", stringify!($variant), " fake.")]
                 #[serde(default)]
-                pub $module: Vec<$seed>,
+                pub $field: Vec<$seed>,
             )*
         }
 
         /// Each vendor's state, behind its own lock.
         pub(crate) struct Vendors {
-            $(pub(crate) $module: std::sync::Mutex<$module::$state>,)*
+            $(pub(crate) $field: std::sync::Mutex<$state>,)*
         }
 
         impl Vendors {
             pub(crate) fn new(config: &FakeConfig) -> Self {
-                Self { $($module: std::sync::Mutex::new(<$module::$state as FakeVendor>::new(config)),)* }
+                Self { $($field: std::sync::Mutex::new(<$state as FakeVendor>::new(Vendor::$variant, config)),)* }
             }
 
             /// The vendors' documented rate limits.
             fn default_rate_limits() -> BTreeMap<Vendor, RateLimit> {
                 let mut limits = BTreeMap::new();
                 $(
-                    if let Some(limit) = <$module::$state as FakeVendor>::DEFAULT_RATE_LIMIT {
+                    if let Some(limit) = <$state as FakeVendor>::DEFAULT_RATE_LIMIT {
                         limits.insert(Vendor::$variant, limit);
                     }
                 )*
@@ -372,17 +375,30 @@ macro_rules! fakes {
 
             pub(crate) fn seed(&self, seed: &Seed) {
                 $(
-                    let mut state = server::lock(&self.$module);
-                    for entry in &seed.$module {
+                    let mut state = server::lock(&self.$field);
+                    for entry in &seed.$field {
                         FakeVendor::seed(&mut *state, entry);
                     }
                     drop(state);
                 )*
             }
 
+            /// Load one seed entry (the JSON of the vendor's seed type).
+            pub(crate) fn seed_one(&self, vendor: Vendor, entry: serde_json::Value) -> Result<(), String> {
+                match vendor {
+                    $(Vendor::$variant => {
+                        let entry: $seed = serde_json::from_value(entry).map_err(|e| e.to_string())?;
+                        FakeVendor::seed(&mut *server::lock(&self.$field), &entry);
+                        Ok(())
+                    })*
+                    #[allow(unreachable_patterns)]
+                    _ => Err(format!("{vendor} has no fake in this version of disconnect-fakes")),
+                }
+            }
+
             pub(crate) fn seed_live(&self, vendor: Vendor, id: &str) -> Result<(), String> {
                 match vendor {
-                    $(Vendor::$variant => FakeVendor::seed_live(&mut *server::lock(&self.$module), id),)*
+                    $(Vendor::$variant => FakeVendor::seed_live(&mut *server::lock(&self.$field), id),)*
                     // `Vendor` is non-exhaustive: a vendor of a newer table without a fake here.
                     #[allow(unreachable_patterns)]
                     _ => Err(format!("{vendor} has no fake in this version of disconnect-fakes")),
@@ -397,7 +413,7 @@ macro_rules! fakes {
                 now: tokio::time::Instant,
             ) -> reply::Reply {
                 match vendor {
-                    $(Vendor::$variant => FakeVendor::handle(&mut *server::lock(&self.$module), api_key, req, now),)*
+                    $(Vendor::$variant => FakeVendor::handle(&mut *server::lock(&self.$field), api_key, req, now),)*
                     #[allow(unreachable_patterns)]
                     _ => reply::Reply::json(
                         404,
@@ -414,7 +430,7 @@ macro_rules! fakes {
                 reply: reply::Reply,
             ) {
                 match vendor {
-                    $(Vendor::$variant => FakeVendor::store_faulted(&mut *server::lock(&self.$module), api_key, req, reply),)*
+                    $(Vendor::$variant => FakeVendor::store_faulted(&mut *server::lock(&self.$field), api_key, req, reply),)*
                     #[allow(unreachable_patterns)]
                     _ => drop((api_key, req, reply)),
                 }
@@ -422,7 +438,7 @@ macro_rules! fakes {
 
             pub(crate) fn admin_routes() -> axum::Router<Arc<Shared>> {
                 axum::Router::new()
-                    $(.merge(<$module::$state as FakeVendor>::admin_routes()))*
+                    $(.merge(<$state as FakeVendor>::admin_routes()))*
             }
         }
 
@@ -430,7 +446,7 @@ macro_rules! fakes {
         /// facade's syntax after `<vendor>:` (for benchmarks and examples).
         pub fn sample_id(vendor: Vendor, n: u64) -> String {
             match vendor {
-                $(Vendor::$variant => <$module::$state as FakeVendor>::sample_id(n),)*
+                $(Vendor::$variant => <$state as FakeVendor>::sample_id(Vendor::$variant, n),)*
                 #[allow(unreachable_patterns)]
                 _ => format!("sample-{n}"),
             }
@@ -440,7 +456,7 @@ macro_rules! fakes {
         /// its fake sends it: what a stateless stand-in for the vendor answers.
         pub fn success_example(vendor: Vendor) -> reply::Reply {
             match vendor {
-                $(Vendor::$variant => <$module::$state as FakeVendor>::success_example(),)*
+                $(Vendor::$variant => <$state as FakeVendor>::success_example(Vendor::$variant),)*
                 #[allow(unreachable_patterns)]
                 _ => reply::Reply::json(200, serde_json::json!({})),
             }
@@ -450,7 +466,7 @@ macro_rules! fakes {
         /// others answer a bare 429).
         pub fn sends_rate_limit_headers(vendor: Vendor) -> bool {
             match vendor {
-                $(Vendor::$variant => <$module::$state as FakeVendor>::RATE_LIMIT_HEADERS,)*
+                $(Vendor::$variant => <$state as FakeVendor>::RATE_LIMIT_HEADERS,)*
                 #[allow(unreachable_patterns)]
                 _ => false,
             }
@@ -461,7 +477,7 @@ macro_rules! fakes {
         pub fn demo_config() -> FakeConfig {
             #[allow(unused_mut)]
             let mut config = FakeConfig::default();
-            $(<$module::$state as FakeVendor>::demo_config(&mut config);)*
+            $(<$state as FakeVendor>::demo_config(&mut config);)*
             config
         }
 
@@ -469,18 +485,15 @@ macro_rules! fakes {
             /// Set the fakes up for `disconnect demo` and return its scenes, vendor by vendor.
             pub fn demo(&self) -> Vec<DemoScene> {
                 let mut scenes = Vec::new();
-                $(scenes.extend(<$module::$state as FakeVendor>::demo(self));)*
+                $(scenes.extend(<$state as FakeVendor>::demo(Vendor::$variant, self));)*
                 scenes
             }
         }
     };
 }
 
-fakes! {
-    Tartan => tartan::{TartanState, TartanSeed};
-    Persona => persona::{PersonaState, PersonaSeed};
-    Leen => leen::{LeenState, LeenSeed};
-}
+// The registration list, generated from `specs/vendors.toml` by `cargo xtask generate`.
+include!("registry.rs");
 
 /// The README's examples, compiled and run as doctests.
 #[cfg(doctest)]

@@ -269,7 +269,7 @@ impl FakeVendor for PersonaState {
     const RATE_LIMIT_HEADERS: bool = true;
 
     /// With the limit of [`FakeConfig::rate_limits`], or Persona's default.
-    fn new(config: &FakeConfig) -> Self {
+    fn new(_: Vendor, config: &FakeConfig) -> Self {
         let limit = config
             .rate_limits
             .get(&Vendor::Persona)
@@ -292,18 +292,18 @@ impl FakeVendor for PersonaState {
         Ok(())
     }
 
-    fn sample_id(n: u64) -> String {
+    fn sample_id(_: Vendor, n: u64) -> String {
         format!("cxn_sample{n:05}")
     }
 
-    fn success_example() -> Reply {
+    fn success_example(_: Vendor) -> Reply {
         let now = Utc::now();
         let connection = PersonaConnection {
             status: "inactive".into(),
             created_at: now,
             updated_at: now,
         };
-        Reply::json(200, connection_body(&Self::sample_id(0), &connection))
+        Reply::json(200, connection_body(&Self::sample_id(Vendor::Persona, 0), &connection))
             .with_header("request-id", "req_fake00000001")
     }
 
@@ -322,7 +322,7 @@ impl FakeVendor for PersonaState {
         );
     }
 
-    fn demo(fakes: &FakeServer) -> Vec<DemoScene> {
+    fn demo(_: Vendor, fakes: &FakeServer) -> Vec<DemoScene> {
         for n in 1..=4 {
             let _ = fakes.seed_live(Vendor::Persona, &format!("cxn_DEMO{n}"));
         }

@@ -36,11 +36,14 @@ impl Reply {
 
 /// What a vendor handler gets: the request with its body read.
 #[derive(Debug)]
+#[non_exhaustive]
 pub struct Incoming<'a> {
     /// HTTP method.
     pub method: &'a axum::http::Method,
     /// Path below the vendor's prefix (e.g. `/api/terminate_connection/`), percent-encoded.
     pub path: &'a str,
+    /// The query string, percent-encoded, without `?`.
+    pub query: Option<&'a str>,
     /// Request headers.
     pub headers: &'a axum::http::HeaderMap,
     /// Parsed multipart parts, when the body was multipart.

@@ -262,6 +262,7 @@ async fn dispatch(
     let incoming = Incoming {
         method: &parts.method,
         path: &inner_path,
+        query: parts.uri.query(),
         headers: &parts.headers,
         multipart: multipart.as_ref(),
         seq,

@@ -23,7 +23,7 @@ use tokio::time::Instant;
 use crate::reply::{Incoming, Reply};
 use crate::server::{Shared, lock};
 use crate::vendor::{DemoOutcome, DemoScene, FakeVendor};
-use crate::{FakeConfig, FakeServer};
+use crate::{FakeConfig, FakeServer, Vendor};
 
 /// A Tartan connection in a seed document.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -146,7 +146,7 @@ const SUCCESS: &str = "Connection terminated successfully";
 impl FakeVendor for TartanState {
     type Seed = TartanSeed;
 
-    fn new(_: &FakeConfig) -> Self {
+    fn new(_: Vendor, _: &FakeConfig) -> Self {
         Self::default()
     }
 
@@ -163,11 +163,11 @@ impl FakeVendor for TartanState {
         Ok(())
     }
 
-    fn sample_id(n: u64) -> String {
+    fn sample_id(_: Vendor, n: u64) -> String {
         format!("acme-{n:05}")
     }
 
-    fn success_example() -> Reply {
+    fn success_example(_: Vendor) -> Reply {
         Reply::json(200, json!({"message": SUCCESS, "data": null}))
     }
 
@@ -176,7 +176,7 @@ impl FakeVendor for TartanState {
         axum::Router::new().route("/_admin/tartan/syncs", axum::routing::post(start_sync))
     }
 
-    fn demo(fakes: &FakeServer) -> Vec<DemoScene> {
+    fn demo(_: Vendor, fakes: &FakeServer) -> Vec<DemoScene> {
         for org in ["acme-corp", "initech"] {
             let _ = fakes.seed_live(crate::Vendor::Tartan, org);
         }

@@ -11,7 +11,7 @@ use tokio::time::Instant;
 
 use crate::reply::{Incoming, Reply};
 use crate::server::Shared;
-use crate::{FakeConfig, RateLimit};
+use crate::{FakeConfig, RateLimit, Vendor};
 
 /// One fake vendor: its state, how it answers, how it is seeded.
 pub(crate) trait FakeVendor: Sized + Send + 'static {
@@ -26,8 +26,8 @@ pub(crate) trait FakeVendor: Sized + Send + 'static {
     /// otherwise the server applies it as a header-less fixed window.
     const RATE_LIMIT_HEADERS: bool = false;
 
-    /// Empty state.
-    fn new(config: &FakeConfig) -> Self;
+    /// Empty state of `vendor`'s fake.
+    fn new(vendor: Vendor, config: &FakeConfig) -> Self;
 
     /// Answer one request that reached the vendor (after faults and the header-less limit).
     fn handle(&mut self, api_key: &str, req: &Incoming<'_>, now: Instant) -> Reply;
@@ -39,11 +39,11 @@ pub(crate) trait FakeVendor: Sized + Send + 'static {
     fn seed_live(&mut self, id: &str) -> Result<(), String>;
 
     /// A target id for the `n`th of many generated connections (bench, examples).
-    fn sample_id(n: u64) -> String;
+    fn sample_id(vendor: Vendor, n: u64) -> String;
 
     /// The success answer for a sample connection, as the vendor sends it: what the bench's
     /// stateless server answers.
-    fn success_example() -> Reply;
+    fn success_example(vendor: Vendor) -> Reply;
 
     /// A `status` fault's 5xx reached the vendor: a vendor that stores answers (under an
     /// idempotency key) stores this one too. Default: nothing.
@@ -56,7 +56,7 @@ pub(crate) trait FakeVendor: Sized + Send + 'static {
 
     /// The tour `disconnect demo` gives of this vendor: set the fakes up (seed connections,
     /// start a sync...) and say what each target shows. Default: none.
-    fn demo(_fakes: &crate::FakeServer) -> Vec<DemoScene> {
+    fn demo(_vendor: Vendor, _fakes: &crate::FakeServer) -> Vec<DemoScene> {
         Vec::new()
     }
 

@@ -60,6 +60,11 @@ pub struct Operation {
     pub idempotency_header: Option<&'static str>,
     /// How the vendor's answers map to outcomes.
     pub answers: Answers,
+    /// The first documented success status.
+    pub success_status: u16,
+    /// A success body (JSON) as the spec shows it: its example, else one built from its schema.
+    /// What the fakes answer for a vendor with no fake of its own.
+    pub success_example: &'static str,
 }
 
 /// One value a target gives the request.

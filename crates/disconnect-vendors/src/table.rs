@@ -86,6 +86,8 @@ const TARTAN: VendorFacts = VendorFacts {
             request_id: &["/requestId"],
             record: "",
         },
+        success_status: 200,
+        success_example: "{\"message\":\"Connection terminated successfully\",\"data\":\"example\"}",
     },
 };
 const PERSONA: VendorFacts = VendorFacts {
@@ -130,6 +132,8 @@ const PERSONA: VendorFacts = VendorFacts {
             request_id: &[],
             record: "/data",
         },
+        success_status: 200,
+        success_example: "{\"data\":{\"type\":\"connect/connection\",\"id\":\"cxn_ABC123\",\"attributes\":{\"status\":\"inactive\",\"destination-organization-id\":\"org_DEST123\",\"source-organization-id\":\"org_SRC123\",\"created-at\":\"2026-01-01T00:00:00Z\",\"updated-at\":\"2026-01-01T00:00:00Z\"},\"relationships\":{\"creator\":{\"data\":{\"id\":\"example\",\"type\":\"example\"}}}}}",
     },
 };
 const LEEN: VendorFacts = VendorFacts {
@@ -181,5 +185,7 @@ const LEEN: VendorFacts = VendorFacts {
             request_id: &[],
             record: "",
         },
+        success_status: 200,
+        success_example: "{\"id\":\"00000000-0000-4000-8000-000000000000\",\"vendor\":\"example\",\"is_active\":false,\"refresh_interval_secs\":0,\"timeout_secs\":0,\"organization_id\":\"00000000-0000-4000-8000-000000000000\",\"oauth2_authorize_url\":\"example\",\"identifier\":\"example\",\"state\":\"PENDING\",\"created_at\":\"2026-01-01T00:00:00Z\",\"updated_at\":\"2026-01-01T00:00:00Z\",\"health\":{\"name\":\"HEALTHY\",\"status\":\"HEALTHY\",\"description\":\"example\",\"resolution_owner\":\"LEEN\",\"details\":[]}}",
     },
 };

@@ -537,9 +537,19 @@ async fn plans_match_what_is_sent() {
         fakes.clear_journal();
         d.disconnect(&target).await.unwrap();
         let sent = fakes.journal().pop().unwrap();
+        let query = sent
+            .query
+            .as_ref()
+            .map(|q| format!("?{q}"))
+            .unwrap_or_default();
         assert_eq!(
             format!("{} {}", plan.method, plan.url),
-            format!("{} http://{}{}", sent.method, fakes.addr(), sent.path)
+            format!(
+                "{} http://{}{}{query}",
+                sent.method,
+                fakes.addr(),
+                sent.path
+            )
         );
         for (name, value) in &plan.headers {
             let actual = sent

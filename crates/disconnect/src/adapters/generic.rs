@@ -433,6 +433,31 @@ mod tests {
         )
     }
 
+    /// The success body the table holds for each vendor (the spec's example, else one built
+    /// from its schema: what the fakes answer for a vendor with no fake of its own) decodes
+    /// into the vendor's record.
+    #[tokio::test]
+    async fn each_vendors_success_example_decodes_as_its_record() {
+        for vendor in Vendor::ALL {
+            if !crate::adapters::is_compiled(vendor) {
+                continue;
+            }
+            let op = &vendor.facts().operation;
+            let response = http::Response::builder()
+                .status(op.success_status)
+                .header("content-type", "application/json")
+                .body(op.success_example)
+                .unwrap();
+            let answer =
+                crate::adapters::classify_response(vendor, reqwest::Response::from(response)).await;
+            assert!(
+                matches!(answer.outcome, Ok((DisconnectStatus::Disconnected, _))),
+                "{vendor}: {:?}",
+                answer.outcome
+            );
+        }
+    }
+
     #[test]
     fn problems_follow_the_table() {
         assert_eq!(
