@@ -184,6 +184,21 @@ pub fn generate(layout: &Layout, only: Option<&str>, write: bool) -> Result<Vec<
             &registry,
             write,
         )?);
+        let answers = vendor_table::render_answers(&facts);
+        drifts.extend(refresh(
+            &vendor_table::answers_md_path(layout),
+            "crates/disconnect/src/vendor_answers.md",
+            &answers,
+            write,
+        )?);
+        // The README's copy of the rows, when the layout has a README (a scratch layout may not).
+        if let Some(root) = layout.specs_dir.parent() {
+            let readme = root.join("README.md");
+            if let Ok(text) = std::fs::read_to_string(&readme) {
+                let updated = vendor_table::readme_with_answers(&text, &answers)?;
+                drifts.extend(refresh(&readme, "README.md", &updated, write)?);
+            }
+        }
         drifts.extend(refresh(
             &vendor_table::fakes_registry_path(layout),
             "crates/disconnect-fakes/src/registry.rs",

@@ -181,7 +181,7 @@ fn main() -> ExitCode {
             }
         },
         Command::Generate { vendor, check } => {
-            let layout = Layout::workspace();
+            let layout = Layout::from_env();
             let gaps = match xtask::changelog_gaps(&layout, vendor.as_deref()) {
                 Ok(gaps) => gaps,
                 Err(e) => {

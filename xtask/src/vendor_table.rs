@@ -337,6 +337,110 @@ pub fn render_registry(
     Ok(out)
 }
 
+/// Where the vendor rows of the facade's mapping table are written (included by its rustdoc;
+/// the README's copy is kept equal by [`readme_with_answers`]).
+pub fn answers_md_path(layout: &Layout) -> std::path::PathBuf {
+    layout
+        .crates_dir
+        .join("disconnect")
+        .join("src")
+        .join("vendor_answers.md")
+}
+
+/// What a status means when no rule names it (the facade's "any vendor" rows).
+fn by_status(status: u16) -> &'static str {
+    match status {
+        200..=299 => "`Disconnected`",
+        400 | 422 => "`Invalid`",
+        401 => "`Unauthorized`",
+        403 => "`Forbidden`",
+        404 => "`NotFound`",
+        408 => "`Unexpected` (retried)",
+        429 => "`RateLimited` (retried after `RateLimit-Reset` if it fits the deadline)",
+        500 | 502 | 503 | 504 => "`Server` (retried)",
+        500..=599 => "`Server`",
+        _ => "`Unexpected`",
+    }
+}
+
+/// The vendor rows of the mapping table, from each vendor's documented statuses and answer
+/// rules: `| vendor | answer | result |`, one row per documented 2xx, rule and documented error
+/// status no unconditional rule covers, in status order.
+pub fn render_answers(facts: &[Facts]) -> String {
+    use crate::config::OutcomeName;
+    let mut rows = Vec::new();
+    for f in facts {
+        let name = &f.name;
+        let rules = &f.request.rules;
+        let mut statuses: Vec<u16> = f
+            .operation
+            .success
+            .iter()
+            .copied()
+            .filter(|s| (200..300).contains(s))
+            .chain(f.operation.errors.iter().map(|e| e.status))
+            .chain(rules.iter().map(|r| r.status))
+            .collect();
+        statuses.sort_unstable();
+        statuses.dedup();
+        for status in statuses {
+            let documented = f.operation.success.contains(&status)
+                || f.operation.errors.iter().any(|e| e.status == status);
+            let mut conditional = false;
+            for rule in rules.iter().filter(|r| r.status == status) {
+                let answer = match &rule.when {
+                    Some((pointer, contains)) => {
+                        conditional = true;
+                        format!("{status} whose `{pointer}` contains \"{contains}\"")
+                    }
+                    None => format!(
+                        "{status}{}",
+                        if documented { "" } else { " (not in the spec)" }
+                    ),
+                };
+                let result = match rule.outcome {
+                    OutcomeName::AlreadyDisconnected => "`AlreadyDisconnected`".to_string(),
+                    OutcomeName::Gone => {
+                        "`NotFound`; after a lost answer, `Disconnected` (confirmed)".to_string()
+                    }
+                    OutcomeName::Busy => {
+                        "`Busy` (retried per the vendor's busy policy)".to_string()
+                    }
+                    other => format!("`{}`", other.variant()),
+                };
+                rows.push(format!("| {name} | {answer} | {result} |"));
+            }
+            let unconditional = rules.iter().any(|r| r.status == status && r.when.is_none());
+            if documented && !unconditional {
+                let answer = if conditional {
+                    format!("other {status}")
+                } else {
+                    status.to_string()
+                };
+                rows.push(format!("| {name} | {answer} | {} |", by_status(status)));
+            }
+        }
+    }
+    rows.join("\n") + "\n"
+}
+
+/// The README with its mapping table's vendor rows (after `| vendor | answer | result |` and its
+/// rule, up to the first `| any |` row) replaced by `rows`.
+pub fn readme_with_answers(readme: &str, rows: &str) -> Result<String> {
+    let header = "| vendor | answer | result |\n|---|---|---|\n";
+    let start = readme.find(header).ok_or_else(|| {
+        anyhow!(
+            "README.md: no mapping table (`{}`)",
+            header.lines().next().unwrap_or("")
+        )
+    })? + header.len();
+    let end = readme[start..]
+        .find("| any |")
+        .map(|i| start + i)
+        .ok_or_else(|| anyhow!("README.md: the mapping table has no `| any |` rows"))?;
+    Ok(format!("{}{rows}{}", &readme[..start], &readme[end..]))
+}
+
 /// Where the fakes' registration list is written.
 pub fn fakes_registry_path(layout: &Layout) -> std::path::PathBuf {
     layout

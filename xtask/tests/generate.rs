@@ -88,9 +88,10 @@ fn a_field_added_to_a_spec_reaches_the_rust_api() {
     let vendors = vendors().vendors.len();
     assert_eq!(
         written.len(),
-        2 * vendors + 3,
-        "each client crate's two files, the vendor table (two new spec sha256s) and the \
-         facade's and the fakes' registration lists (the scratch workspace has none of them)"
+        2 * vendors + 4,
+        "each client crate's two files, the vendor table (two new spec sha256s), the \
+         facade's and the fakes' registration lists and the mapping table's vendor rows (the \
+         scratch workspace has none of them)"
     );
 
     let tartan =

@@ -22,7 +22,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
 
-use clap::{Args, CommandFactory, Parser, Subcommand};
+use clap::{Args, CommandFactory, FromArgMatches, Parser, Subcommand};
 use disconnect::{Rate, Vendor};
 
 use crate::output::Format;
@@ -38,13 +38,8 @@ const REPORT_FAILED: u8 = 4;
 /// Exit code: interrupted by Ctrl-C or SIGTERM.
 const INTERRUPTED: u8 = 130;
 
-/// Cut connections at Tartan HyperSync, Persona Connect and Leen.
-///
-/// Targets: tartan:<client_org>, persona:<connection-id>, leen:<organization_uuid>/<connection_uuid>.
-/// Keys come from --<vendor>-key-file or --<vendor>-key-cmd, else TARTAN_API_KEY,
-/// PERSONA_API_KEY, LEEN_API_KEY, else the profile; base URLs from TARTAN_BASE_URL,
-/// PERSONA_BASE_URL, LEEN_BASE_URL, else the profile. Profiles live in
-/// ~/.config/disconnect/config.toml (or --config FILE).
+/// Cut connections at the vendors of the vendor table ([`command`] writes their names, target
+/// syntaxes and environment variables into the help).
 ///
 /// Runs for more than 10 targets ask for confirmation on a terminal, and need --yes without one.
 ///
@@ -223,8 +218,52 @@ fn parse_per_vendor(text: &str) -> Result<(Vendor, usize), String> {
     Ok((vendor, n))
 }
 
+/// The vendors' part of the help, from the vendor table: a vendor added to it appears here
+/// without an edit.
+fn vendors_help() -> (String, String) {
+    let and = |items: Vec<String>| match items.as_slice() {
+        [] => String::new(),
+        [one] => one.clone(),
+        [first @ .., last] => format!("{} and {last}", first.join(", ")),
+    };
+    let about = format!(
+        "Cut connections at {}.",
+        and(Vendor::ALL.iter().map(|v| v.name().to_string()).collect())
+    );
+    let targets = Vendor::ALL
+        .iter()
+        .map(|v| format!("{}:{}", v.id(), v.facts().operation.syntax))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let keys = Vendor::ALL.map(|v| v.api_key_var()).join(", ");
+    let urls = Vendor::ALL.map(|v| v.base_url_var()).join(", ");
+    let vendors = format!(
+        "Targets: {targets}. Keys come from --<vendor>-key-file or --<vendor>-key-cmd, else \
+         {keys}, else the profile; base URLs from {urls}, else the profile. Profiles live in \
+         ~/.config/disconnect/config.toml (or --config FILE)."
+    );
+    (about, vendors)
+}
+
+/// The CLI's clap command, its help naming the vendors of the vendor table.
+fn command() -> clap::Command {
+    let (about, vendors) = vendors_help();
+    let cmd = Cli::command();
+    let rest = cmd
+        .get_long_about()
+        .map(|text| text.to_string())
+        .unwrap_or_default();
+    // The derive's long help is the summary line, then the rest; the vendors go between.
+    let rest = rest.split_once("\n\n").map_or("", |(_, r)| r).to_string();
+    cmd.about(about.clone())
+        .long_about(format!("{about}\n\n{vendors}\n\n{rest}"))
+}
+
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = match Cli::from_arg_matches(&command().get_matches()) {
+        Ok(cli) => cli,
+        Err(e) => e.exit(),
+    };
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_env("DISCONNECT_LOG")
@@ -252,13 +291,13 @@ fn main() -> ExitCode {
         }
         Some(Command::Completions { shell }) => {
             let mut script = Vec::new();
-            clap_complete::generate(shell, &mut Cli::command(), "disconnect", &mut script);
+            clap_complete::generate(shell, &mut command(), "disconnect", &mut script);
             print_out(&script);
             0
         }
         Some(Command::Man) => {
             let mut page = Vec::new();
-            match clap_mangen::Man::new(Cli::command()).render(&mut page) {
+            match clap_mangen::Man::new(command()).render(&mut page) {
                 Ok(()) => {
                     print_out(&page);
                     0

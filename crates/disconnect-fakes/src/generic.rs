@@ -46,11 +46,6 @@ pub struct GenericState {
 }
 
 impl GenericState {
-    /// Whether the connection with this target id is cut (`None`: unknown).
-    pub fn is_gone(&self, id: &str) -> Option<bool> {
-        self.connections.get(id).copied()
-    }
-
     /// The target id, canonical (UUIDs hyphenated, lower case), from its values.
     fn canonical(&self, id: &str) -> Result<String, String> {
         let op = &self.vendor.facts().operation;
@@ -260,6 +255,10 @@ impl FakeVendor for GenericState {
         let id = self.canonical(id)?;
         self.connections.insert(id, false);
         Ok(())
+    }
+
+    fn is_cut(&self, id: &str) -> Option<bool> {
+        self.connections.get(&self.canonical(id).ok()?).copied()
     }
 
     /// Text values numbered, UUIDs fixed but for the last.

@@ -192,6 +192,12 @@ impl FakeVendor for LeenState {
         Ok(())
     }
 
+    fn is_cut(&self, id: &str) -> Option<bool> {
+        let (org, conn) = id.split_once('/')?;
+        self.get(org.parse().ok()?, conn.parse().ok()?)
+            .map(|c| c.state == "DELETED")
+    }
+
     fn sample_id(_: Vendor, n: u64) -> String {
         format!("{SAMPLE_ORG}/{}", Uuid::from_u128(u128::from(n) + 10_000))
     }

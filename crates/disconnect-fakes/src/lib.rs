@@ -268,6 +268,12 @@ impl FakeServer {
         self.shared.seed_live(vendor, id)
     }
 
+    /// Whether the connection with this target id (the text after `vendor:`) is cut: `None`
+    /// when the fake does not know it.
+    pub fn is_cut(&self, vendor: Vendor, id: &str) -> Option<bool> {
+        self.shared.vendors.is_cut(vendor, id)
+    }
+
     /// Queue a fault for the vendor's next request.
     pub fn push_fault(&self, vendor: Vendor, fault: Fault) {
         self.shared.push_fault(vendor, fault);
@@ -393,6 +399,14 @@ macro_rules! fakes {
                     })*
                     #[allow(unreachable_patterns)]
                     _ => Err(format!("{vendor} has no fake in this version of disconnect-fakes")),
+                }
+            }
+
+            pub(crate) fn is_cut(&self, vendor: Vendor, id: &str) -> Option<bool> {
+                match vendor {
+                    $(Vendor::$variant => FakeVendor::is_cut(&*server::lock(&self.$field), id),)*
+                    #[allow(unreachable_patterns)]
+                    _ => None,
                 }
             }
 

@@ -292,6 +292,10 @@ impl FakeVendor for PersonaState {
         Ok(())
     }
 
+    fn is_cut(&self, id: &str) -> Option<bool> {
+        self.get(id).map(|c| c.status == "inactive")
+    }
+
     fn sample_id(_: Vendor, n: u64) -> String {
         format!("cxn_sample{n:05}")
     }

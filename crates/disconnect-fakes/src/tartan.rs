@@ -163,6 +163,10 @@ impl FakeVendor for TartanState {
         Ok(())
     }
 
+    fn is_cut(&self, id: &str) -> Option<bool> {
+        self.get(id).map(|c| c.terminated)
+    }
+
     fn sample_id(_: Vendor, n: u64) -> String {
         format!("acme-{n:05}")
     }

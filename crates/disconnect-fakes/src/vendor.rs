@@ -38,6 +38,9 @@ pub(crate) trait FakeVendor: Sized + Send + 'static {
     /// Seed one live connection from a target's id (the text after `<vendor>:`).
     fn seed_live(&mut self, id: &str) -> Result<(), String>;
 
+    /// Whether the connection with this target id is cut (`None`: the fake does not know it).
+    fn is_cut(&self, id: &str) -> Option<bool>;
+
     /// A target id for the `n`th of many generated connections (bench, examples).
     fn sample_id(vendor: Vendor, n: u64) -> String;
 

@@ -27,19 +27,7 @@ async fn seeded(config: FakeConfig) -> FakeServer {
 
 /// Whether the fake vendor holds the target's connection as cut.
 fn is_gone(fakes: &FakeServer, t: &Target) -> bool {
-    match t {
-        Target::Tartan(t) => fakes.tartan_terminated(t.client_org()) == Some(true),
-        Target::Persona(t) => {
-            fakes.persona_status(t.connection_id()).as_deref() == Some("inactive")
-        }
-        Target::Leen(t) => {
-            fakes
-                .leen_state(t.organization_id(), t.connection_id())
-                .as_deref()
-                == Some("DELETED")
-        }
-        other => panic!("no fake state for {other}"),
-    }
+    fakes.is_cut(fake(t.vendor()), &t.id()) == Some(true)
 }
 
 /// For every vendor: the first request's answer is lost after the vendor acted, the retry finds

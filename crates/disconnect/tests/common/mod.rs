@@ -12,13 +12,27 @@ pub fn fake(v: Vendor) -> FakeVendor {
     v.id().parse().expect("the fakes serve every vendor")
 }
 
-/// A seeded target at each vendor (`tartan:acme`, `persona:cxn_1`, `leen:ORG/CONN`).
+/// A seeded target at each vendor (`tartan:acme`, `persona:cxn_1`, `leen:ORG/CONN`; a vendor
+/// added later: its fake's first sample id).
 pub fn target(v: Vendor) -> Target {
     match v {
         Vendor::Tartan => "tartan:acme".parse().unwrap(),
         Vendor::Persona => "persona:cxn_1".parse().unwrap(),
         Vendor::Leen => format!("leen:{ORG}/{CONN}").parse().unwrap(),
-        other => panic!("no seeded target for {other}"),
+        other => format!(
+            "{}:{}",
+            other.id(),
+            disconnect_fakes::sample_id(fake(other), 0)
+        )
+        .parse()
+        .unwrap(),
+    }
+}
+
+/// (Re)seed [`target`] as a live connection at every vendor.
+pub fn seed_targets(fakes: &disconnect_fakes::FakeServer) {
+    for v in Vendor::ALL {
+        fakes.seed_live(fake(v), &target(v).id()).unwrap();
     }
 }
 
@@ -42,13 +56,7 @@ pub async fn seeded_fakes() -> disconnect_fakes::FakeServer {
     let fakes = disconnect_fakes::FakeServer::start(disconnect_fakes::FakeConfig::default())
         .await
         .unwrap();
-    fakes.seed(
-        &serde_json::from_value(serde_json::json!({
-            "tartan": [{"client_org": "acme"}], "persona": [{"id": "cxn_1"}],
-            "leen": [{"organization_id": ORG, "connection_id": CONN}]
-        }))
-        .unwrap(),
-    );
+    seed_targets(&fakes);
     fakes
 }
 
