@@ -10,7 +10,7 @@ use serde_json::Value;
 
 use crate::config::{AnswersConfig, OutcomeName, VendorConfig};
 use crate::postprocess::OperationSpec;
-use crate::transforms::{MULTIPART_EXTENSION, resolve};
+use crate::transforms::{MULTIPART_EXTENSION, is_error_status, path_pointer, resolve};
 
 /// Where a target's value travels.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -65,10 +65,7 @@ pub fn facts(
 ) -> Result<RequestFacts> {
     let ctx = || format!("vendor `{id}` (specs/{})", vendor.spec);
     let item = doc
-        .pointer(&format!(
-            "/paths/{}",
-            op.path.replace('~', "~0").replace('/', "~1")
-        ))
+        .pointer(&path_pointer(&op.path))
         .ok_or_else(|| anyhow!("{}: no path `{}`", ctx(), op.path))?;
     let operation = item
         .get(op.method.to_ascii_lowercase())
@@ -454,7 +451,7 @@ fn error_schemas<'a>(doc: &'a Value, operation: &'a Value) -> Vec<&'a Value> {
         .into_iter()
         .flatten()
     {
-        if !(status.starts_with('4') || status.starts_with('5')) {
+        if !is_error_status(status) {
             continue;
         }
         let Ok(response) = resolve(doc, response) else {

@@ -125,7 +125,8 @@ pub struct MatchConfig {
     pub contains: String,
 }
 
-/// The outcomes a rule can name (`disconnect_vendors::Outcome`).
+/// The outcomes a rule can name: `disconnect_vendors::Outcome`'s variants, by the same names
+/// (`Debug` prints them).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum OutcomeName {
@@ -138,38 +139,6 @@ pub enum OutcomeName {
     Forbidden,
     RateLimited,
     Server,
-}
-
-impl OutcomeName {
-    /// The `disconnect_vendors::Outcome` variant.
-    pub fn variant(self) -> &'static str {
-        match self {
-            Self::AlreadyDisconnected => "AlreadyDisconnected",
-            Self::NotFound => "NotFound",
-            Self::Gone => "Gone",
-            Self::Busy => "Busy",
-            Self::Invalid => "Invalid",
-            Self::Unauthorized => "Unauthorized",
-            Self::Forbidden => "Forbidden",
-            Self::RateLimited => "RateLimited",
-            Self::Server => "Server",
-        }
-    }
-
-    /// As written in `vendors.toml`.
-    pub fn name(self) -> &'static str {
-        match self {
-            Self::AlreadyDisconnected => "already_disconnected",
-            Self::NotFound => "not_found",
-            Self::Gone => "gone",
-            Self::Busy => "busy",
-            Self::Invalid => "invalid",
-            Self::Unauthorized => "unauthorized",
-            Self::Forbidden => "forbidden",
-            Self::RateLimited => "rate_limited",
-            Self::Server => "server",
-        }
-    }
 }
 
 /// `problems = { each = "/errors", fields = ["/title", "/details"] }`.

@@ -360,8 +360,13 @@ pub fn pascal_case(text: &str) -> String {
 // split_error_responses (applied to every spec)
 // ---------------------------------------------------------------------------------------------
 
-fn is_error_status(status: &str) -> bool {
+pub(crate) fn is_error_status(status: &str) -> bool {
     status.starts_with('4') || status.starts_with('5')
+}
+
+/// The JSON pointer of a path item: `/paths/` and the path, escaped (`~` and `/`).
+pub(crate) fn path_pointer(path: &str) -> String {
+    format!("/paths/{}", path.replace('~', "~0").replace('/', "~1"))
 }
 
 /// Follows a local `$ref` (`#/components/...`) to the value it names.

@@ -69,10 +69,7 @@ pub fn add(layout: &Layout, req: &AddVendor) -> Result<Vec<String>> {
             )
         })?;
     let item = doc
-        .pointer(&format!(
-            "/paths/{}",
-            path.replace('~', "~0").replace('/', "~1")
-        ))
+        .pointer(&crate::transforms::path_pointer(&path))
         .ok_or_else(|| anyhow!("{}: no path `{path}`", req.spec.display()))?;
     let op = item.get(&method).ok_or_else(|| {
         anyhow!(
@@ -116,6 +113,28 @@ pub fn add(layout: &Layout, req: &AddVendor) -> Result<Vec<String>> {
     if multipart {
         transforms.push("multipart_as_form");
     }
+    // The operation's method name in the generated client: its operationId after the
+    // transforms (the one generation uses, synthesized when the spec has none).
+    let mut transformed = doc.clone();
+    for name in &transforms {
+        let transform = crate::transforms::by_name(name)
+            .ok_or_else(|| anyhow!("unknown transform `{name}`"))?;
+        transform(&mut transformed).with_context(|| format!("transform `{name}`"))?;
+    }
+    let op_id = transformed
+        .pointer(&crate::transforms::path_pointer(&path))
+        .and_then(|item| item.get(&method))
+        .and_then(|op| op.get("operationId"))
+        .and_then(Value::as_str)
+        .map(snake_case)
+        .ok_or_else(|| {
+            anyhow!(
+                "{}: no operationId after the transforms",
+                req.spec.display()
+            )
+        })?;
+    // The builder call both the crate docs and the example show.
+    let chain = call(&op_id, op, &doc, "values")?;
     let servers = doc
         .get("servers")
         .and_then(Value::as_array)
@@ -250,9 +269,9 @@ rustdoc-args = ["--cfg", "docsrs"]
         ),
         (
             "src/lib.rs",
-            lib_rs(id, &name, &method_upper, &path, &spec_file, op, &doc)?,
+            lib_rs(id, &name, &method_upper, &path, &spec_file, &chain),
         ),
-        ("examples/cut.rs", example_rs(id, &name, op, &doc)?),
+        ("examples/cut.rs", example_rs(id, &name, &chain)),
         (
             "README.md",
             format!(
@@ -429,37 +448,9 @@ fn call(op_id: &str, op: &Value, doc: &Value, values: &str) -> Result<String> {
     Ok(chain)
 }
 
-fn operation_id(op: &Value, method: &str, path: &str) -> String {
-    match op.get("operationId").and_then(Value::as_str) {
-        Some(id) => snake_case(id),
-        None => {
-            let summary = op
-                .get("summary")
-                .and_then(Value::as_str)
-                .unwrap_or_default();
-            let base = snake_case(summary);
-            if base.is_empty() {
-                snake_case(&format!("{method} {path}"))
-            } else {
-                base
-            }
-        }
-    }
-}
-
-fn lib_rs(
-    id: &str,
-    name: &str,
-    method: &str,
-    path: &str,
-    spec_file: &str,
-    op: &Value,
-    doc: &Value,
-) -> Result<String> {
-    let op_id = operation_id(op, method, path);
-    let chain = call(&op_id, op, doc, "values")?;
+fn lib_rs(id: &str, name: &str, method: &str, path: &str, spec_file: &str, chain: &str) -> String {
     let env = format!("{}_API_KEY", id.to_ascii_uppercase());
-    Ok(format!(
+    format!(
         r#"//! Typed client for {name}'s `{method} {path}`.
 //!
 //! # Constructors
@@ -504,14 +495,13 @@ pub use secrecy::SecretString;
 /// The UUID type of UUID parameters and fields.
 pub use uuid;
 "#
-    ))
+    )
 }
 
-fn example_rs(id: &str, name: &str, op: &Value, doc: &Value) -> Result<String> {
-    let op_id = operation_id(op, "", "");
-    let chain = call(&op_id, op, doc, "values")?;
+/// `chain`: the operation's builder call ([`call`]).
+fn example_rs(id: &str, name: &str, chain: &str) -> String {
     let variant = pascal_case(id);
-    Ok(format!(
+    format!(
         r#"//! Cut a connection twice at the fake {name}: the first answer is the vendor's success, the
 //! second what "already cut" looks like.
 //!
@@ -538,5 +528,5 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {{
     Ok(())
 }}
 "#
-    ))
+    )
 }

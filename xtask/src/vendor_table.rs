@@ -179,7 +179,7 @@ pub fn render(facts: &[Facts]) -> Result<String> {
                 }
                 None => quote! { None },
             };
-            let outcome = format_ident!("{}", r.outcome.variant());
+            let outcome = format_ident!("{}", format!("{:?}", r.outcome));
             quote! { Rule { status: #status, when: #when, outcome: Outcome::#outcome } }
         });
         let each = &request.problems_each;
@@ -406,7 +406,7 @@ pub fn render_answers(facts: &[Facts]) -> String {
                     OutcomeName::Busy => {
                         "`Busy` (retried per the vendor's busy policy)".to_string()
                     }
-                    other => format!("`{}`", other.variant()),
+                    other => format!("`{other:?}`"),
                 };
                 rows.push(format!("| {name} | {answer} | {result} |"));
             }
@@ -506,10 +506,7 @@ pub fn record_type(f: &Facts, doc: &Value, rust: &str) -> Result<String> {
         .find(|s| (200..300).contains(*s))
         .ok_or_else(|| anyhow!("{}: no documented 2xx", ctx()))?;
     let item = doc
-        .pointer(&format!(
-            "/paths/{}",
-            f.operation.path.replace('~', "~0").replace('/', "~1")
-        ))
+        .pointer(&crate::transforms::path_pointer(&f.operation.path))
         .and_then(|i| i.get(f.operation.method.to_ascii_lowercase()))
         .ok_or_else(|| anyhow!("{}: no operation", ctx()))?;
     let response = crate::transforms::resolve(
