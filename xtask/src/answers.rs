@@ -8,9 +8,9 @@
 use anyhow::{Context, Result, anyhow, bail};
 use serde_json::Value;
 
-use crate::config::{AnswersConfig, OutcomeName, VendorConfig};
+use crate::config::{AnswersConfig, FakeSettings, OutcomeName, VendorConfig};
 use crate::postprocess::OperationSpec;
-use crate::transforms::{MULTIPART_EXTENSION, is_error_status, path_pointer, resolve};
+use crate::transforms::{MULTIPART_EXTENSION, path_pointer, resolve};
 
 /// Where a target's value travels.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -54,6 +54,20 @@ pub struct RequestFacts {
     pub record: String,
     /// The first documented success status and a body for it (compact JSON).
     pub success: (u16, String),
+    /// Each documented error status with a JSON body, and a body for it (compact JSON).
+    pub error_examples: Vec<(u16, String)>,
+    pub fake: FakeFacts,
+}
+
+/// How the fakes show a connection, checked against the success body.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct FakeFacts {
+    /// (seed field, pointer in the success body or empty, live value, cut value), as JSON.
+    pub state: Option<(String, String, String, String)>,
+    /// (pointer in the success body, parameter name).
+    pub ids: Vec<(String, String)>,
+    /// Pointers in the success body set to the time of the change.
+    pub touch: Vec<String>,
 }
 
 /// Read and check. `doc` is the spec after the transforms.
@@ -151,7 +165,7 @@ pub fn facts(
             })
         })
         .collect::<Result<Vec<_>>>()?;
-    let error_schemas = error_schemas(doc, operation);
+    let error_schemas = error_schemas(doc, op);
     let (problems_each, problems_fields) = match problems {
         Some(p) => {
             if p.fields.is_empty() {
@@ -194,8 +208,12 @@ pub fn facts(
         .collect::<Vec<_>>()
         .join("/");
     let success = success_example(doc, operation).with_context(ctx)?;
+    let error_examples = error_examples(doc, op).with_context(ctx)?;
+    let fake = fake_facts(&vendor.fake, &params, &success.1).with_context(ctx)?;
     Ok(RequestFacts {
         success,
+        error_examples,
+        fake,
         syntax,
         params,
         headers,
@@ -351,11 +369,70 @@ fn success_example(doc: &Value, operation: &Value) -> Result<(u16, String)> {
     Ok((status, serde_json::to_string(&body)?))
 }
 
+/// Each documented 4xx/5xx with a JSON body (the operation's error statuses, split out by
+/// `split_error_responses`): a body built from its schema ([`example_of`]).
+fn error_examples(doc: &Value, op: &OperationSpec) -> Result<Vec<(u16, String)>> {
+    let mut out = Vec::new();
+    for error in &op.errors {
+        if let Some(name) = &error.schema {
+            let schema = serde_json::json!({ "$ref": format!("#/components/schemas/{name}") });
+            let body = example_of(doc, &schema, 0)?;
+            out.push((error.status, serde_json::to_string(&body)?));
+        }
+    }
+    Ok(out)
+}
+
+/// `[fake]` checked: every pointer names a field of the success body, every parameter one of
+/// the target's; a success-body field named like a parameter holds it unless `ids` says where.
+fn fake_facts(fake: &FakeSettings, params: &[ParamFacts], success: &str) -> Result<FakeFacts> {
+    let body: Value = serde_json::from_str(success)?;
+    let field = |pointer: &str, setting: &str| -> Result<String> {
+        if !pointer.starts_with('/') || body.pointer(pointer).is_none() {
+            bail!(
+                "`fake.{setting}` = `{pointer}` is not a JSON pointer to a field of the success \
+                 body ({success})"
+            );
+        }
+        Ok(pointer.to_string())
+    };
+    let json = |v: &toml::Value| serde_json::to_string(v);
+    let state = match &fake.state {
+        Some(s) => {
+            let at = match s.at.as_str() {
+                "" => String::new(),
+                at => field(at, "state.at")?,
+            };
+            Some((s.seed.clone(), at, json(&s.live)?, json(&s.cut)?))
+        }
+        None => None,
+    };
+    let mut ids = Vec::new();
+    for (pointer, param) in &fake.ids {
+        if !params.iter().any(|p| &p.name == param) {
+            bail!("`fake.ids` names `{param}`, which is not one of the target's parameters");
+        }
+        ids.push((field(pointer, "ids")?, param.clone()));
+    }
+    for p in params {
+        let pointer = format!("/{}", p.name.replace('~', "~0").replace('/', "~1"));
+        if body.pointer(&pointer).is_some() && !ids.iter().any(|(_, name)| name == &p.name) {
+            ids.push((pointer, p.name.clone()));
+        }
+    }
+    let touch = fake
+        .touch
+        .iter()
+        .map(|p| field(p, "touch"))
+        .collect::<Result<_>>()?;
+    Ok(FakeFacts { state, ids, touch })
+}
+
 fn json_empty() -> Value {
     Value::Object(Default::default())
 }
 
-/// A value of `schema`: its example or default, else every property (required or not, so the
+/// A value of `schema`: its example or default, else null if it is nullable, else every property (required or not, so the
 /// body shows the record whole) built the same way, the first enum value, the first non-null
 /// branch of a union, and for scalars a value of their format.
 pub fn example_of(doc: &Value, schema: &Value, depth: usize) -> Result<Value> {
@@ -367,6 +444,9 @@ pub fn example_of(doc: &Value, schema: &Value, depth: usize) -> Result<Value> {
         if let Some(v) = schema.get(key) {
             return Ok(v.clone());
         }
+    }
+    if schema.get("nullable") == Some(&Value::Bool(true)) {
+        return Ok(Value::Null);
     }
     if let Some(examples) = schema.get("examples").and_then(Value::as_array)
         && let Some(first) = examples.first()
@@ -385,8 +465,11 @@ pub fn example_of(doc: &Value, schema: &Value, depth: usize) -> Result<Value> {
             if union == "allOf" {
                 let mut merged = serde_json::Map::new();
                 for b in branches {
-                    if let Value::Object(o) = example_of(doc, b, depth + 1)? {
-                        merged.extend(o);
+                    match example_of(doc, b, depth + 1)? {
+                        Value::Object(o) => merged.extend(o),
+                        Value::Null => {}
+                        // A scalar branch (`allOf: [$ref: SomeEnum]`) is the value.
+                        scalar => return Ok(scalar),
                     }
                 }
                 return Ok(Value::Object(merged));
@@ -423,7 +506,10 @@ pub fn example_of(doc: &Value, schema: &Value, depth: usize) -> Result<Value> {
             }
             Value::Object(out)
         }
-        "array" => Value::Array(Vec::new()),
+        "array" => match schema.get("items") {
+            Some(items) => Value::Array(vec![example_of(doc, items, depth + 1)?]),
+            None => Value::Array(Vec::new()),
+        },
         "integer" => Value::from(0),
         "number" => Value::from(0.0),
         "boolean" => Value::Bool(false),
@@ -443,27 +529,17 @@ pub fn example_of(doc: &Value, schema: &Value, depth: usize) -> Result<Value> {
 }
 
 /// The JSON schemas of the operation's documented 4xx/5xx answers.
-fn error_schemas<'a>(doc: &'a Value, operation: &'a Value) -> Vec<&'a Value> {
-    let mut out = Vec::new();
-    for (status, response) in operation
-        .get("responses")
-        .and_then(Value::as_object)
-        .into_iter()
-        .flatten()
-    {
-        if !is_error_status(status) {
-            continue;
-        }
-        let Ok(response) = resolve(doc, response) else {
-            continue;
-        };
-        if let Some(schema) = response.pointer("/content/application~1json/schema")
-            && let Ok(schema) = resolve(doc, schema)
-        {
-            out.push(schema);
-        }
-    }
-    out
+fn error_schemas<'a>(doc: &'a Value, op: &OperationSpec) -> Vec<&'a Value> {
+    op.errors
+        .iter()
+        .filter_map(|e| e.schema.as_deref())
+        .filter_map(|name| {
+            doc.pointer(&format!(
+                "/components/schemas/{}",
+                name.replace('~', "~0").replace('/', "~1")
+            ))
+        })
+        .collect()
 }
 
 /// The first of `names` that some error schema has as a string property.
@@ -491,18 +567,20 @@ fn first_string_property<'a>(
 mod tests {
     use super::*;
 
+    /// The spec as generation sees it: operationIds, error answers split out.
     fn doc(text: &str) -> Value {
-        serde_yaml_ng::from_str(text).unwrap()
+        let mut doc = serde_yaml_ng::from_str(text).unwrap();
+        crate::transforms::synthesize_operation_ids(&mut doc).unwrap();
+        crate::transforms::split_error_responses(&mut doc).unwrap();
+        doc
     }
 
-    fn op(path: &str, method: &str) -> OperationSpec {
-        OperationSpec {
-            id: "x".into(),
-            method: method.into(),
-            path: path.into(),
-            success: vec![200],
-            errors: vec![],
-        }
+    fn op(doc: &Value, path: &str, method: &str) -> OperationSpec {
+        crate::postprocess::operations(doc)
+            .unwrap()
+            .into_iter()
+            .find(|o| o.path == path && o.method == method)
+            .unwrap()
     }
 
     fn vendor(extra: &str) -> VendorConfig {
@@ -547,7 +625,7 @@ paths:
             "x",
             &vendor(""),
             &d,
-            &op("/orgs/{org}/connections/{id}", "DELETE"),
+            &op(&d, "/orgs/{org}/connections/{id}", "DELETE"),
         )
         .unwrap();
         let names: Vec<_> = f
@@ -572,7 +650,7 @@ paths:
     #[test]
     fn settings_must_name_what_the_spec_documents() {
         let d = doc(SPEC);
-        let o = op("/orgs/{org}/connections/{id}", "DELETE");
+        let o = op(&d, "/orgs/{org}/connections/{id}", "DELETE");
         let ok = facts(
             "x",
             &vendor("idempotency_header = 'Idempotency-Key'\n"),
@@ -605,5 +683,92 @@ paths:
         )
         .unwrap_err();
         assert!(err.to_string().contains("is a success"), "{err}");
+    }
+
+    const RECORD_SPEC: &str = r#"
+openapi: 3.0.3
+info: { title: t, version: '1' }
+paths:
+  /orgs/{org}/connections/{id}:
+    delete:
+      parameters:
+        - { name: org, in: path, required: true, schema: { type: string } }
+        - { name: id, in: path, required: true, schema: { type: string } }
+      responses:
+        '200':
+          description: ok
+          content:
+            application/json:
+              schema:
+                type: object
+                properties:
+                  org: { type: string }
+                  connection: { type: string }
+                  state: { type: string, enum: [LIVE, GONE] }
+                  tags: { type: array, items: { type: string, example: blue } }
+                  note: { type: string, nullable: true }
+                  changed: { type: string, format: date-time }
+        '409':
+          description: gone
+          content:
+            application/json:
+              schema:
+                type: object
+                properties:
+                  error: { type: string, example: Already cut }
+"#;
+
+    /// `[fake]` names fields of the success body; a field named like a parameter holds it.
+    #[test]
+    fn fake_settings_name_fields_of_the_success_body() {
+        let d = doc(RECORD_SPEC);
+        let o = op(&d, "/orgs/{org}/connections/{id}", "DELETE");
+        let settings = "[vendors.x.fake]\nstate = { seed = 'state', at = '/state', live = 'LIVE', cut = 'GONE' }\nids = { '/connection' = 'id' }\ntouch = ['/changed']\n";
+        let f = facts("x", &vendor(settings), &d, &o).unwrap();
+        let state = (
+            "state".into(),
+            "/state".into(),
+            "\"LIVE\"".into(),
+            "\"GONE\"".into(),
+        );
+        assert_eq!(f.fake.state, Some(state));
+        assert_eq!(
+            f.fake.ids,
+            [
+                ("/connection".to_string(), "id".to_string()),
+                ("/org".into(), "org".into())
+            ]
+        );
+        assert_eq!(f.fake.touch, ["/changed"]);
+        let body: Value = serde_json::from_str(&f.success.1).unwrap();
+        assert_eq!(
+            body["tags"],
+            serde_json::json!(["blue"]),
+            "an array shows one item"
+        );
+        assert_eq!(
+            body["note"],
+            Value::Null,
+            "a nullable field without an example is null"
+        );
+        assert_eq!(
+            f.error_examples,
+            [(409, r#"{"error":"Already cut"}"#.to_string())]
+        );
+        for (bad, says) in [
+            (
+                "ids = { '/nowhere' = 'id' }",
+                "not a JSON pointer to a field",
+            ),
+            (
+                "ids = { '/org' = 'tenant' }",
+                "not one of the target's parameters",
+            ),
+            ("touch = ['changed']", "not a JSON pointer to a field"),
+        ] {
+            let err =
+                facts("x", &vendor(&format!("[vendors.x.fake]\n{bad}\n")), &d, &o).unwrap_err();
+            assert!(format!("{err:#}").contains(says), "{bad}: {err:#}");
+        }
     }
 }

@@ -77,6 +77,40 @@ pub struct VendorConfig {
     /// instead of the generic fake served from the table.
     #[serde(default)]
     pub fake_module: bool,
+    /// How the fakes show a connection's state (`[vendors.<id>.fake]`).
+    #[serde(default)]
+    pub fake: FakeSettings,
+}
+
+/// `[vendors.<id>.fake]`: what the fakes need beyond the spec to show a connection: see
+/// `specs/vendors.toml`'s header and [`crate::answers`].
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FakeSettings {
+    /// The state a seed entry states and the success body shows.
+    #[serde(default)]
+    pub state: Option<StateSettings>,
+    /// Success-body fields holding a target value: JSON pointer → parameter name.
+    #[serde(default)]
+    pub ids: IndexMap<String, String>,
+    /// Success-body fields set to the time of the change.
+    #[serde(default)]
+    pub touch: Vec<String>,
+}
+
+/// `state = { seed = "status", at = "/data/attributes/status", live = "active", cut = "inactive" }`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StateSettings {
+    /// The seed entry's field.
+    pub seed: String,
+    /// Where the success body shows it (empty: nowhere).
+    #[serde(default)]
+    pub at: String,
+    /// Its value while the connection is live.
+    pub live: toml::Value,
+    /// Its value once cut.
+    pub cut: toml::Value,
 }
 
 /// `facade = "target" | "adapter"`: the vendor's module in `crates/disconnect/src/adapters/`

@@ -189,6 +189,14 @@ pub fn render(facts: &[Facts]) -> Result<String> {
         let syntax = &request.syntax;
         let success_status = proc_macro2::Literal::u16_unsuffixed(request.success.0);
         let success_example = &request.success.1;
+        let error_examples = request.error_examples.iter().map(|(status, body)| {
+            let status = proc_macro2::Literal::u16_unsuffixed(*status);
+            quote! { (#status, #body) }
+        });
+        let fake = &request.fake;
+        let (state_field, state_at, live, cut) = fake.state.clone().unwrap_or_default();
+        let fake_ids = fake.ids.iter().map(|(pointer, param)| quote! { (#pointer, #param) });
+        let touch = &fake.touch;
         let api_key_var = f.api_key_var();
         let base_url_var = f.base_url_var();
         let fake_prefix = f.fake_prefix();
@@ -238,6 +246,15 @@ pub fn render(facts: &[Facts]) -> Result<String> {
                     },
                     success_status: #success_status,
                     success_example: #success_example,
+                    error_examples: &[#(#error_examples),*],
+                    fake: Fake {
+                        state_field: #state_field,
+                        state_at: #state_at,
+                        live: #live,
+                        cut: #cut,
+                        ids: &[#(#fake_ids),*],
+                        touch: &[#(#touch),*],
+                    },
                 },
             };
         }
@@ -245,8 +262,8 @@ pub fn render(facts: &[Facts]) -> Result<String> {
     let tokens: TokenStream = quote! {
         #[allow(unused_imports)]
         use crate::{
-            Answers, Auth, BodyMatch, Operation, Outcome, Param, ParamFormat, ParamIn, Problems,
-            Rule, VendorFacts,
+            Answers, Auth, BodyMatch, Fake, Operation, Outcome, Param, ParamFormat, ParamIn,
+            Problems, Rule, VendorFacts,
         };
 
         /// One of the vendors of `specs/vendors.toml`. Serialized as its id (`tartan`).
@@ -450,8 +467,8 @@ pub fn fakes_registry_path(layout: &Layout) -> std::path::PathBuf {
         .join("registry.rs")
 }
 
-/// The fakes' registration list: one `fakes!` entry per vendor: its own module's state and
-/// seed types (`fake_module = true`), else the generic fake's.
+/// The fakes' registration list: one `fakes!` entry per vendor: the generic fake, with its own
+/// module's quirks (`fake_module = true`).
 pub fn render_fakes_registry(facts: &[Facts], vendors: &[&VendorConfig]) -> String {
     let mut out = String::from(HEADER);
     out.push_str("\nfakes! {\n");
@@ -459,9 +476,9 @@ pub fn render_fakes_registry(facts: &[Facts], vendors: &[&VendorConfig]) -> Stri
         let id = &f.id;
         let name = pascal_case(id);
         let entry = if v.fake_module {
-            format!("{id}::{name}State, {id}::{name}Seed, mod {id}::{name}Seed")
+            format!("generic::GenericState<{id}::{name}Quirks>, mod {id}")
         } else {
-            "generic::GenericState, generic::GenericSeed".to_string()
+            "generic::GenericState".to_string()
         };
         out.push_str(&format!("    {name}, {id} => {entry};\n"));
     }

@@ -140,7 +140,11 @@ fn a_vendor_is_added_by_the_guide_alone() {
          \x20   { status = 409, outcome = \"already_disconnected\" },\n\
          \x20   { status = 400, when = { pointer = \"/error/code\", contains = \"unknown_link\" }, outcome = \"not_found\" },\n\
          ]\n\
-         problems = { fields = [\"/error/message\"] }\n",
+         problems = { fields = [\"/error/message\"] }\n\
+         \n[vendors.quokka.fake]\n\
+         state = { seed = \"status\", at = \"/status\", live = \"active\", cut = \"revoked\" }\n\
+         ids = { \"/id\" = \"link_id\" }\n\
+         touch = [\"/revoked_at\"]\n",
     );
     std::fs::write(&toml, text).unwrap();
     run(

@@ -274,6 +274,13 @@ impl FakeServer {
         self.shared.vendors.is_cut(vendor, id)
     }
 
+    /// The state of the connection with this target id: the value of the vendor's state field
+    /// (`"inactive"`, `"DELETED"`; `fake.state` in `specs/vendors.toml`), `None` when the fake
+    /// does not know it.
+    pub fn state(&self, vendor: Vendor, id: &str) -> Option<serde_json::Value> {
+        self.shared.vendors.state(vendor, id)
+    }
+
     /// Queue a fault for the vendor's next request.
     pub fn push_fault(&self, vendor: Vendor, fault: Fault) {
         self.shared.push_fault(vendor, fault);
@@ -328,16 +335,12 @@ impl Drop for FakeServer {
 /// its id), the server's per-vendor state ([`Vendors`]) and the dispatch to each module's
 /// [`FakeVendor`] implementation.
 macro_rules! fakes {
-    ($($variant:ident, $field:ident => $state:ty, $seed:ty $(, mod $module:ident :: $seed_name:ident)?);* $(;)?) => {
-        $(
-            $(
-                pub mod $module;
-                pub use $module::$seed_name;
-            )?
-        )*
+    ($($variant:ident, $field:ident => $state:ty $(, mod $module:ident)?);* $(;)?) => {
+        $($(pub mod $module;)?)*
 
         /// Connections to load into the fakes: for each vendor, under its id, a list of its
-        /// seed entries (`--seed seed.json`, `POST /_admin/seed`). See the crate README.
+        /// seed entries ([`generic::GenericSeed`]: `--seed seed.json`, `POST /_admin/seed`).
+        /// See the crate README. An entry the vendor's fake cannot read fails the whole seed.
         ///
         /// ```json
         /// {
@@ -347,15 +350,31 @@ macro_rules! fakes {
         ///             "connection_id": "6f1d2c3b-4a59-4e7f-8d6c-5b4a39281706"}]
         /// }
         /// ```
-        #[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-        #[serde(deny_unknown_fields)]
+        #[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
         #[non_exhaustive]
         pub struct Seed {
             $(
                 #[doc = concat!("Connections of the ", stringify!($variant), " fake.")]
-                #[serde(default)]
-                pub $field: Vec<$seed>,
+                pub $field: Vec<generic::GenericSeed>,
             )*
+        }
+
+        impl<'de> serde::Deserialize<'de> for Seed {
+            fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+                #[derive(serde::Deserialize)]
+                #[serde(deny_unknown_fields)]
+                struct Raw {
+                    $(#[serde(default)] $field: Vec<serde_json::Value>,)*
+                }
+                let raw = Raw::deserialize(d)?;
+                Ok(Seed {
+                    $($field: raw.$field
+                        .into_iter()
+                        .map(|entry| generic::GenericSeed::parse(Vendor::$variant, entry))
+                        .collect::<Result<_, _>>()
+                        .map_err(serde::de::Error::custom)?,)*
+                })
+            }
         }
 
         /// Each vendor's state, behind its own lock.
@@ -393,12 +412,20 @@ macro_rules! fakes {
             pub(crate) fn seed_one(&self, vendor: Vendor, entry: serde_json::Value) -> Result<(), String> {
                 match vendor {
                     $(Vendor::$variant => {
-                        let entry: $seed = serde_json::from_value(entry).map_err(|e| e.to_string())?;
+                        let entry = generic::GenericSeed::parse(vendor, entry)?;
                         FakeVendor::seed(&mut *server::lock(&self.$field), &entry);
                         Ok(())
                     })*
                     #[allow(unreachable_patterns)]
                     _ => Err(format!("{vendor} has no fake in this version of disconnect-fakes")),
+                }
+            }
+
+            pub(crate) fn state(&self, vendor: Vendor, id: &str) -> Option<serde_json::Value> {
+                match vendor {
+                    $(Vendor::$variant => server::lock(&self.$field).state(id),)*
+                    #[allow(unreachable_patterns)]
+                    _ => None,
                 }
             }
 

@@ -1,4 +1,7 @@
-//! Fake Persona Connect: `POST /connect/connections/{connection-id}/deactivate`.
+//! Fake Persona Connect, `POST /connect/connections/{connection-id}/deactivate`: the
+//! [generic fake](crate::generic) (401 without the Bearer key, 404 "Record not found", 409 once
+//! `inactive`, 200 with the Connection, `pending`/`active` → `inactive`), plus what data cannot
+//! say.
 //!
 //! Order of checks, as Persona documents it: authentication (401, no rate-limit or request
 //! headers, never stored), rate limit (429, not stored), then idempotency replay, then the
@@ -6,14 +9,10 @@
 //!
 //! | situation | status |
 //! |---|---|
-//! | no or wrong `Authorization: Bearer <key>` | 401 |
 //! | more than the per-minute limit in the current window | 429 (+ `RateLimit-Reset`) |
 //! | `Idempotency-Key` seen before for the same connection | the stored status and body (5xx too, also a faulted one) |
 //! | `Idempotency-Key` seen before for another connection | 422 |
 //! | `Key-Inflection` / `Persona-Version` not a documented value | 400 |
-//! | unknown connection | 404 "Record not found" |
-//! | connection `inactive` | 409 |
-//! | `pending` / `active` → `inactive` | 200 with the Connection |
 //!
 //! Every answer but 401 carries `RateLimit-Limit`, `RateLimit-Remaining`, `RateLimit-Reset`,
 //! `Request-Id`, `Persona-Environment-Id` and `Persona-Organization-Id`. Response keys follow
@@ -22,30 +21,14 @@
 use std::collections::HashMap;
 use std::time::Duration;
 
-use chrono::{DateTime, SecondsFormat, Utc};
-use serde::{Deserialize, Serialize};
-use serde_json::{Value, json};
+use serde_json::Value;
 use tokio::time::Instant;
 
-use crate::reply::{Incoming, Reply};
+use crate::generic::{Call, Quirks, error};
+use crate::reply::Reply;
 use crate::server::lock;
-use crate::vendor::{DemoOutcome, DemoScene, FakeVendor, per};
+use crate::vendor::{DemoOutcome, DemoScene, per};
 use crate::{FakeConfig, FakeServer, RateLimit, Vendor};
-
-/// A Persona connection in a seed document.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct PersonaSeed {
-    /// Connection id (`cxn_…`).
-    pub id: String,
-    /// `pending`, `active` (default) or `inactive`.
-    #[serde(default = "active")]
-    pub status: String,
-}
-
-fn active() -> String {
-    "active".into()
-}
 
 /// Persona's documented default: 300 requests a minute per API key.
 const DEFAULT_LIMIT: Option<RateLimit> = per(300, Duration::from_secs(60));
@@ -67,252 +50,122 @@ pub const ENVIRONMENT_ID: &str = "env_fake0000000000000000001";
 /// `Persona-Organization-Id` of the fake.
 pub const ORGANIZATION_ID: &str = "org_fake0000000000000000001";
 
-/// One Persona connection.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct PersonaConnection {
-    /// `pending`, `active` or `inactive`.
-    pub status: String,
-    /// Created.
-    pub created_at: DateTime<Utc>,
-    /// Last changed.
-    pub updated_at: DateTime<Utc>,
-}
-
-#[derive(Debug, Clone)]
-struct Stored {
-    connection_id: String,
-    reply: Reply,
-}
-
-/// All Persona connections, the idempotency store and the rate-limit window.
+/// Persona's idempotency store and rate-limit window.
 #[derive(Debug)]
-pub struct PersonaState {
-    pub(crate) connections: HashMap<String, PersonaConnection>,
-    idempotency: HashMap<String, Stored>,
-    limit: u32,
-    window: Duration,
+pub(crate) struct PersonaQuirks {
+    /// Answers by `Idempotency-Key`, with the connection they were for.
+    stored: HashMap<String, (String, Reply)>,
+    /// The answer being made is not to be stored (a 429, a replay, a reused key).
+    keep_out: bool,
+    limit: RateLimit,
     window_start: Option<Instant>,
     used: u32,
 }
 
-impl PersonaState {
-    /// Empty state with `limit` requests per `window`.
-    pub fn new(limit: u32, window: Duration) -> Self {
-        Self {
-            connections: HashMap::new(),
-            idempotency: HashMap::new(),
-            limit,
-            window,
-            window_start: None,
-            used: 0,
-        }
-    }
-
-    /// Add (or reset) a connection.
-    pub fn seed(&mut self, id: &str, status: &str) {
-        let now = Utc::now();
-        self.connections.insert(
-            id.to_string(),
-            PersonaConnection {
-                status: status.to_string(),
-                created_at: now,
-                updated_at: now,
-            },
-        );
-    }
-
-    /// The connection with this id.
-    pub fn get(&self, id: &str) -> Option<&PersonaConnection> {
-        self.connections.get(id)
-    }
-
+impl PersonaQuirks {
     fn rate_headers(&self, reply: Reply, now: Instant, seq: u64) -> Reply {
         let reset = self
             .window_start
-            .map(|start| (start + self.window).saturating_duration_since(now))
-            .unwrap_or(self.window);
+            .map(|start| (start + self.limit.window).saturating_duration_since(now))
+            .unwrap_or(self.limit.window);
         let reset_secs = reset.as_secs() + u64::from(reset.subsec_nanos() > 0);
+        let remaining = self.limit.requests.saturating_sub(self.used);
         reply
-            .with_header("ratelimit-limit", self.limit.to_string())
-            .with_header(
-                "ratelimit-remaining",
-                self.limit.saturating_sub(self.used).to_string(),
-            )
+            .with_header("ratelimit-limit", self.limit.requests.to_string())
+            .with_header("ratelimit-remaining", remaining.to_string())
             .with_header("ratelimit-reset", reset_secs.to_string())
             .with_header("request-id", format!("req_fake{seq:08}"))
             .with_header("persona-environment-id", ENVIRONMENT_ID)
             .with_header("persona-organization-id", ORGANIZATION_ID)
     }
 
-    fn answer(&mut self, api_key: &str, req: &Incoming<'_>, now: Instant) -> Reply {
-        let Some(id) = connection_id(req) else {
-            return self.rate_headers(error(404, "Not found", None), now, req.seq);
-        };
-        if req.header("authorization") != Some(&format!("Bearer {api_key}")) {
-            return error(401, "Must be authenticated to access this endpoint", None);
-        }
-
-        // Rate limit: a fixed window per API key, counting authenticated requests.
-        if self
-            .window_start
-            .is_none_or(|start| now >= start + self.window)
-        {
-            self.window_start = Some(now);
-            self.used = 0;
-        }
-        if self.used >= self.limit {
-            return self.rate_headers(error(429, "Rate limit exceeded", None), now, req.seq);
-        }
-        self.used += 1;
-
-        if req.method != axum::http::Method::POST {
-            return self.rate_headers(error(405, "Method not allowed", None), now, req.seq);
-        }
-        let reply = self.deactivate(&id, req);
-        self.rate_headers(reply, now, req.seq)
-    }
-
-    /// A `status` fault's 5xx for an authenticated request reached Persona: like its own
-    /// answers, it is stored under the request's `Idempotency-Key` (when the key is new) and
-    /// replayed to every later request with that key, as Persona does for at least 24 h.
-    fn store(&mut self, api_key: &str, req: &Incoming<'_>, reply: Reply) {
-        let Some(id) = connection_id(req) else { return };
-        let authenticated = req.header("authorization") == Some(&format!("Bearer {api_key}"));
-        if let (true, Some(key)) = (authenticated, req.header("idempotency-key")) {
-            self.idempotency.entry(key.to_string()).or_insert(Stored {
-                connection_id: id,
-                reply,
-            });
-        }
-    }
-
-    fn deactivate(&mut self, id: &str, req: &Incoming<'_>) -> Reply {
-        let key = req.header("idempotency-key").map(str::to_string);
-        if let Some(key) = &key
-            && let Some(stored) = self.idempotency.get(key)
-        {
-            if stored.connection_id != id {
-                return error(
-                    422,
-                    "Idempotency key reused with different parameters",
-                    Some("An Idempotency-Key may only be reused for the same request."),
-                );
-            }
-            return stored.reply.clone();
-        }
-        let reply = self.deactivate_once(id, req);
-        if let Some(key) = key {
-            let stored = Stored {
-                connection_id: id.to_string(),
-                reply: reply.clone(),
-            };
-            self.idempotency.insert(key, stored);
-        }
-        reply
-    }
-
-    fn deactivate_once(&mut self, id: &str, req: &Incoming<'_>) -> Reply {
-        let inflection = match req.header("key-inflection") {
-            None => Inflection::Kebab,
-            Some("kebab") => Inflection::Kebab,
-            Some("snake") => Inflection::Snake,
-            Some("camel") => Inflection::Camel,
-            Some(_) => {
-                return error(
-                    400,
-                    "Bad request",
-                    Some("Key-Inflection must be one of camel, kebab, snake"),
-                );
-            }
-        };
-        if let Some(version) = req.header("persona-version")
-            && !VERSIONS.contains(&version)
-        {
-            return error(400, "Bad request", Some("Unknown Persona-Version"));
-        }
-        let Some(connection) = self.connections.get_mut(id) else {
-            return error(404, "Record not found", None);
-        };
-        if connection.status == "inactive" {
-            return error(
-                409,
-                "Connection is already inactive",
-                Some("Only pending or active connections can be deactivated."),
-            );
-        }
-        connection.status = "inactive".to_string();
-        connection.updated_at = Utc::now();
-        Reply::json(200, inflection.apply(connection_body(id, connection)))
+    fn refuse(&mut self, status: u16, title: &str, details: &str) -> Option<Reply> {
+        let mut reply = error::<Self>(Vendor::Persona, status, title, None);
+        reply.body["errors"][0]["title"] = title.into();
+        reply.body["errors"][0]["details"] = details.into();
+        Some(reply)
     }
 }
 
-/// The Connection envelope of a 200, keys in kebab-case.
-fn connection_body(id: &str, connection: &PersonaConnection) -> Value {
-    json!({"data": {
-        "type": "connect/connection",
-        "id": id,
-        "attributes": {
-            "status": connection.status,
-            "destination-organization-id": "org_fakedestination00000001",
-            "source-organization-id": ORGANIZATION_ID,
-            "created-at": connection.created_at.to_rfc3339_opts(SecondsFormat::Millis, true),
-            "updated-at": connection.updated_at.to_rfc3339_opts(SecondsFormat::Millis, true),
-        },
-        "relationships": {"creator": {"data": {"type": "user", "id": "user_fake0000000000000001"}}}
-    }})
-}
-
-impl FakeVendor for PersonaState {
-    type Seed = PersonaSeed;
-
+impl Quirks for PersonaQuirks {
     const DEFAULT_RATE_LIMIT: Option<RateLimit> = DEFAULT_LIMIT;
     const RATE_LIMIT_HEADERS: bool = true;
 
     /// With the limit of [`FakeConfig::rate_limits`], or Persona's default.
-    fn new(_: Vendor, config: &FakeConfig) -> Self {
-        let limit = config
-            .rate_limits
-            .get(&Vendor::Persona)
-            .copied()
-            .or(DEFAULT_LIMIT)
-            .expect("Persona has a default limit");
-        Self::new(limit.requests, limit.window)
+    fn new(vendor: Vendor, config: &FakeConfig) -> Self {
+        let limit = config.rate_limits.get(&vendor).copied().or(DEFAULT_LIMIT);
+        Self {
+            stored: HashMap::new(),
+            keep_out: false,
+            limit: limit.expect("Persona has a default limit"),
+            window_start: None,
+            used: 0,
+        }
     }
 
-    fn handle(&mut self, api_key: &str, req: &Incoming<'_>, now: Instant) -> Reply {
-        self.answer(api_key, req, now)
+    fn admit(&mut self, call: &Call<'_, '_>) -> Option<Reply> {
+        // Rate limit: a fixed window per API key, counting authenticated requests.
+        let now = call.now;
+        if self
+            .window_start
+            .is_none_or(|start| now >= start + self.limit.window)
+        {
+            self.window_start = Some(now);
+            self.used = 0;
+        }
+        self.keep_out = true;
+        if self.used >= self.limit.requests {
+            return self.refuse(429, "Rate limit exceeded", "Too many requests");
+        }
+        self.used += 1;
+        let key = call.req.header("idempotency-key");
+        if let Some((id, reply)) = key.and_then(|key| self.stored.get(key)) {
+            if Some(id) != call.id.as_ref() {
+                let details = "An Idempotency-Key may only be reused for the same request.";
+                return self.refuse(422, "Idempotency key reused with different parameters", details);
+            }
+            return Some(reply.clone());
+        }
+        self.keep_out = false;
+        let inflection = call.req.header("key-inflection");
+        if inflection.is_some_and(|i| !["kebab", "snake", "camel"].contains(&i)) {
+            let details = "Key-Inflection must be one of camel, kebab, snake";
+            return self.refuse(400, "Bad request", details);
+        }
+        let version = call.req.header("persona-version");
+        if version.is_some_and(|v| !VERSIONS.contains(&v)) {
+            return self.refuse(400, "Bad request", "Unknown Persona-Version");
+        }
+        None
     }
 
-    fn seed(&mut self, seed: &PersonaSeed) {
-        PersonaState::seed(self, &seed.id, &seed.status);
+    /// Persona stores every answer to an authenticated request under its `Idempotency-Key`
+    /// (a faulted 5xx too) and replays it to every later request with that key, for 24 h.
+    fn finish(&mut self, call: &Call<'_, '_>, mut reply: Reply) -> Reply {
+        if reply.status == 401 {
+            return reply;
+        }
+        if reply.status == 200 && !self.keep_out {
+            let inflection = call.req.header("key-inflection").unwrap_or("kebab");
+            reply.body = inflect(inflection, std::mem::take(&mut reply.body));
+        }
+        let key = call.req.header("idempotency-key");
+        if let (true, false, Some(id), Some(key)) = (call.authenticated, self.keep_out, &call.id, key) {
+            let stored = (id.clone(), reply.clone());
+            self.stored.entry(key.to_string()).or_insert(stored);
+        }
+        self.keep_out = false;
+        self.rate_headers(reply, call.now, call.req.seq)
     }
 
-    fn seed_live(&mut self, id: &str) -> Result<(), String> {
-        PersonaState::seed(self, id, "active");
-        Ok(())
-    }
-
-    fn is_cut(&self, id: &str) -> Option<bool> {
-        self.get(id).map(|c| c.status == "inactive")
-    }
-
-    fn sample_id(_: Vendor, n: u64) -> String {
-        format!("cxn_sample{n:05}")
-    }
-
-    fn success_example(_: Vendor) -> Reply {
-        let now = Utc::now();
-        let connection = PersonaConnection {
-            status: "inactive".into(),
-            created_at: now,
-            updated_at: now,
-        };
-        Reply::json(200, connection_body(&Self::sample_id(Vendor::Persona, 0), &connection))
-            .with_header("request-id", "req_fake00000001")
-    }
-
-    fn store_faulted(&mut self, api_key: &str, req: &Incoming<'_>, reply: Reply) {
-        self.store(api_key, req, reply);
+    /// Every error schema of our Persona spec shares one example title; these are Persona's.
+    fn message(status: u16) -> Option<&'static str> {
+        match status {
+            401 => Some("Must be authenticated to access this endpoint"),
+            404 => Some("Record not found"),
+            409 => Some("Connection is already inactive"),
+            _ => None,
+        }
     }
 
     /// Two requests per 3-second window, so that the tour meets the limit.
@@ -359,33 +212,19 @@ impl FakeVendor for PersonaState {
 impl FakeServer {
     /// A Persona connection's status (`None`: unknown id).
     pub fn persona_status(&self, id: &str) -> Option<String> {
-        lock(&self.shared.vendors.persona)
-            .get(id)
-            .map(|c| c.status.clone())
+        let state = lock(&self.shared.vendors.persona).state(id)?;
+        state.as_str().map(str::to_string)
     }
 }
 
-/// The connection id of a deactivate path, decoded as the client meant it (`%2F` is a `/`
-/// inside the id).
-fn connection_id(req: &Incoming<'_>) -> Option<String> {
-    let id = req
-        .path
-        .strip_prefix("/connect/connections/")
-        .and_then(|rest| rest.strip_suffix("/deactivate"))
-        .filter(|id| !id.is_empty() && !id.contains('/'))?;
-    Some(
-        percent_encoding::percent_decode_str(id)
-            .decode_utf8_lossy()
-            .into_owned(),
-    )
-}
-
-fn error(status: u16, title: &str, details: Option<&str>) -> Reply {
-    let mut error = json!({"title": title});
-    if let Some(details) = details {
-        error["details"] = json!(details);
-    }
-    Reply::json(status, json!({"errors": [error]}))
+/// Keys of `value` in the casing `Key-Inflection` names (`kebab`, `snake`, `camel`).
+fn inflect(inflection: &str, value: Value) -> Value {
+    let inflection = match inflection {
+        "snake" => Inflection::Snake,
+        "camel" => Inflection::Camel,
+        _ => Inflection::Kebab,
+    };
+    inflection.apply(value)
 }
 
 /// Response key casing (`Key-Inflection`).
@@ -432,6 +271,7 @@ impl Inflection {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::json;
 
     #[test]
     fn inflections() {

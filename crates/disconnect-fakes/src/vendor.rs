@@ -5,8 +5,6 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use serde::Serialize;
-use serde::de::DeserializeOwned;
 use tokio::time::Instant;
 
 use crate::reply::{Incoming, Reply};
@@ -15,9 +13,6 @@ use crate::{FakeConfig, RateLimit, Vendor};
 
 /// One fake vendor: its state, how it answers, how it is seeded.
 pub(crate) trait FakeVendor: Sized + Send + 'static {
-    /// One connection in a seed document (the entries of the vendor's list in [`crate::Seed`]).
-    type Seed: Serialize + DeserializeOwned + Clone + std::fmt::Debug + PartialEq + Eq;
-
     /// The rate limit the vendor has when [`FakeConfig::rate_limits`] names none (its
     /// documented default, when it documents one).
     const DEFAULT_RATE_LIMIT: Option<RateLimit> = None;
@@ -33,7 +28,7 @@ pub(crate) trait FakeVendor: Sized + Send + 'static {
     fn handle(&mut self, api_key: &str, req: &Incoming<'_>, now: Instant) -> Reply;
 
     /// Load one connection of a seed document (an existing one with the same id is reset).
-    fn seed(&mut self, seed: &Self::Seed);
+    fn seed(&mut self, seed: &crate::generic::GenericSeed);
 
     /// Seed one live connection from a target's id (the text after `<vendor>:`).
     fn seed_live(&mut self, id: &str) -> Result<(), String>;

@@ -65,10 +65,8 @@ async fn close_before_response_is_a_connection_error_and_changes_nothing() {
         .unwrap_err();
     assert!(err.is_request() || err.is_connect(), "{err:?}");
     assert_eq!(
-        h.fakes
-            .leen_state(ORG.parse().unwrap(), CONN.parse().unwrap())
-            .as_deref(),
-        Some("ACTIVE")
+        h.fakes.state(Vendor::Leen, &format!("{ORG}/{CONN}")),
+        Some(json!("ACTIVE"))
     );
     assert_eq!(h.leen(ORG, CONN, Auth::Good).await.status, 200);
 }
@@ -85,10 +83,8 @@ async fn close_mid_response_breaks_the_body_after_the_change() {
     assert_eq!(response.status(), 200);
     assert!(response.bytes().await.is_err(), "the body is cut");
     assert_eq!(
-        h.fakes
-            .leen_state(ORG.parse().unwrap(), CONN.parse().unwrap())
-            .as_deref(),
-        Some("DELETED")
+        h.fakes.state(Vendor::Leen, &format!("{ORG}/{CONN}")),
+        Some(json!("DELETED"))
     );
 }
 
@@ -100,10 +96,8 @@ async fn drop_answer_acts_then_closes_without_an_answer() {
     let lost = h.leen_request(ORG, CONN, Auth::Good).send().await;
     assert!(lost.is_err(), "no answer: {lost:?}");
     assert_eq!(
-        h.fakes
-            .leen_state(ORG.parse().unwrap(), CONN.parse().unwrap())
-            .as_deref(),
-        Some("DELETED"),
+        h.fakes.state(Vendor::Leen, &format!("{ORG}/{CONN}")),
+        Some(json!("DELETED")),
         "the vendor acted"
     );
     let again = h.leen_request(ORG, CONN, Auth::Good).send().await.unwrap();

@@ -65,6 +65,32 @@ pub struct Operation {
     /// A success body (JSON) as the spec shows it: its example, else one built from its schema.
     /// What the fakes answer for a vendor with no fake of its own.
     pub success_example: &'static str,
+    /// Each documented error status with a JSON body, ascending, and a body (JSON) as the spec
+    /// shows it: its example, else one built from its schema. The fakes' error shapes.
+    pub error_examples: &'static [(u16, &'static str)],
+    /// How the fakes show a connection.
+    pub fake: Fake,
+}
+
+/// How `disconnect-fakes` shows a connection of the vendor, beyond what the spec says
+/// (`[vendors.<id>.fake]` in `specs/vendors.toml`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Fake {
+    /// The field of a seed entry stating the connection's state (`status`); empty: none, a
+    /// seed entry says `gone`.
+    pub state_field: &'static str,
+    /// JSON pointer to the state in the success body (`/data/attributes/status`); empty: the
+    /// body does not show it.
+    pub state_at: &'static str,
+    /// The state of a live connection (JSON, `"active"`).
+    pub live: &'static str,
+    /// The state of a cut connection (JSON, `"inactive"`).
+    pub cut: &'static str,
+    /// Success-body fields holding a target value: (JSON pointer, parameter name).
+    pub ids: &'static [(&'static str, &'static str)],
+    /// Success-body fields set to the time of the change (RFC 3339).
+    pub touch: &'static [&'static str],
 }
 
 /// One value a target gives the request.

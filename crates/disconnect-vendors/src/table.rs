@@ -2,8 +2,8 @@
 
 #[allow(unused_imports)]
 use crate::{
-    Answers, Auth, BodyMatch, Operation, Outcome, Param, ParamFormat, ParamIn, Problems, Rule,
-    VendorFacts,
+    Answers, Auth, BodyMatch, Fake, Operation, Outcome, Param, ParamFormat, ParamIn, Problems,
+    Rule, VendorFacts,
 };
 /// One of the vendors of `specs/vendors.toml`. Serialized as its id (`tartan`).
 /// Non-exhaustive: a vendor added later is a new variant, so a `match` needs a `_` arm.
@@ -87,7 +87,37 @@ const TARTAN: VendorFacts = VendorFacts {
             record: "",
         },
         success_status: 200,
-        success_example: "{\"message\":\"Connection terminated successfully\",\"data\":\"example\"}",
+        success_example: "{\"message\":\"Connection terminated successfully\",\"data\":null}",
+        error_examples: &[
+            (
+                400,
+                "{\"message\":\"Connection cannot be terminated while sync is in progress\",\"data\":null}",
+            ),
+            (
+                401,
+                "{\"requestId\":\"9a0fe854-d7e9-468c-86a0-e2c34ffcdb6f\",\"message\":\"Authentication credentials were not provided.\",\"data\":null}",
+            ),
+            (
+                404,
+                "{\"code\":404,\"message\":\"No organisation found with the given client_org\",\"data\":null}",
+            ),
+            (
+                409,
+                "{\"status\":409,\"message\":\"Conflict! Connection already terminated\",\"data\":null}",
+            ),
+            (
+                500,
+                "{\"requestId\":\"56c1db80-261f-4dc4-983a-2836a2fca024\",\"message\":\"Internal Server Error\",\"data\":null}",
+            ),
+        ],
+        fake: Fake {
+            state_field: "terminated",
+            state_at: "",
+            live: "false",
+            cut: "true",
+            ids: &[],
+            touch: &[],
+        },
     },
 };
 const PERSONA: VendorFacts = VendorFacts {
@@ -133,7 +163,45 @@ const PERSONA: VendorFacts = VendorFacts {
             record: "/data",
         },
         success_status: 200,
-        success_example: "{\"data\":{\"type\":\"connect/connection\",\"id\":\"cxn_ABC123\",\"attributes\":{\"status\":\"inactive\",\"destination-organization-id\":\"org_DEST123\",\"source-organization-id\":\"org_SRC123\",\"created-at\":\"2026-01-01T00:00:00Z\",\"updated-at\":\"2026-01-01T00:00:00Z\"},\"relationships\":{\"creator\":{\"data\":{\"id\":\"example\",\"type\":\"example\"}}}}}",
+        success_example: "{\"data\":{\"type\":\"connect/connection\",\"id\":\"cxn_ABC123\",\"attributes\":{\"status\":\"inactive\",\"destination-organization-id\":\"org_DEST123\",\"source-organization-id\":\"org_SRC123\",\"created-at\":null,\"updated-at\":null},\"relationships\":{\"creator\":{\"data\":{\"id\":\"example\",\"type\":\"example\"}}}}}",
+        error_examples: &[
+            (
+                400,
+                "{\"errors\":[{\"title\":\"Record not found\",\"details\":null,\"meta\":null,\"source\":{\"pointer\":\"example\"}}]}",
+            ),
+            (
+                401,
+                "{\"errors\":[{\"title\":\"Record not found\",\"details\":null,\"meta\":null,\"source\":{\"pointer\":\"example\"}}]}",
+            ),
+            (
+                403,
+                "{\"errors\":[{\"title\":\"Record not found\",\"details\":null,\"meta\":null,\"source\":{\"pointer\":\"example\"}}]}",
+            ),
+            (
+                404,
+                "{\"errors\":[{\"title\":\"Record not found\",\"details\":null,\"meta\":null,\"source\":{\"pointer\":\"example\"}}]}",
+            ),
+            (
+                409,
+                "{\"errors\":[{\"title\":\"Record not found\",\"details\":null,\"meta\":null,\"source\":{\"pointer\":\"example\"}}]}",
+            ),
+            (
+                422,
+                "{\"errors\":[{\"title\":\"Record not found\",\"details\":null,\"meta\":null,\"source\":{\"pointer\":\"example\"}}]}",
+            ),
+            (
+                429,
+                "{\"errors\":[{\"title\":\"Record not found\",\"details\":null,\"meta\":null,\"source\":{\"pointer\":\"example\"}}]}",
+            ),
+        ],
+        fake: Fake {
+            state_field: "status",
+            state_at: "/data/attributes/status",
+            live: "\"active\"",
+            cut: "\"inactive\"",
+            ids: &[("/data/id", "connection-id")],
+            touch: &["/data/attributes/updated-at"],
+        },
     },
 };
 const LEEN: VendorFacts = VendorFacts {
@@ -186,6 +254,21 @@ const LEEN: VendorFacts = VendorFacts {
             record: "",
         },
         success_status: 200,
-        success_example: "{\"id\":\"00000000-0000-4000-8000-000000000000\",\"vendor\":\"example\",\"is_active\":false,\"refresh_interval_secs\":0,\"timeout_secs\":0,\"organization_id\":\"00000000-0000-4000-8000-000000000000\",\"oauth2_authorize_url\":\"example\",\"identifier\":\"example\",\"state\":\"PENDING\",\"created_at\":\"2026-01-01T00:00:00Z\",\"updated_at\":\"2026-01-01T00:00:00Z\",\"health\":{\"name\":\"HEALTHY\",\"status\":\"HEALTHY\",\"description\":\"example\",\"resolution_owner\":\"LEEN\",\"details\":[]}}",
+        success_example: "{\"id\":\"00000000-0000-4000-8000-000000000000\",\"vendor\":\"example\",\"is_active\":false,\"refresh_interval_secs\":0,\"timeout_secs\":0,\"organization_id\":\"00000000-0000-4000-8000-000000000000\",\"oauth2_authorize_url\":null,\"identifier\":null,\"state\":\"PENDING\",\"created_at\":\"2026-01-01T00:00:00Z\",\"updated_at\":\"2026-01-01T00:00:00Z\",\"health\":{\"name\":\"HEALTHY\",\"status\":\"HEALTHY\",\"description\":\"example\",\"resolution_owner\":\"LEEN\",\"details\":null}}",
+        error_examples: &[(
+            422,
+            "{\"detail\":[{\"loc\":[\"example\"],\"msg\":\"example\",\"type\":\"example\"}]}",
+        )],
+        fake: Fake {
+            state_field: "state",
+            state_at: "/state",
+            live: "\"ACTIVE\"",
+            cut: "\"DELETED\"",
+            ids: &[
+                ("/id", "connection_id"),
+                ("/organization_id", "organization_id"),
+            ],
+            touch: &["/updated_at"],
+        },
     },
 };
