@@ -196,6 +196,7 @@ pub fn generate(layout: &Layout, only: Option<&str>, write: bool) -> Result<Vec<
             let readme = root.join("README.md");
             if let Ok(text) = std::fs::read_to_string(&readme) {
                 let updated = vendor_table::readme_with_answers(&text, &answers)?;
+                let updated = vendor_table::readme_with_fault_matrix(&updated, &facts)?;
                 drifts.extend(refresh(&readme, "README.md", &updated, write)?);
             }
         }

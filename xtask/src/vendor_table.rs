@@ -14,7 +14,7 @@ use serde_json::Value;
 
 use crate::answers::{Location, RequestFacts};
 use crate::codegen;
-use crate::config::{Layout, VendorConfig};
+use crate::config::{Layout, OutcomeName, VendorConfig};
 use crate::postprocess::{self, OperationSpec};
 use crate::transforms::pascal_case;
 
@@ -456,6 +456,80 @@ pub fn readme_with_answers(readme: &str, rows: &str) -> Result<String> {
         .map(|i| start + i)
         .ok_or_else(|| anyhow!("README.md: the mapping table has no `| any |` rows"))?;
     Ok(format!("{}{rows}{}", &readme[..start], &readme[end..]))
+}
+
+/// The fault matrix's rows whose cells differ by vendor: the vendor acted and its answer was
+/// lost, so the retry meets what the vendor says of a connection already cut.
+const LOST_ANSWER_ROWS: [&str; 2] = ["reset mid-response", "answer lost after the vendor acted"];
+
+/// The README's fault matrix (`| fault | ... |`, checked against the facade by
+/// `crates/disconnect/tests/fault_matrix.rs`) with a column per vendor of the table. A row's
+/// cell is the same for every vendor (the README's first cell, which must agree across the
+/// documented columns) except in [`LOST_ANSWER_ROWS`], where it follows from the vendor's
+/// facts: a replay of the stored answer under its idempotency key (`disconnected 200 x2`), the
+/// status of its first `already_disconnected` (else `gone`) rule, confirmed after the lost
+/// answer, or else a 404 the facade cannot tell from "never existed" (`not_found`, in doubt).
+pub fn readme_with_fault_matrix(readme: &str, facts: &[Facts]) -> Result<String> {
+    let start = readme
+        .find("\n| fault |")
+        .map(|i| i + 1)
+        .ok_or_else(|| anyhow!("README.md: no fault matrix (`| fault | ...`)"))?;
+    let end = readme[start..]
+        .find("\n\n")
+        .map(|i| start + i + 1)
+        .unwrap_or(readme.len());
+    let mut out = vec![
+        format!(
+            "| fault | {} |",
+            facts
+                .iter()
+                .map(|f| f.name.as_str())
+                .collect::<Vec<_>>()
+                .join(" | ")
+        ),
+        format!("|---|{}|", vec!["---"; facts.len()].join("|")),
+    ];
+    for line in readme[start..end].lines().skip(2) {
+        let cells: Vec<&str> = line.trim_matches('|').split(" | ").map(str::trim).collect();
+        let (name, documented) = cells
+            .split_first()
+            .ok_or_else(|| anyhow!("README.md: fault matrix row `{line}`"))?;
+        let row: Vec<String> = if LOST_ANSWER_ROWS.contains(name) {
+            facts.iter().map(after_lost_answer).collect()
+        } else {
+            let first = documented.first().copied().unwrap_or_default();
+            if documented.iter().any(|c| *c != first) {
+                bail!(
+                    "README.md: fault matrix row `{name}` differs by vendor ({line}); only the \
+                     lost-answer rows may (xtask/src/vendor_table.rs)"
+                );
+            }
+            facts.iter().map(|_| first.to_string()).collect()
+        };
+        out.push(format!("| {name} | {} |", row.join(" | ")));
+    }
+    Ok(format!(
+        "{}{}\n{}",
+        &readme[..start],
+        out.join("\n"),
+        &readme[end..]
+    ))
+}
+
+/// The cell of a lost-answer row for this vendor (see [`readme_with_fault_matrix`]).
+fn after_lost_answer(f: &Facts) -> String {
+    if f.request.idempotency_header.is_some() {
+        return "disconnected 200 x2".into();
+    }
+    let rules = &f.request.rules;
+    let rule = rules
+        .iter()
+        .find(|r| r.outcome == OutcomeName::AlreadyDisconnected)
+        .or_else(|| rules.iter().find(|r| r.outcome == OutcomeName::Gone));
+    match rule {
+        Some(r) => format!("disconnected {} x2, confirmed", r.status),
+        None => "not_found 404 x2, in doubt".into(),
+    }
 }
 
 /// Where the fakes' registration list is written.

@@ -1,6 +1,6 @@
 //! The fake of every vendor, served from the vendor table ([`disconnect_vendors::Operation`],
 //! from the vendor's spec and `specs/vendors.toml`). A vendor module adds only what data cannot
-//! say, through [`Quirks`] (Tartan's data sync, Persona's stored idempotent answers).
+//! say, through [`Quirks`] (Tartan's data sync, Persona's rate-limit window and key casing).
 //!
 //! | situation | status | body |
 //! |---|---|---|
@@ -9,6 +9,7 @@
 //! | no or wrong key (the spec's security scheme) | 401 | the documented error, `Invalid API key` |
 //! | a parameter missing, or a UUID parameter that is not one | 422 (400 if the spec documents no 422) | the documented error, one problem per parameter |
 //! | unknown connection | 404 | the documented error, `Connection not found` |
+//! | the idempotency key (`idempotency_header`) was seen before | the stored one (a faulted 5xx too) | the stored one; for another connection 422 |
 //! | connection already cut | the status of the vendor's first `already_disconnected` rule, else of its `gone` rule, else 404 | the documented error (holding the rule's body match, if it has one) |
 //! | otherwise | the first documented 2xx | the connection's record (below) |
 //!
@@ -210,6 +211,8 @@ struct Connection {
 pub(crate) struct GenericState<Q = ()> {
     vendor: Vendor,
     connections: HashMap<String, Connection>,
+    /// Answers by idempotency key, with the connection they were for.
+    stored: HashMap<String, (String, Reply)>,
     pub(crate) quirks: Q,
 }
 
@@ -257,50 +260,84 @@ impl<Q: Quirks> GenericState<Q> {
         } else if req.method.as_str() != op.method {
             plain(self.vendor, 405, "Method Not Allowed")
         } else {
-            self.cut(&mut call)
+            match self.cut(&mut call) {
+                Answer::New(reply) => self.store(&call, reply),
+                Answer::Once(reply) => reply,
+            }
         };
         self.quirks.finish(&call, reply)
     }
 
-    fn cut(&mut self, call: &mut Call<'_, '_>) -> Reply {
+    /// A vendor taking an idempotency key (the table's `idempotency_header`) stores every
+    /// answer to an authenticated request under its key (a faulted 5xx too) and replays it to
+    /// every later request with that key.
+    fn store(&mut self, call: &Call<'_, '_>, reply: Reply) -> Reply {
+        let header = self.vendor.facts().operation.idempotency_header;
+        let key = header.and_then(|h| call.req.header(h));
+        if let (true, Some(id), Some(key)) = (call.authenticated, &call.id, key) {
+            let stored = (id.clone(), reply.clone());
+            self.stored.entry(key.to_string()).or_insert(stored);
+        }
+        reply
+    }
+
+    /// The stored answer for the request's idempotency key; for another connection, 422.
+    fn replay(&self, call: &Call<'_, '_>) -> Option<Reply> {
+        let header = self.vendor.facts().operation.idempotency_header?;
+        let (id, reply) = self.stored.get(call.req.header(header)?)?;
+        if Some(id) == call.id.as_ref() {
+            return Some(reply.clone());
+        }
+        let message = "Idempotency key reused with different parameters";
+        Some(error::<Q>(self.vendor, 422, message, None))
+    }
+
+    fn cut(&mut self, call: &mut Call<'_, '_>) -> Answer {
         let vendor = self.vendor;
         let op = &vendor.facts().operation;
         if !call.authenticated {
-            return error::<Q>(vendor, 401, "Invalid API key", None);
+            return Answer::Once(error::<Q>(vendor, 401, "Invalid API key", None));
         }
         let values = match read_params(vendor, call.req) {
             Ok(values) => values,
             Err(problems) => {
                 let status = if op.statuses.contains(&422) { 422 } else { 400 };
-                return invalid(vendor, status, &problems);
+                return Answer::Once(invalid(vendor, status, &problems));
             }
         };
         let Ok(id) = canonical(vendor, &values.join("/")) else {
-            return error::<Q>(vendor, 404, "Connection not found", None);
+            return Answer::Once(error::<Q>(vendor, 404, "Connection not found", None));
         };
         call.id = Some(id.clone());
-        if let Some(reply) = self.quirks.admit(call) {
-            return reply;
+        if let Some(reply) = self.quirks.admit(call).or_else(|| self.replay(call)) {
+            return Answer::Once(reply);
         }
         let cut = json_of(op.fake.cut);
         match self.connections.get(&id) {
-            None => return error::<Q>(vendor, 404, "Connection not found", None),
-            Some(c) if c.state == cut => return gone_answer::<Q>(vendor),
+            None => return Answer::New(error::<Q>(vendor, 404, "Connection not found", None)),
+            Some(c) if c.state == cut => return Answer::New(gone_answer::<Q>(vendor)),
             Some(_) => {}
         }
         if let Some(reply) = self.quirks.refuse(&id, call.now) {
-            return reply;
+            return Answer::New(reply);
         }
         let Some(connection) = self.connections.get_mut(&id) else {
-            return error::<Q>(vendor, 404, "Connection not found", None);
+            return Answer::New(error::<Q>(vendor, 404, "Connection not found", None));
         };
         connection.state = cut.clone();
         if !op.fake.state_at.is_empty() {
             set(&mut connection.record, op.fake.state_at, cut);
         }
         touch(vendor, &mut connection.record);
-        Reply::json(op.success_status, connection.record.clone())
+        Answer::New(Reply::json(op.success_status, connection.record.clone()))
     }
+}
+
+/// An answer to store under the request's idempotency key, or one not to (the key was wrong,
+/// the request invalid, answered by the quirks before, or replayed).
+enum Answer {
+    New(Reply),
+    Once(Reply),
 }
 
 fn json_of(text: &str) -> Value {
@@ -578,6 +615,7 @@ impl<Q: Quirks> FakeVendor for GenericState<Q> {
         Self {
             vendor,
             connections: HashMap::new(),
+            stored: HashMap::new(),
             quirks: Q::new(vendor, config),
         }
     }
@@ -629,6 +667,7 @@ impl<Q: Quirks> FakeVendor for GenericState<Q> {
 
     fn store_faulted(&mut self, api_key: &str, req: &Incoming<'_>, reply: Reply) {
         let call = self.call(api_key, req, Instant::now());
+        let reply = self.store(&call, reply);
         self.quirks.finish(&call, reply);
     }
 

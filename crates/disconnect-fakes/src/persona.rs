@@ -3,22 +3,20 @@
 //! `inactive`, 200 with the Connection, `pending`/`active` → `inactive`), plus what data cannot
 //! say.
 //!
-//! Order of checks, as Persona documents it: authentication (401, no rate-limit or request
-//! headers, never stored), rate limit (429, not stored), then idempotency replay, then the
-//! request itself.
+//! Order of checks: authentication (401, no rate-limit or request headers, never stored), rate
+//! limit (429, not stored), the `Key-Inflection` and `Persona-Version` values, idempotency
+//! replay, then the request itself.
 //!
 //! | situation | status |
 //! |---|---|
 //! | more than the per-minute limit in the current window | 429 (+ `RateLimit-Reset`) |
-//! | `Idempotency-Key` seen before for the same connection | the stored status and body (5xx too, also a faulted one) |
-//! | `Idempotency-Key` seen before for another connection | 422 |
 //! | `Key-Inflection` / `Persona-Version` not a documented value | 400 |
+//! | `Idempotency-Key` seen before (the generic fake, from the table) | the stored status and body (5xx too, also a faulted one); 422 for another connection |
 //!
 //! Every answer but 401 carries `RateLimit-Limit`, `RateLimit-Remaining`, `RateLimit-Reset`,
 //! `Request-Id`, `Persona-Environment-Id` and `Persona-Organization-Id`. Response keys follow
 //! `Key-Inflection` (kebab-case by default).
 
-use std::collections::HashMap;
 use std::time::Duration;
 
 use serde_json::Value;
@@ -50,13 +48,10 @@ pub const ENVIRONMENT_ID: &str = "env_fake0000000000000000001";
 /// `Persona-Organization-Id` of the fake.
 pub const ORGANIZATION_ID: &str = "org_fake0000000000000000001";
 
-/// Persona's idempotency store and rate-limit window.
+/// Persona's rate-limit window (its stored idempotent answers are the generic fake's, as the
+/// table names its `Idempotency-Key`).
 #[derive(Debug)]
 pub(crate) struct PersonaQuirks {
-    /// Answers by `Idempotency-Key`, with the connection they were for.
-    stored: HashMap<String, (String, Reply)>,
-    /// The answer being made is not to be stored (a 429, a replay, a reused key).
-    keep_out: bool,
     limit: RateLimit,
     window_start: Option<Instant>,
     used: u32,
@@ -95,8 +90,6 @@ impl Quirks for PersonaQuirks {
     fn new(vendor: Vendor, config: &FakeConfig) -> Self {
         let limit = config.rate_limits.get(&vendor).copied().or(DEFAULT_LIMIT);
         Self {
-            stored: HashMap::new(),
-            keep_out: false,
             limit: limit.expect("Persona has a default limit"),
             window_start: None,
             used: 0,
@@ -113,20 +106,10 @@ impl Quirks for PersonaQuirks {
             self.window_start = Some(now);
             self.used = 0;
         }
-        self.keep_out = true;
         if self.used >= self.limit.requests {
             return self.refuse(429, "Rate limit exceeded", "Too many requests");
         }
         self.used += 1;
-        let key = call.req.header("idempotency-key");
-        if let Some((id, reply)) = key.and_then(|key| self.stored.get(key)) {
-            if Some(id) != call.id.as_ref() {
-                let details = "An Idempotency-Key may only be reused for the same request.";
-                return self.refuse(422, "Idempotency key reused with different parameters", details);
-            }
-            return Some(reply.clone());
-        }
-        self.keep_out = false;
         let inflection = call.req.header("key-inflection");
         if inflection.is_some_and(|i| !["kebab", "snake", "camel"].contains(&i)) {
             let details = "Key-Inflection must be one of camel, kebab, snake";
@@ -139,22 +122,16 @@ impl Quirks for PersonaQuirks {
         None
     }
 
-    /// Persona stores every answer to an authenticated request under its `Idempotency-Key`
-    /// (a faulted 5xx too) and replays it to every later request with that key, for 24 h.
+    /// Every answer but 401 carries the rate-limit and request headers; a 200's keys follow
+    /// `Key-Inflection`.
     fn finish(&mut self, call: &Call<'_, '_>, mut reply: Reply) -> Reply {
         if reply.status == 401 {
             return reply;
         }
-        if reply.status == 200 && !self.keep_out {
+        if reply.status == 200 {
             let inflection = call.req.header("key-inflection").unwrap_or("kebab");
             reply.body = inflect(inflection, std::mem::take(&mut reply.body));
         }
-        let key = call.req.header("idempotency-key");
-        if let (true, false, Some(id), Some(key)) = (call.authenticated, self.keep_out, &call.id, key) {
-            let stored = (id.clone(), reply.clone());
-            self.stored.entry(key.to_string()).or_insert(stored);
-        }
-        self.keep_out = false;
         self.rate_headers(reply, call.now, call.req.seq)
     }
 
