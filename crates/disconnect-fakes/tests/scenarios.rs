@@ -429,6 +429,58 @@ async fn leen_unknown_is_404_and_auth_is_required() {
     );
 }
 
+// ------------------------------------------------------------------------ every vendor, by table
+
+/// Every vendor of the table, with requests built from the table alone: a live connection is
+/// cut (the documented 2xx), cutting it again, an unknown one and a wrong key get the answers
+/// its rules and spec say, and every answer whose status the spec documents has the
+/// documented shape.
+#[tokio::test]
+async fn every_vendor_answers_in_its_documented_shapes() {
+    let h = Harness::new().await;
+    for vendor in Vendor::ALL {
+        let op = &vendor.facts().operation;
+        let documented = contract().statuses(vendor, op.path, &op.method.to_ascii_lowercase());
+        let (live, unknown) = (
+            disconnect_fakes::sample_id(vendor, 901),
+            disconnect_fakes::sample_id(vendor, 902),
+        );
+        h.fakes.seed_live(vendor, &live).unwrap();
+        let mut answers = Vec::new();
+        for (id, auth) in [
+            (&live, Auth::Good),
+            (&live, Auth::Good),
+            (&unknown, Auth::Good),
+            (&live, Auth::Wrong),
+        ] {
+            let r = h.send(vendor, h.request(vendor, id, auth)).await;
+            assert_eq!(
+                r.checked,
+                documented.contains(&r.status),
+                "{vendor} {}: {}",
+                r.status,
+                r.text
+            );
+            answers.push(r.status);
+        }
+        let gone = op
+            .answers
+            .rules
+            .iter()
+            .find(|r| r.outcome == disconnect_vendors::Outcome::AlreadyDisconnected)
+            .or_else(|| {
+                op.answers
+                    .rules
+                    .iter()
+                    .find(|r| r.outcome == disconnect_vendors::Outcome::Gone)
+            })
+            .map_or(404, |r| r.status);
+        assert_eq!(answers, [op.success_status, gone, 404, 401], "{vendor}");
+        assert_eq!(h.fakes.is_cut(vendor, &live), Some(true), "{vendor}");
+        assert_eq!(h.fakes.is_cut(vendor, &unknown), None, "{vendor}");
+    }
+}
+
 // -------------------------------------------------------------------------- contract coverage
 
 /// One tour producing every documented status the fakes produce by themselves, each checked

@@ -6,6 +6,7 @@ use std::collections::BTreeSet;
 use std::sync::{Mutex, OnceLock};
 
 use disconnect_fakes::{FakeConfig, FakeServer, Vendor};
+use percent_encoding::{NON_ALPHANUMERIC, utf8_percent_encode};
 use reqwest::header::HeaderMap;
 use serde_json::{Value, json};
 
@@ -255,6 +256,52 @@ impl Harness {
             text,
             checked,
         }
+    }
+
+    /// The vendor's cutting request for target `id`, built from the vendor table alone:
+    /// method, path and query parameters, form fields, the auth scheme, the fixed headers.
+    pub fn request(&self, vendor: Vendor, id: &str, auth: Auth) -> reqwest::RequestBuilder {
+        use disconnect_vendors::ParamIn;
+        let facts = vendor.facts();
+        let op = &facts.operation;
+        let values: Vec<&str> = match op.params.len() {
+            1 => vec![id],
+            _ => id.split('/').collect(),
+        };
+        let (mut path, mut query) = (op.path.to_string(), Vec::new());
+        let mut form = reqwest::multipart::Form::new();
+        for (param, value) in op.params.iter().zip(values) {
+            let encoded = utf8_percent_encode(value, NON_ALPHANUMERIC).to_string();
+            match param.location {
+                ParamIn::Path => path = path.replace(&format!("{{{}}}", param.name), &encoded),
+                ParamIn::Query => query.push(format!("{}={encoded}", param.name)),
+                _ => form = form.text(param.name, value.to_string()),
+            }
+        }
+        let mut url = format!("{}{path}", self.fakes.base_url(vendor));
+        if !query.is_empty() {
+            url = format!("{url}?{}", query.join("&"));
+        }
+        let method = reqwest::Method::from_bytes(op.method.as_bytes()).unwrap();
+        let mut req = self.http.request(method, url);
+        if op.params.iter().any(|p| p.location == ParamIn::Form) {
+            req = req.multipart(form);
+        }
+        if let Some(key) = self.key(vendor, auth) {
+            req = req.header(facts.auth.header, format!("{}{key}", facts.auth.prefix));
+        }
+        for (name, value) in op.headers {
+            req = req.header(*name, *value);
+        }
+        req
+    }
+
+    /// Send the vendor's cutting request; the answer is checked against the spec when its
+    /// status is documented.
+    pub async fn send(&self, vendor: Vendor, req: reqwest::RequestBuilder) -> Exchange {
+        let op = &vendor.facts().operation;
+        let method = op.method.to_ascii_lowercase();
+        self.exchange(vendor, op.path, &method, req).await
     }
 
     pub fn tartan_request(&self, client_org: Option<&str>, auth: Auth) -> reqwest::RequestBuilder {
