@@ -42,9 +42,17 @@ pub fn parse_spec(spec_file: &str, text: &str) -> Result<Value> {
     })
 }
 
-/// Apply the vendor's transforms, in order: the spec as the vendor means it, as OpenAPI 3.0
-/// (what the fakes' contract checks answers against).
+/// Keep the operations the vendor's `operation` / `operations` name (if set), then apply its
+/// transforms, in order: the spec as the vendor means it, as OpenAPI 3.0 (what the fakes'
+/// contract checks answers against).
 pub fn vendor_transforms(vendor: &VendorConfig, mut doc: Value) -> Result<Value> {
+    if let Some(operation) = &vendor.operation {
+        let selectors: Vec<String> = std::iter::once(operation.clone())
+            .chain(vendor.operations.iter().cloned())
+            .collect();
+        transforms::select_operations(&mut doc, &selectors)
+            .with_context(|| format!("specs/{}: `operation` / `operations`", vendor.spec))?;
+    }
     for name in &vendor.transforms {
         let transform =
             transforms::by_name(name).ok_or_else(|| anyhow!("unknown transform `{name}`"))?;

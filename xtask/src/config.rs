@@ -46,6 +46,14 @@ pub struct VendorConfig {
     /// `{ schemars = ["schemars::JsonSchema"] }`: what few users need costs the others nothing.
     #[serde(default)]
     pub feature_derives: std::collections::BTreeMap<String, Vec<String>>,
+    /// The operation the facade cuts a connection with, in a document with more than one:
+    /// `"DELETE /connections/{id}"` or its `operationId`. Generation keeps only it (and
+    /// `operations`) and the components they reach ([`crate::transforms::select_operations`]).
+    #[serde(default)]
+    pub operation: Option<String>,
+    /// More operations of the same document for the client crate (same forms as `operation`).
+    #[serde(default)]
+    pub operations: Vec<String>,
     /// Named transforms from [`crate::transforms`], applied in order.
     #[serde(default)]
     pub transforms: Vec<String>,
@@ -207,9 +215,11 @@ pub enum Extract {
     /// A documentation page with the OpenAPI document in a ```` ```` fence: compared byte for
     /// byte with `specs/<spec>` (which is kept as published).
     OpenapiBlock,
-    /// A whole published document (YAML or JSON) of which our spec describes one operation:
-    /// compared operation by operation (parameters, request body, statuses) with ours.
+    /// A whole published document (YAML or JSON) of which our spec, written by us, describes
+    /// one operation (at `path` and `method`): its closure is compared with the lock's and ours.
     Operation,
+    /// The published document is our spec, byte for byte (`vendor add --upstream`).
+    Document,
 }
 
 impl VendorsFile {
@@ -224,6 +234,9 @@ impl VendorsFile {
     pub fn parse(text: &str) -> Result<Self> {
         let file: VendorsFile = toml::from_str(text)?;
         for (name, vendor) in &file.vendors {
+            if vendor.operation.is_none() && !vendor.operations.is_empty() {
+                bail!("vendor `{name}`: `operations` needs `operation` (the facade's)");
+            }
             for t in &vendor.transforms {
                 if crate::transforms::by_name(t).is_none() {
                     bail!(

@@ -26,6 +26,7 @@ pub mod api_doc;
 pub mod bench;
 pub mod codegen;
 pub mod config;
+pub mod drift;
 pub mod postprocess;
 pub mod semver;
 pub mod transforms;

@@ -49,10 +49,16 @@ enum Command {
     /// Work on the vendors' specs.
     Specs {
         /// Fetch each vendor's published spec (`upstream` in specs/vendors.toml) and report,
-        /// per vendor, unchanged or what changed and what regenerating would change in the
-        /// crate's API. Exits 1 when any vendor changed.
+        /// per vendor, unchanged or what changed in the operation we use since
+        /// specs/upstream.lock (a semantic diff), and the semver class of regenerating from
+        /// the published version. Exits 1 when any vendor changed (0 with --update).
         #[arg(long)]
         check_upstream: bool,
+        /// With --check-upstream: after reviewing the report, lock what was seen
+        /// (specs/upstream.lock and specs/upstream/<vendor>.json), so that the next check
+        /// reports only what changes after it.
+        #[arg(long, requires = "check_upstream")]
+        update: bool,
         /// Only this vendor.
         #[arg(long)]
         vendor: Option<String>,
@@ -77,6 +83,10 @@ enum VendorAction {
         /// Display name (default: the id, capitalised).
         #[arg(long)]
         name: Option<String>,
+        /// Where the vendor publishes the document (its URL), for
+        /// `cargo xtask specs --check-upstream`.
+        #[arg(long)]
+        upstream: Option<String>,
     },
 }
 
@@ -90,6 +100,7 @@ fn main() -> ExitCode {
                     spec,
                     operation,
                     name,
+                    upstream,
                 },
         } => {
             let request = xtask::vendor_add::AddVendor {
@@ -97,6 +108,7 @@ fn main() -> ExitCode {
                 spec,
                 operation,
                 name,
+                upstream,
             };
             match xtask::vendor_add::add(&Layout::from_env(), &request) {
                 Ok(written) => {
@@ -118,18 +130,22 @@ fn main() -> ExitCode {
         }
         Command::Specs {
             check_upstream,
+            update,
             vendor,
         } => {
             if !check_upstream {
                 eprintln!("nothing to do: pass --check-upstream");
                 return ExitCode::from(2);
             }
-            match xtask::upstream::check(&Layout::from_env(), vendor.as_deref()) {
+            match xtask::upstream::check(&Layout::from_env(), vendor.as_deref(), update) {
                 Ok(reports) => {
                     for r in &reports {
                         print!("{}", r.render());
                     }
-                    if reports.iter().any(|r| r.change.is_some()) {
+                    if update {
+                        println!("locked: specs/upstream.lock");
+                    }
+                    if reports.iter().any(|r| r.change.is_some()) && !update {
                         ExitCode::FAILURE
                     } else {
                         ExitCode::SUCCESS

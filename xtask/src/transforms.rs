@@ -5,6 +5,8 @@
 //! and documented with their reasons in `specs/README.md`. None of them edits the files in
 //! `specs/`: the vendor's YAML stays as published and the change happens at generation time.
 
+use std::collections::BTreeSet;
+
 use anyhow::{Context, Result, anyhow, bail};
 use serde_json::{Map, Value, json};
 
@@ -319,6 +321,144 @@ pub fn synthesize_operation_ids(doc: &mut Value) -> Result<()> {
         op.insert("operationId".into(), Value::String(id));
         Ok(())
     })
+}
+
+/// `operation` (and `operations`) in `vendors.toml`: keep of a published document only the
+/// named operations (`"DELETE /connections/{id}"`, or an `operationId`) and what they reach:
+/// their path items' shared parameters, every component referenced from them (transitively;
+/// a `$ref` into a component's insides keeps that component), the security schemes their
+/// security requirements name. Webhooks and every other path and component go, so unrelated
+/// parts of the document can neither break nor bloat the client. Applied before the vendor's
+/// transforms; fails, listing what the document has, when an operation is missing.
+pub fn select_operations(doc: &mut Value, selectors: &[String]) -> Result<()> {
+    let mut chosen: Vec<(String, String)> = Vec::new();
+    for selector in selectors {
+        let found = find_operation(doc, selector)?;
+        if !chosen.contains(&found) {
+            chosen.push(found);
+        }
+    }
+    let paths = doc
+        .get("paths")
+        .and_then(Value::as_object)
+        .ok_or_else(|| anyhow!("the document has no `paths`"))?;
+    let mut kept = Map::new();
+    for (path, method) in &chosen {
+        let item = paths[path].as_object().cloned().unwrap_or_default();
+        let entry = kept
+            .entry(path.clone())
+            .or_insert_with(|| Value::Object(Map::new()));
+        for (key, value) in item {
+            if !HTTP_METHODS.contains(&key.as_str()) || key == *method {
+                entry[key.as_str()] = value;
+            }
+        }
+    }
+    let mut schemes: BTreeSet<String> = BTreeSet::new();
+    let mut requirements: Vec<&Value> = doc.get("security").into_iter().collect();
+    for (path, method) in &chosen {
+        requirements.extend(kept[path.as_str()][method.as_str()].get("security"));
+    }
+    for list in requirements {
+        for requirement in list.as_array().into_iter().flatten() {
+            schemes.extend(
+                requirement
+                    .as_object()
+                    .into_iter()
+                    .flatten()
+                    .map(|(k, _)| k.clone()),
+            );
+        }
+    }
+    // Components reached from the kept paths, transitively.
+    let components = doc.get("components").cloned().unwrap_or_default();
+    let mut reached: BTreeSet<(String, String)> = BTreeSet::new();
+    let mut todo: Vec<String> = Vec::new();
+    collect_refs(&Value::Object(kept.clone()), &mut todo);
+    while let Some(reference) = todo.pop() {
+        let Some(rest) = reference.strip_prefix("#/components/") else {
+            continue;
+        };
+        let mut parts = rest.splitn(3, '/');
+        let (Some(kind), Some(name)) = (parts.next(), parts.next()) else {
+            continue;
+        };
+        let name = name.replace("~1", "/").replace("~0", "~");
+        if reached.insert((kind.to_string(), name.clone()))
+            && let Some(target) = components.get(kind).and_then(|k| k.get(&name))
+        {
+            collect_refs(target, &mut todo);
+        }
+    }
+    let mut out = Map::new();
+    for (kind, entries) in components.as_object().into_iter().flatten() {
+        let Some(entries) = entries.as_object() else {
+            continue;
+        };
+        let keep: Map<String, Value> = entries
+            .iter()
+            .filter(|(name, _)| {
+                reached.contains(&(kind.clone(), name.to_string()))
+                    || (kind == "securitySchemes" && schemes.contains(name.as_str()))
+            })
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect();
+        if !keep.is_empty() {
+            out.insert(kind.clone(), Value::Object(keep));
+        }
+    }
+    let obj = doc
+        .as_object_mut()
+        .ok_or_else(|| anyhow!("the document is not a mapping"))?;
+    obj.insert("paths".into(), Value::Object(kept));
+    obj.insert("components".into(), Value::Object(out));
+    obj.remove("webhooks");
+    Ok(())
+}
+
+/// The (path, lower-case method) of `selector`: `"METHOD /path"` or an `operationId`.
+pub fn find_operation(doc: &Value, selector: &str) -> Result<(String, String)> {
+    let wanted = selector
+        .split_once(' ')
+        .map(|(m, p)| (m.to_ascii_lowercase(), p.trim().to_string()));
+    let mut all = Vec::new();
+    for (path, item) in doc
+        .get("paths")
+        .and_then(Value::as_object)
+        .into_iter()
+        .flatten()
+    {
+        for (method, op) in item.as_object().into_iter().flatten() {
+            if !HTTP_METHODS.contains(&method.as_str()) {
+                continue;
+            }
+            let id = op.get("operationId").and_then(Value::as_str);
+            if wanted.as_ref() == Some(&(method.clone(), path.clone())) || id == Some(selector) {
+                return Ok((path.clone(), method.clone()));
+            }
+            all.push(format!("{} {path}", method.to_ascii_uppercase()));
+        }
+    }
+    let shown = if all.len() > 12 {
+        format!("{}, and {} more", all[..12].join(", "), all.len() - 12)
+    } else {
+        all.join(", ")
+    };
+    bail!("no operation `{selector}` in the document (it has: {shown})")
+}
+
+/// Every `$ref` string under `value`.
+fn collect_refs(value: &Value, out: &mut Vec<String>) {
+    match value {
+        Value::Object(map) => {
+            if let Some(Value::String(r)) = map.get("$ref") {
+                out.push(r.clone());
+            }
+            map.values().for_each(|v| collect_refs(v, out));
+        }
+        Value::Array(items) => items.iter().for_each(|v| collect_refs(v, out)),
+        _ => {}
+    }
 }
 
 /// `"Terminate Connection"` → `terminate_connection`; `"getHTTPThing"` → `get_http_thing`.

@@ -1,11 +1,13 @@
 //! `cargo xtask specs --check-upstream`: has a vendor changed the spec it publishes?
 //!
 //! The sha256 pins in `xtask/tests/generate.rs` catch local edits; this catches the vendor's.
-//! For each vendor with an `upstream` in `specs/vendors.toml` it fetches the published document,
-//! extracts what corresponds to our spec and reports: unchanged, or the difference and what a
-//! regeneration would change in the crate's public API (its `API.md`).
+//! For each vendor with an `upstream` in `specs/vendors.toml` it fetches the published page or
+//! document, takes the closure of the operation we use ([`drift::closure`]) and compares it
+//! with what `specs/upstream.lock` pins (for a spec kept as published and not locked yet, with
+//! our copy). It reports unchanged, or a semantic diff, what differs from a spec we write
+//! ourselves that is new since the lock, and the semver class of regenerating from the
+//! published version. `--update` locks what was seen, after a review.
 
-use std::collections::BTreeSet;
 use std::time::Duration;
 
 use anyhow::{Context, Result, anyhow, bail};
@@ -13,6 +15,7 @@ use serde_json::Value;
 
 use crate::codegen;
 use crate::config::{Extract, Layout, Upstream, VendorConfig, VendorsFile};
+use crate::drift::{self, Lock, LockEntry};
 
 /// What the check found for one vendor.
 #[derive(Debug)]
@@ -38,8 +41,9 @@ impl Report {
     }
 }
 
-/// Check every vendor (or one) against what it publishes.
-pub fn check(layout: &Layout, only: Option<&str>) -> Result<Vec<Report>> {
+/// Check every vendor (or one) against what it publishes; with `update`, lock what was seen
+/// (after a review: `specs/upstream.lock` and `specs/upstream/<vendor>.json`).
+pub fn check(layout: &Layout, only: Option<&str>, update: bool) -> Result<Vec<Report>> {
     let vendors = VendorsFile::load(&layout.specs_dir.join("vendors.toml"))?;
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
@@ -49,6 +53,7 @@ pub fn check(layout: &Layout, only: Option<&str>) -> Result<Vec<Report>> {
         .timeout(Duration::from_secs(60))
         .user_agent(concat!("disconnect-xtask/", env!("CARGO_PKG_VERSION")))
         .build()?;
+    let mut lock = Lock::load(&layout.specs_dir)?;
     let mut reports = Vec::new();
     for (name, vendor) in &vendors.vendors {
         if only.is_some_and(|o| o != name) {
@@ -62,8 +67,18 @@ pub fn check(layout: &Layout, only: Option<&str>) -> Result<Vec<Report>> {
             .with_context(|| format!("{name}: fetching {}", upstream.url))?;
         let ours = std::fs::read_to_string(layout.specs_dir.join(&vendor.spec))
             .with_context(|| format!("reading specs/{}", vendor.spec))?;
-        let change = compare(layout, vendor, upstream, &published, &ours)
+        let seen = Seen::read(name, vendor, upstream, &published)
+            .with_context(|| format!("{name}: reading {}", upstream.url))?;
+        let change = compare(layout, name, vendor, upstream, &seen, &ours, &lock)
             .with_context(|| format!("{name}: comparing with {}", upstream.url))?;
+        if update {
+            let entry = LockEntry {
+                url: upstream.url.clone(),
+                sha256: drift::sha256(&seen.closure),
+                seen: chrono::Utc::now().format("%Y-%m-%d").to_string(),
+            };
+            lock.record(&layout.specs_dir, name, entry, &seen.closure)?;
+        }
         reports.push(Report {
             vendor: name.clone(),
             url: upstream.url.clone(),
@@ -78,6 +93,53 @@ pub fn check(layout: &Layout, only: Option<&str>) -> Result<Vec<Report>> {
     Ok(reports)
 }
 
+/// What was read from the published page or document.
+pub struct Seen {
+    /// The OpenAPI text to generate from (the page's block, or the whole document).
+    pub text: String,
+    /// The operation we use (`"POST /path"`).
+    pub selector: String,
+    /// It and every component it references ([`drift::closure`]).
+    pub closure: Value,
+}
+
+impl Seen {
+    pub fn read(
+        name: &str,
+        vendor: &VendorConfig,
+        upstream: &Upstream,
+        published: &str,
+    ) -> Result<Self> {
+        let text = match upstream.extract {
+            Extract::OpenapiBlock => openapi_block(published)?,
+            Extract::Operation | Extract::Document => published.to_string(),
+        };
+        let doc: Value =
+            serde_yaml_ng::from_str(&text).context("the published document is not YAML or JSON")?;
+        let selector = match (upstream.extract, &vendor.operation) {
+            (Extract::Operation, _) => {
+                let path = upstream
+                    .path
+                    .as_deref()
+                    .ok_or_else(|| anyhow!("`extract = \"operation\"` needs `path`"))?;
+                let method = upstream
+                    .method
+                    .as_deref()
+                    .ok_or_else(|| anyhow!("`extract = \"operation\"` needs `method`"))?;
+                format!("{} {path}", method.to_ascii_uppercase())
+            }
+            (_, Some(operation)) => drift::selector_of(&doc, operation)?,
+            (_, None) => drift::only_operation(&doc).with_context(|| format!("vendor `{name}`"))?,
+        };
+        let closure = drift::closure(&doc, &selector)?;
+        Ok(Self {
+            text,
+            selector,
+            closure,
+        })
+    }
+}
+
 async fn fetch(client: &reqwest::Client, url: &str) -> Result<String> {
     let response = client.get(url).send().await?;
     let status = response.status();
@@ -87,57 +149,172 @@ async fn fetch(client: &reqwest::Client, url: &str) -> Result<String> {
     Ok(response.text().await?)
 }
 
-/// `None` when `published` matches `ours` for this vendor's extraction.
+/// `None` when nothing changed: the published operation closure is the one locked (for a spec
+/// kept as published and not locked yet, the one of our copy) and our copy is the published
+/// text. Else what changed, for a person: the semantic diff since the lock, what differs from
+/// a spec we write ourselves that is new since the lock, and what regenerating from the
+/// published version would do to the client crate's public API (its semver class).
 pub fn compare(
     layout: &Layout,
+    name: &str,
     vendor: &VendorConfig,
     upstream: &Upstream,
-    published: &str,
+    seen: &Seen,
     ours: &str,
+    lock: &Lock,
 ) -> Result<Option<String>> {
-    match upstream.extract {
-        Extract::OpenapiBlock => {
-            let block = openapi_block(published)?;
-            if block == ours {
-                return Ok(None);
-            }
-            let diff = similar::TextDiff::from_lines(ours, block.as_str())
-                .unified_diff()
-                .context_radius(2)
-                .header(
-                    &format!("specs/{}", vendor.spec),
-                    &format!("published {}", upstream.url),
-                )
-                .to_string();
-            let api = api_change(layout, vendor, &block);
-            Ok(Some(format!(
-                "{diff}\nRegenerating from the published spec would change the public API:\n{api}"
-            )))
+    let ours_doc: Value = serde_yaml_ng::from_str(ours).context("our spec")?;
+    let ours_closure = drift::closure(&ours_doc, &seen.selector).context("in our spec")?;
+    let as_published = upstream.extract != Extract::Operation;
+    let locked = match lock.vendors.get(name) {
+        Some(entry) => Some((
+            entry,
+            Lock::closure(&layout.specs_dir, name)?.ok_or_else(|| {
+                anyhow!("specs/upstream/{name}.json is missing (run with --update after a review)")
+            })?,
+        )),
+        None => None,
+    };
+    let mut sections = Vec::new();
+    let baseline = match &locked {
+        Some((entry, closure)) => Some((format!("since the lock ({})", entry.seen), closure)),
+        None if as_published => Some((format!("from specs/{}", vendor.spec), &ours_closure)),
+        None => {
+            sections.push(
+                "Not locked yet: review the published operation, then run \
+                 `cargo xtask specs --check-upstream --update`."
+                    .to_string(),
+            );
+            None
         }
-        Extract::Operation => {
-            let path = upstream
-                .path
-                .as_deref()
-                .ok_or_else(|| anyhow!("`extract = \"operation\"` needs `path`"))?;
-            let method = upstream
-                .method
-                .as_deref()
-                .ok_or_else(|| anyhow!("`extract = \"operation\"` needs `method`"))?;
-            let theirs: Value = serde_yaml_ng::from_str(published)
-                .context("the published document is not YAML or JSON")?;
-            let ours_doc: Value = serde_yaml_ng::from_str(ours)?;
-            let a = Shape::of(&ours_doc, path, method).context("in our spec")?;
-            let b = Shape::of(&theirs, path, method).context("in the published document")?;
-            let lines = a.differences(&b);
-            Ok((!lines.is_empty()).then(|| {
-                format!(
-                    "{method} {path}, ours → published:\n{}\nspecs/{} is ours: update it to match, then regenerate.",
-                    lines.join("\n"),
-                    vendor.spec
-                )
-            }))
+    };
+    let mut changed = baseline.is_none();
+    if let Some((since, before)) = baseline
+        && drift::sha256(before) != drift::sha256(&seen.closure)
+    {
+        changed = true;
+        let lines = drift::diff(before, &seen.closure);
+        sections.push(if lines.is_empty() {
+            format!(
+                "{} changed {since} in what the summary does not name: compare the closures",
+                seen.selector
+            )
+        } else {
+            format!("{} changed {since}:\n{}", seen.selector, indent(&lines))
+        });
+    }
+    if as_published && seen.text != ours {
+        changed = true;
+        let diff = similar::TextDiff::from_lines(ours, seen.text.as_str())
+            .unified_diff()
+            .context_radius(2)
+            .header(
+                &format!("specs/{}", vendor.spec),
+                &format!("published {}", upstream.url),
+            )
+            .to_string();
+        sections.push(format!(
+            "specs/{} is kept as published: replace it with the published text, then regenerate.\n{diff}",
+            vendor.spec
+        ));
+    }
+    if !as_published && changed {
+        let now = drift::diff(&ours_closure, &seen.closure);
+        let before = locked
+            .as_ref()
+            .map(|(_, closure)| drift::diff(&ours_closure, closure))
+            .unwrap_or_default();
+        let new = drift::new_since(&before, &now);
+        if !new.is_empty() {
+            sections.push(format!(
+                "specs/{} is ours; these differences from it are new{}: update it to match, then \
+                 regenerate.\n{}",
+                vendor.spec,
+                if locked.is_some() {
+                    " since the lock"
+                } else {
+                    ""
+                },
+                indent(&new)
+            ));
         }
     }
+    if !changed {
+        return Ok(None);
+    }
+    sections.push(classify(
+        layout,
+        vendor,
+        seen,
+        locked.as_ref().map(|(_, closure)| closure),
+    ));
+    Ok(Some(sections.join("\n")))
+}
+
+fn indent(lines: &[String]) -> String {
+    lines
+        .iter()
+        .map(|l| format!("  {l}"))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// Regenerate the client from the published version (in memory) and class the change to its
+/// public API (`API.md`) as `cargo xtask semver` would: items removed or changed are breaking,
+/// items only added are additive, none is none. The change is the one since the lock (the
+/// published document with the locked closure in place of its own); not locked, the one from
+/// the crate as it is.
+fn classify(layout: &Layout, vendor: &VendorConfig, seen: &Seen, locked: Option<&Value>) -> String {
+    let mut vendor = vendor.clone();
+    if vendor.operation.is_none()
+        && vendor.upstream.as_ref().map(|u| u.extract) == Some(Extract::Operation)
+    {
+        vendor.operation = Some(seen.selector.clone());
+    }
+    let out = match codegen::generate(&vendor, &seen.text) {
+        Ok(out) => out,
+        Err(e) => {
+            return format!("semver: unknown (the published version does not generate: {e:#})");
+        }
+    };
+    let current = match locked {
+        Some(closure) => {
+            let mut before: Value = serde_yaml_ng::from_str(&seen.text).unwrap_or_default();
+            for key in ["paths", "components"] {
+                before[key] = closure[key].clone();
+            }
+            let text = serde_json::to_string(&before).unwrap_or_default();
+            match codegen::generate(&vendor, &text) {
+                Ok(out) => out.api_md,
+                Err(e) => {
+                    return format!(
+                        "semver: unknown (the locked version does not generate: {e:#})"
+                    );
+                }
+            }
+        }
+        None => std::fs::read_to_string(layout.api_md(&vendor)).unwrap_or_default(),
+    };
+    let diff = similar::TextDiff::from_lines(current.as_str(), out.api_md.as_str());
+    let (mut removed, mut added) = (0, 0);
+    for change in diff.iter_all_changes() {
+        match change.tag() {
+            similar::ChangeTag::Delete => removed += 1,
+            similar::ChangeTag::Insert => added += 1,
+            similar::ChangeTag::Equal => {}
+        }
+    }
+    let class = match (removed, added) {
+        (0, 0) => return "semver: none (regenerating from the published version leaves the public API as it is)".into(),
+        (0, _) => format!("semver: additive ({added} API.md line(s) added)"),
+        _ => format!("semver: breaking ({removed} API.md line(s) removed or changed)"),
+    };
+    let api = diff
+        .unified_diff()
+        .context_radius(1)
+        .header("API.md", "API.md after regenerating")
+        .to_string();
+    format!("{class}; regenerating from the published version would change the public API:\n{api}")
 }
 
 /// The text of the first ```` ```` fence of a documentation page (Mintlify pages put the
@@ -164,114 +341,6 @@ pub fn openapi_block(page: &str) -> Result<String> {
     Ok(block)
 }
 
-/// What `API.md` would become, as a diff against the crate's current one.
-fn api_change(layout: &Layout, vendor: &VendorConfig, spec: &str) -> String {
-    match codegen::generate(vendor, spec) {
-        Err(e) => format!("(the published spec does not generate: {e:#})"),
-        Ok(out) => {
-            let current = std::fs::read_to_string(layout.api_md(vendor)).unwrap_or_default();
-            if current == out.api_md {
-                return "(none: the change does not reach the Rust API)".to_string();
-            }
-            similar::TextDiff::from_lines(current.as_str(), out.api_md.as_str())
-                .unified_diff()
-                .context_radius(1)
-                .header("API.md", "API.md after regenerating")
-                .to_string()
-        }
-    }
-}
-
-/// What an operation looks like from outside: parameters, request body, statuses.
-#[derive(Debug, PartialEq, Eq)]
-struct Shape {
-    parameters: BTreeSet<String>,
-    body: BTreeSet<String>,
-    statuses: BTreeSet<String>,
-}
-
-fn resolve<'a>(doc: &'a Value, value: &'a Value) -> &'a Value {
-    let mut current = value;
-    for _ in 0..16 {
-        match current
-            .get("$ref")
-            .and_then(Value::as_str)
-            .and_then(|r| r.strip_prefix('#'))
-            .and_then(|p| doc.pointer(p))
-        {
-            Some(next) => current = next,
-            None => break,
-        }
-    }
-    current
-}
-
-impl Shape {
-    fn of(doc: &Value, path: &str, method: &str) -> Result<Self> {
-        let item = doc
-            .get("paths")
-            .and_then(|p| p.get(path))
-            .ok_or_else(|| anyhow!("no path `{path}`"))?;
-        let op = item
-            .get(method)
-            .ok_or_else(|| anyhow!("no `{method}` at `{path}`"))?;
-        let mut parameters = BTreeSet::new();
-        for list in [item.get("parameters"), op.get("parameters")]
-            .into_iter()
-            .flatten()
-        {
-            for p in list.as_array().into_iter().flatten() {
-                let p = resolve(doc, p);
-                let required = p.get("required").and_then(Value::as_bool).unwrap_or(false);
-                parameters.insert(format!(
-                    "{} parameter `{}`{}",
-                    p.get("in").and_then(Value::as_str).unwrap_or("?"),
-                    p.get("name").and_then(Value::as_str).unwrap_or("?"),
-                    if required { " (required)" } else { "" }
-                ));
-            }
-        }
-        let mut body = BTreeSet::new();
-        if let Some(b) = op.get("requestBody").map(|b| resolve(doc, b)) {
-            for media in b
-                .get("content")
-                .and_then(Value::as_object)
-                .into_iter()
-                .flatten()
-            {
-                body.insert(format!("request body `{}`", media.0));
-            }
-        }
-        let statuses = op
-            .get("responses")
-            .and_then(Value::as_object)
-            .map(|r| r.keys().map(|s| format!("status {s}")).collect())
-            .unwrap_or_default();
-        Ok(Self {
-            parameters,
-            body,
-            statuses,
-        })
-    }
-
-    fn differences(&self, published: &Self) -> Vec<String> {
-        let mut out = Vec::new();
-        for (ours, theirs) in [
-            (&self.parameters, &published.parameters),
-            (&self.body, &published.body),
-            (&self.statuses, &published.statuses),
-        ] {
-            for added in theirs.difference(ours) {
-                out.push(format!("  + {added}"));
-            }
-            for removed in ours.difference(theirs) {
-                out.push(format!("  - {removed}"));
-            }
-        }
-        out
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -282,28 +351,5 @@ mod tests {
         assert_eq!(openapi_block(page).unwrap(), "openapi: 3.0.0\npaths: {}\n");
         assert!(openapi_block("no fence here").is_err());
         assert!(openapi_block("````yaml\nunclosed\n").is_err());
-    }
-
-    #[test]
-    fn operations_compare_by_parameters_body_and_statuses() {
-        let ours: Value = serde_yaml_ng::from_str(
-            "paths: {/x: {post: {parameters: [{name: a, in: header}], responses: {'200': {}, '404': {}}}}}",
-        )
-        .unwrap();
-        let theirs: Value = serde_yaml_ng::from_str(
-            "paths: {/x: {post: {parameters: [{$ref: '#/components/parameters/A'}, {name: b, in: query}], responses: {'200': {}, '500': {}}}}}\ncomponents: {parameters: {A: {name: a, in: header}}}",
-        )
-        .unwrap();
-        let a = Shape::of(&ours, "/x", "post").unwrap();
-        let b = Shape::of(&theirs, "/x", "post").unwrap();
-        assert_eq!(
-            a.differences(&b),
-            [
-                "  + query parameter `b`",
-                "  + status 500",
-                "  - status 404"
-            ]
-        );
-        assert!(a.differences(&a).is_empty());
     }
 }

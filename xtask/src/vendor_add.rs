@@ -28,6 +28,8 @@ pub struct AddVendor {
     pub operation: String,
     /// Display name (default: the id, capitalised).
     pub name: Option<String>,
+    /// Where the vendor publishes the document (`upstream = { url, extract = "document" }`).
+    pub upstream: Option<String>,
 }
 
 /// The workspace root of a layout (the parent of `specs/`).
@@ -86,13 +88,21 @@ pub fn add(layout: &Layout, req: &AddVendor) -> Result<Vec<String>> {
         .flat_map(|i| i.as_object().into_iter().flatten())
         .filter(|(_, o)| o.get("responses").is_some())
         .count();
-    if operations != 1 {
-        bail!(
-            "{}: {operations} operations; the vendor table takes a spec with exactly the one that \
-             cuts a connection (`{}`)",
-            req.spec.display(),
-            req.operation
-        );
+    // A whole published document: the vendor's entry names the operation, and generation
+    // keeps only it and what it reaches (`select_operations`).
+    let selector = format!("{} {path}", method.to_ascii_uppercase());
+    let mut operation_toml = if operations > 1 {
+        format!("operation = \"{selector}\"\n")
+    } else {
+        String::new()
+    };
+    if let Some(url) = &req.upstream {
+        if url.contains('"') || !(url.starts_with("https://") || url.starts_with("http://")) {
+            bail!("--upstream must be an http(s) URL, got `{url}`");
+        }
+        operation_toml.push_str(&format!(
+            "upstream = {{ url = \"{url}\", extract = \"document\" }}\n"
+        ));
     }
 
     // Transforms the spec needs, in the order they apply.
@@ -116,6 +126,9 @@ pub fn add(layout: &Layout, req: &AddVendor) -> Result<Vec<String>> {
     // The operation's method name in the generated client: its operationId after the
     // transforms (the one generation uses, synthesized when the spec has none).
     let mut transformed = doc.clone();
+    if operations > 1 {
+        crate::transforms::select_operations(&mut transformed, std::slice::from_ref(&selector))?;
+    }
     for name in &transforms {
         let transform = crate::transforms::by_name(name)
             .ok_or_else(|| anyhow!("unknown transform `{name}`"))?;
@@ -189,7 +202,7 @@ pub fn add(layout: &Layout, req: &AddVendor) -> Result<Vec<String>> {
     }
     vendors_text.push_str(&format!(
         "\n[vendors.{id}]\nname = \"{name}\"\nspec = \"{spec_file}\"\ncrate = \"{krate}\"\n\
-         interface = \"builder\"\nderives = []\nfeature_derives = {{ schemars = [\"schemars::JsonSchema\"] }}\n\
+         {operation_toml}interface = \"builder\"\nderives = []\nfeature_derives = {{ schemars = [\"schemars::JsonSchema\"] }}\n\
          transforms = [{transforms_toml}]\napi_version_header = false\nserver_names = [{servers_toml}]\n\
          max_response_bytes = 1048576\n\
          # What answers mean beyond their status (see the header of this file), e.g.\n\

@@ -94,19 +94,30 @@ pub fn facts(id: &str, vendor: &VendorConfig, spec_text: &str, doc: &Value) -> R
         .with_context(ctx)?
         .ok_or_else(|| anyhow!("{}: no security scheme", ctx()))?;
     let mut operations = postprocess::operations(doc).with_context(ctx)?;
-    if operations.len() != 1 {
-        bail!(
-            "{}: {} operations; the facade cuts a connection with exactly one",
+    let index = match &vendor.operation {
+        // `select_operations` kept it; find it again by method and path.
+        Some(selector) => {
+            let (path, method) = crate::transforms::find_operation(doc, selector)
+                .with_context(|| format!("{}: `operation`", ctx()))?;
+            operations
+                .iter()
+                .position(|o| o.path == path && o.method.eq_ignore_ascii_case(&method))
+                .ok_or_else(|| anyhow!("{}: `operation` {selector} was not generated", ctx()))?
+        }
+        None if operations.len() == 1 => 0,
+        None => bail!(
+            "{}: {} operations; name the one that cuts a connection with `operation = \"METHOD \
+             /path\"` in specs/vendors.toml",
             ctx(),
             operations.len()
-        );
-    }
+        ),
+    };
     let title = doc
         .pointer("/info/title")
         .and_then(Value::as_str)
         .unwrap_or(&name)
         .to_string();
-    let operation = operations.remove(0);
+    let operation = operations.remove(index);
     let request = crate::answers::facts(id, vendor, doc, &operation)?;
     Ok(Facts {
         id: id.to_string(),

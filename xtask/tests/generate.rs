@@ -382,3 +382,75 @@ fn a_changed_spec_without_a_changelog_entry_is_named() {
     assert_eq!(gaps.len(), 1, "{gaps:?}");
     assert!(gaps[0].contains("crates/leen-client/CHANGELOG.md has no entry for specs/leen.yaml"));
 }
+
+/// A whole published document (OpenAPI 3.1, no operationIds, several operations, one of which
+/// progenitor cannot generate, a webhook): `operation` picks the one the facade uses, and only
+/// it and what it reaches is generated; `operations` opts into more; the file is not edited.
+#[test]
+fn an_operation_is_picked_from_a_whole_published_document() {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/quokka-links.yaml");
+    let text = std::fs::read_to_string(&path).unwrap();
+    let quokka = |extra: &str| {
+        let toml = format!(
+            "[vendors.quokka]\nspec = 'quokka-links.yaml'\ncrate = 'quokka-client'\n\
+             interface = 'builder'\ntransforms = ['downgrade_openapi_31', 'synthesize_operation_ids']\n{extra}"
+        );
+        VendorsFile::parse(&toml).unwrap().vendors["quokka"].clone()
+    };
+
+    let whole = codegen::generate(&quokka(""), &text).unwrap_err();
+    let msg = format!("{whole:#}");
+    assert!(
+        msg.contains("progenitor failed on operation `list_links` (GET /links)"),
+        "the whole document breaks on an unrelated operation, named: {msg}"
+    );
+
+    let picked =
+        codegen::generate(&quokka("operation = 'DELETE /links/{link_id}'\n"), &text).unwrap();
+    assert!(
+        picked.rust.contains("pub fn revoke_a_link("),
+        "the picked operation"
+    );
+    for absent in [
+        "fn list_links",
+        "fn get_a_link",
+        "fn start_a_session",
+        "struct Session",
+        "LinkRevoked",
+    ] {
+        assert!(!picked.rust.contains(absent), "`{absent}` is not generated");
+    }
+    assert!(
+        picked.rust.contains("pub struct Link "),
+        "what it reaches is"
+    );
+    let facts = xtask::vendor_table::facts(
+        "quokka",
+        &quokka("operation = 'DELETE /links/{link_id}'\nname = 'Quokka'\n"),
+        &text,
+        &picked.doc,
+    )
+    .unwrap();
+    assert_eq!(facts.operation.path, "/links/{link_id}");
+
+    let more = codegen::generate(
+        &quokka("operation = 'DELETE /links/{link_id}'\noperations = ['GET /links/{link_id}']\n"),
+        &text,
+    )
+    .unwrap();
+    assert!(
+        more.rust.contains("pub fn revoke_a_link(") && more.rust.contains("pub fn get_a_link(")
+    );
+
+    let missing = codegen::generate(&quokka("operation = 'DELETE /links'\n"), &text).unwrap_err();
+    let msg = format!("{missing:#}");
+    assert!(
+        msg.contains("no operation `DELETE /links` in the document (it has: GET /links, POST /sessions, GET /links/{link_id}, DELETE /links/{link_id})"),
+        "{msg}"
+    );
+    assert_eq!(
+        std::fs::read_to_string(&path).unwrap(),
+        text,
+        "the spec file is unchanged"
+    );
+}

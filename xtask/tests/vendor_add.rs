@@ -1,6 +1,7 @@
 //! CONTRIBUTING.md's "Adding a vendor", end to end, in a copy of the workspace: a vendor the
-//! project has never seen (`tests/fixtures/quokka-links.yaml`: OpenAPI 3.1, no operationId, a
-//! path parameter, a required query parameter, Bearer auth) is added with
+//! project has never seen (`tests/fixtures/quokka-links.yaml`: a whole published document of
+//! several operations, OpenAPI 3.1, no operationId; the one picked has a path parameter, a
+//! required query parameter, Bearer auth) is added with
 //! `cargo xtask vendor add`, its answers are stated in `vendors.toml`, and then
 //! `cargo xtask generate --check`, `cargo build --workspace`, `cargo test --workspace`, the demo
 //! and a dry run succeed, with no handwritten `.rs` file of the workspace edited.
@@ -113,6 +114,8 @@ fn a_vendor_is_added_by_the_guide_alone() {
             "xtask/tests/fixtures/quokka-links.yaml",
             "--operation",
             "DELETE /links/{link_id}",
+            "--upstream",
+            "https://api.quokka.example/openapi.yaml",
         ],
         &[],
     );
@@ -133,6 +136,16 @@ fn a_vendor_is_added_by_the_guide_alone() {
     assert!(
         text.contains("transforms = [\"downgrade_openapi_31\", \"synthesize_operation_ids\"]"),
         "the transforms are detected:\n{text}"
+    );
+    assert!(
+        text.contains("operation = \"DELETE /links/{link_id}\""),
+        "a whole published document: the operation is named, the file left as published:\n{text}"
+    );
+    assert!(
+        text.contains(
+            "upstream = { url = \"https://api.quokka.example/openapi.yaml\", extract = \"document\" }"
+        ),
+        "where it is published, for the drift check:\n{text}"
     );
     text.push_str(
         "\n[vendors.quokka.answers]\n\
