@@ -209,7 +209,10 @@ pub fn facts(
         .join("/");
     let success = success_example(doc, operation).with_context(ctx)?;
     let error_examples = error_examples(doc, op).with_context(ctx)?;
-    let fake = fake_facts(&vendor.fake, &params, &success.1).with_context(ctx)?;
+    let (fake, warnings) = fake_facts(&vendor.fake, &params, &success.1).with_context(ctx)?;
+    for warning in warnings {
+        eprintln!("warning: {}: {warning}", ctx());
+    }
     Ok(RequestFacts {
         success,
         error_examples,
@@ -383,25 +386,36 @@ fn error_examples(doc: &Value, op: &OperationSpec) -> Result<Vec<(u16, String)>>
     Ok(out)
 }
 
-/// `[fake]` checked: every pointer names a field of the success body, every parameter one of
-/// the target's; a success-body field named like a parameter holds it unless `ids` says where.
-fn fake_facts(fake: &FakeSettings, params: &[ParamFacts], success: &str) -> Result<FakeFacts> {
+/// `[fake]` checked: every parameter is one of the target's, every pointer is one; a success-body
+/// field named like a parameter holds it unless `ids` says where. A pointer to a field the
+/// success body does not have (any more: the vendor removed it) is left out with a warning
+/// (the second value), so that a vendor's change never stops the client's regeneration.
+fn fake_facts(
+    fake: &FakeSettings,
+    params: &[ParamFacts],
+    success: &str,
+) -> Result<(FakeFacts, Vec<String>)> {
     let body: Value = serde_json::from_str(success)?;
-    let field = |pointer: &str, setting: &str| -> Result<String> {
-        if !pointer.starts_with('/') || body.pointer(pointer).is_none() {
-            bail!(
-                "`fake.{setting}` = `{pointer}` is not a JSON pointer to a field of the success \
-                 body ({success})"
-            );
+    let mut warnings = Vec::new();
+    let mut field = |pointer: &str, setting: &str| -> Result<Option<String>> {
+        if !pointer.starts_with('/') {
+            bail!("`fake.{setting}` = `{pointer}` is not a JSON pointer (it starts with `/`)");
         }
-        Ok(pointer.to_string())
+        if body.pointer(pointer).is_none() {
+            warnings.push(format!(
+                "`fake.{setting}` = `{pointer}` names no field of the success body; the fakes \
+                 leave it out (update [vendors.<id>.fake])"
+            ));
+            return Ok(None);
+        }
+        Ok(Some(pointer.to_string()))
     };
     let json = |v: &toml::Value| serde_json::to_string(v);
     let state = match &fake.state {
         Some(s) => {
             let at = match s.at.as_str() {
                 "" => String::new(),
-                at => field(at, "state.at")?,
+                at => field(at, "state.at")?.unwrap_or_default(),
             };
             Some((s.seed.clone(), at, json(&s.live)?, json(&s.cut)?))
         }
@@ -412,20 +426,22 @@ fn fake_facts(fake: &FakeSettings, params: &[ParamFacts], success: &str) -> Resu
         if !params.iter().any(|p| &p.name == param) {
             bail!("`fake.ids` names `{param}`, which is not one of the target's parameters");
         }
-        ids.push((field(pointer, "ids")?, param.clone()));
+        if let Some(pointer) = field(pointer, "ids")? {
+            ids.push((pointer, param.clone()));
+        }
+    }
+    let mut touch = Vec::new();
+    for pointer in &fake.touch {
+        touch.extend(field(pointer, "touch")?);
     }
     for p in params {
         let pointer = format!("/{}", p.name.replace('~', "~0").replace('/', "~1"));
-        if body.pointer(&pointer).is_some() && !ids.iter().any(|(_, name)| name == &p.name) {
+        let named = fake.ids.values().any(|name| name == &p.name);
+        if body.pointer(&pointer).is_some() && !named {
             ids.push((pointer, p.name.clone()));
         }
     }
-    let touch = fake
-        .touch
-        .iter()
-        .map(|p| field(p, "touch"))
-        .collect::<Result<_>>()?;
-    Ok(FakeFacts { state, ids, touch })
+    Ok((FakeFacts { state, ids, touch }, warnings))
 }
 
 fn json_empty() -> Value {
@@ -755,16 +771,18 @@ paths:
             f.error_examples,
             [(409, r#"{"error":"Already cut"}"#.to_string())]
         );
+        // A field the vendor no longer sends: left out, generation goes on.
+        let gone =
+            "[vendors.x.fake]\nids = { '/nowhere' = 'id' }\ntouch = ['/removed', '/changed']\n";
+        let f = facts("x", &vendor(gone), &d, &o).unwrap();
+        assert_eq!(f.fake.ids, [("/org".to_string(), "org".to_string())]);
+        assert_eq!(f.fake.touch, ["/changed"]);
         for (bad, says) in [
-            (
-                "ids = { '/nowhere' = 'id' }",
-                "not a JSON pointer to a field",
-            ),
             (
                 "ids = { '/org' = 'tenant' }",
                 "not one of the target's parameters",
             ),
-            ("touch = ['changed']", "not a JSON pointer to a field"),
+            ("touch = ['changed']", "not a JSON pointer"),
         ] {
             let err =
                 facts("x", &vendor(&format!("[vendors.x.fake]\n{bad}\n")), &d, &o).unwrap_err();
