@@ -13,7 +13,7 @@ use anyhow::{Context, Result, anyhow};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
-use crate::transforms::{find_operation, select_operations};
+use crate::transforms::{find_operation, operations_in, select_operations};
 
 /// `specs/upstream.lock`: per vendor, what was last seen published.
 #[derive(Debug, Default, Serialize, Deserialize)]
@@ -102,19 +102,10 @@ pub fn closure(doc: &Value, selector: &str) -> Result<Value> {
 
 /// The selector of a document's only operation (`"POST /path"`).
 pub fn only_operation(doc: &Value) -> Result<String> {
-    let mut found = Vec::new();
-    for (path, item) in doc
-        .get("paths")
-        .and_then(Value::as_object)
-        .into_iter()
-        .flatten()
-    {
-        for (method, op) in item.as_object().into_iter().flatten() {
-            if op.get("responses").is_some() {
-                found.push(format!("{} {path}", method.to_ascii_uppercase()));
-            }
-        }
-    }
+    let found: Vec<String> = operations_in(doc)
+        .filter(|(_, _, _, op)| op.get("responses").is_some())
+        .map(|(path, method, _, _)| format!("{} {path}", method.to_ascii_uppercase()))
+        .collect();
     match found.as_slice() {
         [one] => Ok(one.clone()),
         _ => Err(anyhow!(
@@ -164,106 +155,99 @@ enum Kind {
 fn facts(closure: &Value) -> BTreeMap<(Kind, String), String> {
     let mut out = BTreeMap::new();
     let doc = closure;
-    for (path, item) in doc
-        .get("paths")
-        .and_then(Value::as_object)
-        .into_iter()
-        .flatten()
-    {
-        for (method, op) in item.as_object().into_iter().flatten() {
-            let Some(op) = op.as_object().filter(|o| o.contains_key("responses")) else {
-                continue;
+    for (path, method, item, op) in operations_in(doc) {
+        let Some(op) = op.as_object().filter(|o| o.contains_key("responses")) else {
+            continue;
+        };
+        let at = format!("{} {path}", method.to_ascii_uppercase());
+        let prefix = |what: &str| format!("{at}: {what}");
+        for key in ["summary", "description"] {
+            if let Some(text) = op.get(key).and_then(Value::as_str) {
+                out.insert((Kind::Text, prefix(key)), text.to_string());
+            }
+        }
+        let params = item
+            .get("parameters")
+            .into_iter()
+            .chain(op.get("parameters"));
+        for p in params.flat_map(|l| l.as_array().into_iter().flatten()) {
+            let p = resolve(doc, p);
+            let name = format!(
+                "{} parameter `{}`",
+                p.get("in").and_then(Value::as_str).unwrap_or("?"),
+                p.get("name").and_then(Value::as_str).unwrap_or("?")
+            );
+            let required = p.get("required").and_then(Value::as_bool) == Some(true);
+            let schema = p.get("schema").map(|s| resolve(doc, s));
+            let ty = schema.map(type_of).unwrap_or_default();
+            let value = if required {
+                format!("{ty}, required")
+            } else {
+                ty
             };
-            let at = format!("{} {path}", method.to_ascii_uppercase());
-            let prefix = |what: &str| format!("{at}: {what}");
-            for key in ["summary", "description"] {
-                if let Some(text) = op.get(key).and_then(Value::as_str) {
-                    out.insert((Kind::Text, prefix(key)), text.to_string());
-                }
-            }
-            let params = item
-                .get("parameters")
-                .into_iter()
-                .chain(op.get("parameters"));
-            for p in params.flat_map(|l| l.as_array().into_iter().flatten()) {
-                let p = resolve(doc, p);
-                let name = format!(
-                    "{} parameter `{}`",
-                    p.get("in").and_then(Value::as_str).unwrap_or("?"),
-                    p.get("name").and_then(Value::as_str).unwrap_or("?")
+            out.insert((Kind::Parameter, prefix(&name)), value);
+            if let Some(text) = p.get("description").and_then(Value::as_str) {
+                out.insert(
+                    (Kind::Text, prefix(&format!("{name} description"))),
+                    text.into(),
                 );
-                let required = p.get("required").and_then(Value::as_bool) == Some(true);
-                let schema = p.get("schema").map(|s| resolve(doc, s));
-                let ty = schema.map(type_of).unwrap_or_default();
-                let value = if required {
-                    format!("{ty}, required")
-                } else {
-                    ty
-                };
-                out.insert((Kind::Parameter, prefix(&name)), value);
-                if let Some(text) = p.get("description").and_then(Value::as_str) {
-                    out.insert(
-                        (Kind::Text, prefix(&format!("{name} description"))),
-                        text.into(),
-                    );
-                }
-                if let Some(schema) = schema {
-                    walk(doc, schema, &prefix(&name), "", &mut out, 0);
-                }
             }
-            if let Some(body) = op.get("requestBody").map(|b| resolve(doc, b)) {
-                for (media, content) in body
-                    .get("content")
-                    .and_then(Value::as_object)
-                    .into_iter()
-                    .flatten()
-                {
-                    out.insert(
-                        (Kind::Body, prefix(&format!("request body {media}"))),
-                        String::new(),
-                    );
-                    if let Some(schema) = content.get("schema") {
-                        walk(doc, schema, &prefix("request body"), "", &mut out, 0);
-                    }
-                }
+            if let Some(schema) = schema {
+                walk(doc, schema, &prefix(&name), "", &mut out, 0);
             }
-            for (status, response) in op
-                .get("responses")
+        }
+        if let Some(body) = op.get("requestBody").map(|b| resolve(doc, b)) {
+            for (media, content) in body
+                .get("content")
                 .and_then(Value::as_object)
                 .into_iter()
                 .flatten()
             {
-                let response = resolve(doc, response);
-                let at = prefix(&format!("status {status}"));
-                out.insert((Kind::Status, at.clone()), String::new());
-                if let Some(text) = response.get("description").and_then(Value::as_str) {
-                    out.insert((Kind::Text, format!("{at} description")), text.into());
+                out.insert(
+                    (Kind::Body, prefix(&format!("request body {media}"))),
+                    String::new(),
+                );
+                if let Some(schema) = content.get("schema") {
+                    walk(doc, schema, &prefix("request body"), "", &mut out, 0);
                 }
-                for (name, header) in response
-                    .get("headers")
-                    .and_then(Value::as_object)
-                    .into_iter()
-                    .flatten()
-                {
-                    let header = resolve(doc, header);
-                    let ty = header.get("schema").map(|s| type_of(resolve(doc, s)));
-                    out.insert(
-                        (Kind::Header, format!("{at} header `{name}`")),
-                        ty.unwrap_or_default(),
-                    );
+            }
+        }
+        for (status, response) in op
+            .get("responses")
+            .and_then(Value::as_object)
+            .into_iter()
+            .flatten()
+        {
+            let response = resolve(doc, response);
+            let at = prefix(&format!("status {status}"));
+            out.insert((Kind::Status, at.clone()), String::new());
+            if let Some(text) = response.get("description").and_then(Value::as_str) {
+                out.insert((Kind::Text, format!("{at} description")), text.into());
+            }
+            for (name, header) in response
+                .get("headers")
+                .and_then(Value::as_object)
+                .into_iter()
+                .flatten()
+            {
+                let header = resolve(doc, header);
+                let ty = header.get("schema").map(|s| type_of(resolve(doc, s)));
+                out.insert(
+                    (Kind::Header, format!("{at} header `{name}`")),
+                    ty.unwrap_or_default(),
+                );
+            }
+            for (_, content) in response
+                .get("content")
+                .and_then(Value::as_object)
+                .into_iter()
+                .flatten()
+            {
+                if let Some(schema) = content.get("schema") {
+                    walk(doc, schema, &at, "", &mut out, 0);
                 }
-                for (_, content) in response
-                    .get("content")
-                    .and_then(Value::as_object)
-                    .into_iter()
-                    .flatten()
-                {
-                    if let Some(schema) = content.get("schema") {
-                        walk(doc, schema, &at, "", &mut out, 0);
-                    }
-                    if let Some(example) = content.get("example") {
-                        out.insert((Kind::Text, format!("{at} example")), example.to_string());
-                    }
+                if let Some(example) = content.get("example") {
+                    out.insert((Kind::Text, format!("{at} example")), example.to_string());
                 }
             }
         }

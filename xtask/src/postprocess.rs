@@ -917,30 +917,23 @@ impl OperationSpec {
 /// Every operation of the document, in document order.
 pub fn operations(doc: &Value) -> Result<Vec<OperationSpec>> {
     let mut out = Vec::new();
-    for (path, item) in doc
-        .get("paths")
-        .and_then(Value::as_object)
-        .into_iter()
-        .flatten()
-    {
-        for (method, op) in item.as_object().into_iter().flatten() {
-            let Some(responses) = op.get("responses").and_then(Value::as_object) else {
-                continue; // `parameters`, `summary`, ... of the path item
-            };
-            let id = op
-                .get("operationId")
-                .and_then(Value::as_str)
-                .ok_or_else(|| anyhow!("{} {path}: no operationId", method.to_uppercase()))?;
-            let mut success: Vec<u16> = responses.keys().filter_map(|s| s.parse().ok()).collect();
-            success.sort_unstable();
-            out.push(OperationSpec {
-                id: id.to_string(),
-                method: method.to_uppercase(),
-                path: path.clone(),
-                success,
-                errors: error_statuses(op).with_context(|| format!("operation `{id}`"))?,
-            });
-        }
+    for (path, method, _, op) in crate::transforms::operations_in(doc) {
+        let Some(responses) = op.get("responses").and_then(Value::as_object) else {
+            continue;
+        };
+        let id = op
+            .get("operationId")
+            .and_then(Value::as_str)
+            .ok_or_else(|| anyhow!("{} {path}: no operationId", method.to_uppercase()))?;
+        let mut success: Vec<u16> = responses.keys().filter_map(|s| s.parse().ok()).collect();
+        success.sort_unstable();
+        out.push(OperationSpec {
+            id: id.to_string(),
+            method: method.to_uppercase(),
+            path: path.to_string(),
+            success,
+            errors: error_statuses(op).with_context(|| format!("operation `{id}`"))?,
+        });
     }
     Ok(out)
 }

@@ -42,6 +42,22 @@ const HTTP_METHODS: &[&str] = &[
     "get", "put", "post", "delete", "options", "head", "patch", "trace",
 ];
 
+/// Every operation of the document, in document order: (path, lower-case method, its path
+/// item, the operation). The read-only twin of [`for_each_operation`].
+pub(crate) fn operations_in(doc: &Value) -> impl Iterator<Item = (&str, &str, &Value, &Value)> {
+    doc.get("paths")
+        .and_then(Value::as_object)
+        .into_iter()
+        .flatten()
+        .flat_map(|(path, item)| {
+            item.as_object()
+                .into_iter()
+                .flatten()
+                .filter(|(method, _)| HTTP_METHODS.contains(&method.as_str()))
+                .map(move |(method, op)| (path.as_str(), method.as_str(), item, op))
+        })
+}
+
 /// Calls `f(path, method, operation)` for every operation, in document order.
 fn for_each_operation(
     doc: &mut Value,
@@ -422,22 +438,16 @@ pub fn find_operation(doc: &Value, selector: &str) -> Result<(String, String)> {
         .split_once(' ')
         .map(|(m, p)| (m.to_ascii_lowercase(), p.trim().to_string()));
     let mut all = Vec::new();
-    for (path, item) in doc
-        .get("paths")
-        .and_then(Value::as_object)
-        .into_iter()
-        .flatten()
-    {
-        for (method, op) in item.as_object().into_iter().flatten() {
-            if !HTTP_METHODS.contains(&method.as_str()) {
-                continue;
-            }
-            let id = op.get("operationId").and_then(Value::as_str);
-            if wanted.as_ref() == Some(&(method.clone(), path.clone())) || id == Some(selector) {
-                return Ok((path.clone(), method.clone()));
-            }
-            all.push(format!("{} {path}", method.to_ascii_uppercase()));
+    for (path, method, _, op) in operations_in(doc) {
+        let id = op.get("operationId").and_then(Value::as_str);
+        if wanted
+            .as_ref()
+            .is_some_and(|(m, p)| m == method && p == path)
+            || id == Some(selector)
+        {
+            return Ok((path.to_string(), method.to_string()));
         }
+        all.push(format!("{} {path}", method.to_ascii_uppercase()));
     }
     let shown = if all.len() > 12 {
         format!("{}, and {} more", all[..12].join(", "), all.len() - 12)

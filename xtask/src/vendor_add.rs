@@ -80,13 +80,8 @@ pub fn add(layout: &Layout, req: &AddVendor) -> Result<Vec<String>> {
             method.to_uppercase()
         )
     })?;
-    let operations: usize = doc
-        .get("paths")
-        .and_then(Value::as_object)
-        .into_iter()
-        .flat_map(|p| p.values())
-        .flat_map(|i| i.as_object().into_iter().flatten())
-        .filter(|(_, o)| o.get("responses").is_some())
+    let operations = crate::transforms::operations_in(&doc)
+        .filter(|(_, _, _, op)| op.get("responses").is_some())
         .count();
     // A whole published document: the vendor's entry names the operation, and generation
     // keeps only it and what it reaches (`select_operations`).

@@ -11,35 +11,7 @@ use xtask::config::Layout;
 
 /// Serves `pages` (path → body) on 127.0.0.1 until the test process ends.
 fn serve(pages: Vec<(String, String)>) -> String {
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    let addr = listener.local_addr().unwrap();
-    std::thread::spawn(move || {
-        for stream in listener.incoming() {
-            let Ok(mut stream) = stream else { continue };
-            let mut reader = BufReader::new(stream.try_clone().unwrap());
-            let mut request_line = String::new();
-            if reader.read_line(&mut request_line).is_err() {
-                continue;
-            }
-            loop {
-                let mut header = String::new();
-                if reader.read_line(&mut header).unwrap_or(0) <= 2 {
-                    break;
-                }
-            }
-            let path = request_line.split_whitespace().nth(1).unwrap_or("/");
-            let (status, body) = match pages.iter().find(|(p, _)| p == path) {
-                Some((_, body)) => ("200 OK", body.as_str()),
-                None => ("404 Not Found", "not here"),
-            };
-            let _ = write!(
-                stream,
-                "HTTP/1.1 {status}\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
-                body.len()
-            );
-        }
-    });
-    format!("http://{addr}")
+    serve_changing(std::sync::Arc::new(std::sync::Mutex::new(pages)))
 }
 
 /// A documentation page with `spec` in its OpenAPI fence, as Tartan and Leen publish it.
@@ -161,7 +133,8 @@ fn one_unchanged_and_one_changed_vendor() {
     assert!(String::from_utf8_lossy(&missing.stderr).contains("HTTP 404"));
 }
 
-/// Serves `pages` (path → body), which the test may change between requests.
+/// Serves `pages` (path → body) on 127.0.0.1 until the test process ends; the test may change
+/// them between requests.
 fn serve_changing(pages: std::sync::Arc<std::sync::Mutex<Vec<(String, String)>>>) -> String {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let addr = listener.local_addr().unwrap();
