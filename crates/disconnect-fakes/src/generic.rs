@@ -142,8 +142,10 @@ fn canonical(vendor: Vendor, id: &str) -> Result<String, String> {
 #[derive(Debug)]
 pub(crate) struct Call<'a, 'r> {
     pub(crate) req: &'a Incoming<'r>,
-    /// The target id, once the parameters are read.
+    /// The target id, when the parameters name one.
     pub(crate) id: Option<String>,
+    /// The parameters in target order, else one problem (location, message) per bad one.
+    params: Result<Vec<String>, Vec<(String, String)>>,
     /// The key was right.
     pub(crate) authenticated: bool,
     pub(crate) now: Instant,
@@ -241,12 +243,15 @@ impl<Q: Quirks> GenericState<Q> {
         let auth = &self.vendor.facts().auth;
         let authenticated =
             req.header(auth.header) == Some(format!("{}{api_key}", auth.prefix).as_str());
-        let id = read_params(self.vendor, req)
+        let params = read_params(self.vendor, req);
+        let id = params
+            .as_ref()
             .ok()
             .and_then(|values| canonical(self.vendor, &values.join("/")).ok());
         Call {
             req,
             id,
+            params,
             authenticated,
             now,
         }
@@ -254,13 +259,13 @@ impl<Q: Quirks> GenericState<Q> {
 
     fn answer(&mut self, api_key: &str, req: &Incoming<'_>, now: Instant) -> Reply {
         let op = &self.vendor.facts().operation;
-        let mut call = self.call(api_key, req, now);
+        let call = self.call(api_key, req, now);
         let reply = if match_path(op.path, req.path).is_none() {
             plain(self.vendor, 404, "Not Found")
         } else if req.method.as_str() != op.method {
             plain(self.vendor, 405, "Method Not Allowed")
         } else {
-            match self.cut(&mut call) {
+            match self.cut(&call) {
                 Answer::New(reply) => self.store(&call, reply),
                 Answer::Once(reply) => reply,
             }
@@ -292,38 +297,32 @@ impl<Q: Quirks> GenericState<Q> {
         Some(error::<Q>(self.vendor, 422, message, None))
     }
 
-    fn cut(&mut self, call: &mut Call<'_, '_>) -> Answer {
+    fn cut(&mut self, call: &Call<'_, '_>) -> Answer {
         let vendor = self.vendor;
         let op = &vendor.facts().operation;
         if !call.authenticated {
             return Answer::Once(error::<Q>(vendor, 401, "Invalid API key", None));
         }
-        let values = match read_params(vendor, call.req) {
-            Ok(values) => values,
-            Err(problems) => {
-                let status = if op.statuses.contains(&422) { 422 } else { 400 };
-                return Answer::Once(invalid(vendor, status, &problems));
-            }
-        };
-        let Ok(id) = canonical(vendor, &values.join("/")) else {
+        if let Err(problems) = &call.params {
+            let status = if op.statuses.contains(&422) { 422 } else { 400 };
+            return Answer::Once(invalid(vendor, status, problems));
+        }
+        let Some(id) = &call.id else {
             return Answer::Once(error::<Q>(vendor, 404, "Connection not found", None));
         };
-        call.id = Some(id.clone());
         if let Some(reply) = self.quirks.admit(call).or_else(|| self.replay(call)) {
             return Answer::Once(reply);
         }
         let cut = json_of(op.fake.cut);
-        match self.connections.get(&id) {
-            None => return Answer::New(error::<Q>(vendor, 404, "Connection not found", None)),
-            Some(c) if c.state == cut => return Answer::New(gone_answer::<Q>(vendor)),
-            Some(_) => {}
-        }
-        if let Some(reply) = self.quirks.refuse(&id, call.now) {
-            return Answer::New(reply);
-        }
-        let Some(connection) = self.connections.get_mut(&id) else {
+        let Some(connection) = self.connections.get_mut(id) else {
             return Answer::New(error::<Q>(vendor, 404, "Connection not found", None));
         };
+        if connection.state == cut {
+            return Answer::New(gone_answer::<Q>(vendor));
+        }
+        if let Some(reply) = self.quirks.refuse(id, call.now) {
+            return Answer::New(reply);
+        }
         connection.state = cut.clone();
         if !op.fake.state_at.is_empty() {
             set(&mut connection.record, op.fake.state_at, cut);

@@ -74,7 +74,8 @@ impl PersonaQuirks {
             .with_header("persona-organization-id", ORGANIZATION_ID)
     }
 
-    fn refuse(&mut self, status: u16, title: &str, details: &str) -> Option<Reply> {
+    /// Persona's own error answer: the documented shape, this title and details.
+    fn titled(status: u16, title: &str, details: &str) -> Option<Reply> {
         let mut reply = error::<Self>(Vendor::Persona, status, title, None);
         reply.body["errors"][0]["title"] = title.into();
         reply.body["errors"][0]["details"] = details.into();
@@ -107,17 +108,17 @@ impl Quirks for PersonaQuirks {
             self.used = 0;
         }
         if self.used >= self.limit.requests {
-            return self.refuse(429, "Rate limit exceeded", "Too many requests");
+            return Self::titled(429, "Rate limit exceeded", "Too many requests");
         }
         self.used += 1;
         let inflection = call.req.header("key-inflection");
         if inflection.is_some_and(|i| !["kebab", "snake", "camel"].contains(&i)) {
             let details = "Key-Inflection must be one of camel, kebab, snake";
-            return self.refuse(400, "Bad request", details);
+            return Self::titled(400, "Bad request", details);
         }
         let version = call.req.header("persona-version");
         if version.is_some_and(|v| !VERSIONS.contains(&v)) {
-            return self.refuse(400, "Bad request", "Unknown Persona-Version");
+            return Self::titled(400, "Bad request", "Unknown Persona-Version");
         }
         None
     }
