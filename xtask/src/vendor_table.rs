@@ -552,8 +552,8 @@ pub fn fakes_registry_path(layout: &Layout) -> std::path::PathBuf {
         .join("registry.rs")
 }
 
-/// The fakes' registration list: one `fakes!` entry per vendor: the generic fake, with its own
-/// module's quirks (`fake_module = true`).
+/// The fakes' registration list: one `fakes!` entry per vendor: the quirks the generic fake
+/// takes, its own module's (`fake_module = true`) or none (`()`).
 pub fn render_fakes_registry(facts: &[Facts], vendors: &[&VendorConfig]) -> String {
     let mut out = String::from(HEADER);
     out.push_str("\nfakes! {\n");
@@ -561,9 +561,9 @@ pub fn render_fakes_registry(facts: &[Facts], vendors: &[&VendorConfig]) -> Stri
         let id = &f.id;
         let name = pascal_case(id);
         let entry = if v.fake_module {
-            format!("generic::GenericState<{id}::{name}Quirks>, mod {id}")
+            format!("{id}::{name}Quirks, mod {id}")
         } else {
-            "generic::GenericState".to_string()
+            "()".to_string()
         };
         out.push_str(&format!("    {name}, {id} => {entry};\n"));
     }

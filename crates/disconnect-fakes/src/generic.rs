@@ -1,6 +1,6 @@
 //! The fake of every vendor, served from the vendor table ([`disconnect_vendors::Operation`],
 //! from the vendor's spec and `specs/vendors.toml`). A vendor module adds only what data cannot
-//! say, through [`Quirks`] (Tartan's data sync, Persona's rate-limit window and key casing).
+//! say, through its `Quirks` (Tartan's data sync, Persona's rate-limit window and key casing).
 //!
 //! | situation | status | body |
 //! |---|---|---|
@@ -36,7 +36,7 @@ use uuid::Uuid;
 
 use crate::reply::{Incoming, Reply};
 use crate::server::Shared;
-use crate::vendor::{DemoOutcome, DemoScene, FakeVendor};
+use crate::vendor::{DemoOutcome, DemoScene};
 use crate::{FakeConfig, FakeServer, RateLimit, Vendor};
 
 /// One connection of a seed document: the target id (`id`, or each of the operation's
@@ -154,11 +154,14 @@ pub(crate) struct Call<'a, 'r> {
 /// What a vendor module adds to the generic fake: behaviour data cannot express. Every hook
 /// has a default that does nothing.
 pub(crate) trait Quirks: Sized + Send + 'static {
-    /// See [`FakeVendor::DEFAULT_RATE_LIMIT`].
+    /// The rate limit the vendor has when [`FakeConfig::rate_limits`] names none (its
+    /// documented default, when it documents one).
     const DEFAULT_RATE_LIMIT: Option<RateLimit> = None;
-    /// See [`FakeVendor::RATE_LIMIT_HEADERS`].
+    /// Whether the vendor enforces its rate limit itself, answering with `RateLimit-*` headers;
+    /// otherwise the server applies it as a header-less fixed window.
     const RATE_LIMIT_HEADERS: bool = false;
 
+    /// The quirks' empty state for `vendor`'s fake.
     fn new(vendor: Vendor, config: &FakeConfig) -> Self;
 
     /// After the key and the parameters are checked: an answer of the vendor's own instead.
@@ -182,17 +185,18 @@ pub(crate) trait Quirks: Sized + Send + 'static {
         None
     }
 
-    /// See [`FakeVendor::admin_routes`].
+    /// Admin routes of the vendor's own (under `/_admin/<id>/`).
     fn admin_routes() -> axum::Router<Arc<Shared>> {
         axum::Router::new()
     }
 
-    /// See [`FakeVendor::demo`]. Default: [`generic_demo`].
+    /// The tour `disconnect demo` gives of this vendor: set the fakes up (seed connections,
+    /// start a sync...) and say what each target shows. Default: [`generic_demo`].
     fn demo(vendor: Vendor, fakes: &FakeServer) -> Vec<DemoScene> {
         generic_demo(vendor, fakes)
     }
 
-    /// See [`FakeVendor::demo_config`].
+    /// The fakes' settings for the demo (a tight rate limit to show pacing).
     fn demo_config(_config: &mut FakeConfig) {}
 }
 
@@ -257,7 +261,8 @@ impl<Q: Quirks> GenericState<Q> {
         }
     }
 
-    fn answer(&mut self, api_key: &str, req: &Incoming<'_>, now: Instant) -> Reply {
+    /// Answer one request that reached the vendor (after faults and the header-less limit).
+    pub(crate) fn handle(&mut self, api_key: &str, req: &Incoming<'_>, now: Instant) -> Reply {
         let op = &self.vendor.facts().operation;
         let call = self.call(api_key, req, now);
         let reply = if match_path(op.path, req.path).is_none() {
@@ -606,11 +611,9 @@ fn gone_answer<Q: Quirks>(vendor: Vendor) -> Reply {
     }
 }
 
-impl<Q: Quirks> FakeVendor for GenericState<Q> {
-    const DEFAULT_RATE_LIMIT: Option<RateLimit> = Q::DEFAULT_RATE_LIMIT;
-    const RATE_LIMIT_HEADERS: bool = Q::RATE_LIMIT_HEADERS;
-
-    fn new(vendor: Vendor, config: &FakeConfig) -> Self {
+impl<Q: Quirks> GenericState<Q> {
+    /// Empty state of `vendor`'s fake.
+    pub(crate) fn new(vendor: Vendor, config: &FakeConfig) -> Self {
         Self {
             vendor,
             connections: HashMap::new(),
@@ -619,74 +622,66 @@ impl<Q: Quirks> FakeVendor for GenericState<Q> {
         }
     }
 
-    fn handle(&mut self, api_key: &str, req: &Incoming<'_>, now: Instant) -> Reply {
-        self.answer(api_key, req, now)
-    }
-
-    fn seed(&mut self, seed: &GenericSeed) {
+    /// Load one connection of a seed document (an existing one with the same id is reset).
+    pub(crate) fn seed(&mut self, seed: &GenericSeed) {
         self.insert(seed.id.clone(), seed.state.clone(), &seed.record);
     }
 
-    fn seed_live(&mut self, id: &str) -> Result<(), String> {
+    /// Seed one live connection from a target's id (the text after `<vendor>:`).
+    pub(crate) fn seed_live(&mut self, id: &str) -> Result<(), String> {
         let id = canonical(self.vendor, id)?;
         self.insert(id, None, &Map::new());
         Ok(())
     }
 
-    fn is_cut(&self, id: &str) -> Option<bool> {
+    /// Whether the connection with this target id is cut (`None`: the fake does not know it).
+    pub(crate) fn is_cut(&self, id: &str) -> Option<bool> {
         let cut = json_of(self.vendor.facts().operation.fake.cut);
         self.state(id).map(|state| state == cut)
     }
 
-    /// Text values numbered, UUIDs fixed but for the last.
-    fn sample_id(vendor: Vendor, n: u64) -> String {
-        let params = vendor.facts().operation.params;
-        params
-            .iter()
-            .enumerate()
-            .map(|(i, p)| match (p.format, i + 1 == params.len()) {
-                (ParamFormat::Uuid, true) => Uuid::from_u128(u128::from(n) + 10_000).to_string(),
-                (ParamFormat::Uuid, false) => {
-                    Uuid::from_u128(0x0b9c2f4e_8a43_4d3a_9a1e_2f7a5b6c7d8e).to_string()
-                }
-                _ => format!("{}_{n}", p.name.replace('-', "_")),
-            })
-            .collect::<Vec<_>>()
-            .join("/")
-    }
-
-    fn success_example(vendor: Vendor) -> Reply {
-        let op = &vendor.facts().operation;
-        let mut body = record(vendor, &Self::sample_id(vendor, 0));
-        if !op.fake.state_at.is_empty() {
-            set(&mut body, op.fake.state_at, json_of(op.fake.cut));
-        }
-        Reply::json(op.success_status, body)
-    }
-
-    fn store_faulted(&mut self, api_key: &str, req: &Incoming<'_>, reply: Reply) {
+    /// A `status` fault's 5xx reached the vendor: a vendor that stores answers under an
+    /// idempotency key stores this one too; the quirks see it.
+    pub(crate) fn store_faulted(&mut self, api_key: &str, req: &Incoming<'_>, reply: Reply) {
         let call = self.call(api_key, req, Instant::now());
         let reply = self.store(&call, reply);
         self.quirks.finish(&call, reply);
     }
+}
 
-    fn admin_routes() -> axum::Router<Arc<Shared>> {
-        Q::admin_routes()
-    }
+/// A target id for the `n`th of many generated connections of `vendor` (bench, examples):
+/// text values numbered, UUIDs fixed but for the last.
+pub(crate) fn sample_id(vendor: Vendor, n: u64) -> String {
+    let params = vendor.facts().operation.params;
+    params
+        .iter()
+        .enumerate()
+        .map(|(i, p)| match (p.format, i + 1 == params.len()) {
+            (ParamFormat::Uuid, true) => Uuid::from_u128(u128::from(n) + 10_000).to_string(),
+            (ParamFormat::Uuid, false) => {
+                Uuid::from_u128(0x0b9c2f4e_8a43_4d3a_9a1e_2f7a5b6c7d8e).to_string()
+            }
+            _ => format!("{}_{n}", p.name.replace('-', "_")),
+        })
+        .collect::<Vec<_>>()
+        .join("/")
+}
 
-    fn demo(vendor: Vendor, fakes: &FakeServer) -> Vec<DemoScene> {
-        Q::demo(vendor, fakes)
+/// `vendor`'s success answer for a sample connection, as it sends it: what the bench's
+/// stateless server answers.
+pub(crate) fn success_example(vendor: Vendor) -> Reply {
+    let op = &vendor.facts().operation;
+    let mut body = record(vendor, &sample_id(vendor, 0));
+    if !op.fake.state_at.is_empty() {
+        set(&mut body, op.fake.state_at, json_of(op.fake.cut));
     }
-
-    fn demo_config(config: &mut FakeConfig) {
-        Q::demo_config(config)
-    }
+    Reply::json(op.success_status, body)
 }
 
 /// The tour of a vendor with no tour of its own: a live connection cut, and one already cut.
 pub(crate) fn generic_demo(vendor: Vendor, fakes: &FakeServer) -> Vec<DemoScene> {
-    let live = GenericState::<()>::sample_id(vendor, 1);
-    let gone = GenericState::<()>::sample_id(vendor, 2);
+    let live = sample_id(vendor, 1);
+    let gone = sample_id(vendor, 2);
     let _ = fakes.seed_live(vendor, &live);
     let _ = fakes
         .shared
@@ -772,7 +767,7 @@ mod tests {
     #[test]
     fn seeds_name_the_target_by_id_or_by_its_parameters() {
         for vendor in Vendor::ALL {
-            let id = GenericState::<()>::sample_id(vendor, 7);
+            let id = sample_id(vendor, 7);
             let by_id = GenericSeed::parse(vendor, json!({"id": id})).unwrap();
             assert_eq!(by_id.id(), id);
             let op = &vendor.facts().operation;

@@ -58,7 +58,6 @@ pub use server::MAX_REQUEST_BODY;
 pub use vendor::{DemoOutcome, DemoScene};
 
 use server::Shared;
-use vendor::FakeVendor;
 
 /// One of the faked vendors: the workspace's vendor table ([`disconnect_vendors`]). Each is
 /// served under its [`disconnect_vendors::VendorFacts::fake_prefix`].
@@ -331,11 +330,11 @@ impl Drop for FakeServer {
     }
 }
 
-/// Declares each fake vendor's module and builds over them: [`Seed`] (a list per vendor, under
-/// its id), the server's per-vendor state ([`Vendors`]) and the dispatch to each module's
-/// [`FakeVendor`] implementation.
+/// Declares each vendor's quirks module and builds over them: [`Seed`] (a list per vendor,
+/// under its id), the server's per-vendor state ([`Vendors`]: the generic fake with the
+/// vendor's [`generic::Quirks`], `()` for none) and the dispatch to it.
 macro_rules! fakes {
-    ($($variant:ident, $field:ident => $state:ty $(, mod $module:ident)?);* $(;)?) => {
+    ($($variant:ident, $field:ident => $quirks:ty $(, mod $module:ident)?);* $(;)?) => {
         $($(pub mod $module;)?)*
 
         /// Connections to load into the fakes: for each vendor, under its id, a list of its
@@ -379,19 +378,19 @@ macro_rules! fakes {
 
         /// Each vendor's state, behind its own lock.
         pub(crate) struct Vendors {
-            $(pub(crate) $field: std::sync::Mutex<$state>,)*
+            $(pub(crate) $field: std::sync::Mutex<generic::GenericState<$quirks>>,)*
         }
 
         impl Vendors {
             pub(crate) fn new(config: &FakeConfig) -> Self {
-                Self { $($field: std::sync::Mutex::new(<$state as FakeVendor>::new(Vendor::$variant, config)),)* }
+                Self { $($field: std::sync::Mutex::new(generic::GenericState::<$quirks>::new(Vendor::$variant, config)),)* }
             }
 
             /// The vendors' documented rate limits.
             fn default_rate_limits() -> BTreeMap<Vendor, RateLimit> {
                 let mut limits = BTreeMap::new();
                 $(
-                    if let Some(limit) = <$state as FakeVendor>::DEFAULT_RATE_LIMIT {
+                    if let Some(limit) = <$quirks as generic::Quirks>::DEFAULT_RATE_LIMIT {
                         limits.insert(Vendor::$variant, limit);
                     }
                 )*
@@ -402,7 +401,7 @@ macro_rules! fakes {
                 $(
                     let mut state = server::lock(&self.$field);
                     for entry in &seed.$field {
-                        FakeVendor::seed(&mut *state, entry);
+                        state.seed(entry);
                     }
                     drop(state);
                 )*
@@ -413,7 +412,7 @@ macro_rules! fakes {
                 match vendor {
                     $(Vendor::$variant => {
                         let entry = generic::GenericSeed::parse(vendor, entry)?;
-                        FakeVendor::seed(&mut *server::lock(&self.$field), &entry);
+                        server::lock(&self.$field).seed(&entry);
                         Ok(())
                     })*
                     #[allow(unreachable_patterns)]
@@ -431,7 +430,7 @@ macro_rules! fakes {
 
             pub(crate) fn is_cut(&self, vendor: Vendor, id: &str) -> Option<bool> {
                 match vendor {
-                    $(Vendor::$variant => FakeVendor::is_cut(&*server::lock(&self.$field), id),)*
+                    $(Vendor::$variant => server::lock(&self.$field).is_cut(id),)*
                     #[allow(unreachable_patterns)]
                     _ => None,
                 }
@@ -439,7 +438,7 @@ macro_rules! fakes {
 
             pub(crate) fn seed_live(&self, vendor: Vendor, id: &str) -> Result<(), String> {
                 match vendor {
-                    $(Vendor::$variant => FakeVendor::seed_live(&mut *server::lock(&self.$field), id),)*
+                    $(Vendor::$variant => server::lock(&self.$field).seed_live(id),)*
                     // `Vendor` is non-exhaustive: a vendor of a newer table without a fake here.
                     #[allow(unreachable_patterns)]
                     _ => Err(format!("{vendor} has no fake in this version of disconnect-fakes")),
@@ -454,7 +453,7 @@ macro_rules! fakes {
                 now: tokio::time::Instant,
             ) -> reply::Reply {
                 match vendor {
-                    $(Vendor::$variant => FakeVendor::handle(&mut *server::lock(&self.$field), api_key, req, now),)*
+                    $(Vendor::$variant => server::lock(&self.$field).handle(api_key, req, now),)*
                     #[allow(unreachable_patterns)]
                     _ => reply::Reply::json(
                         404,
@@ -471,7 +470,7 @@ macro_rules! fakes {
                 reply: reply::Reply,
             ) {
                 match vendor {
-                    $(Vendor::$variant => FakeVendor::store_faulted(&mut *server::lock(&self.$field), api_key, req, reply),)*
+                    $(Vendor::$variant => server::lock(&self.$field).store_faulted(api_key, req, reply),)*
                     #[allow(unreachable_patterns)]
                     _ => drop((api_key, req, reply)),
                 }
@@ -479,7 +478,7 @@ macro_rules! fakes {
 
             pub(crate) fn admin_routes() -> axum::Router<Arc<Shared>> {
                 axum::Router::new()
-                    $(.merge(<$state as FakeVendor>::admin_routes()))*
+                    $(.merge(<$quirks as generic::Quirks>::admin_routes()))*
             }
         }
 
@@ -487,7 +486,7 @@ macro_rules! fakes {
         /// facade's syntax after `<vendor>:` (for benchmarks and examples).
         pub fn sample_id(vendor: Vendor, n: u64) -> String {
             match vendor {
-                $(Vendor::$variant => <$state as FakeVendor>::sample_id(Vendor::$variant, n),)*
+                $(Vendor::$variant => generic::sample_id(Vendor::$variant, n),)*
                 #[allow(unreachable_patterns)]
                 _ => format!("sample-{n}"),
             }
@@ -497,7 +496,7 @@ macro_rules! fakes {
         /// its fake sends it: what a stateless stand-in for the vendor answers.
         pub fn success_example(vendor: Vendor) -> reply::Reply {
             match vendor {
-                $(Vendor::$variant => <$state as FakeVendor>::success_example(Vendor::$variant),)*
+                $(Vendor::$variant => generic::success_example(Vendor::$variant),)*
                 #[allow(unreachable_patterns)]
                 _ => reply::Reply::json(200, serde_json::json!({})),
             }
@@ -507,7 +506,7 @@ macro_rules! fakes {
         /// others answer a bare 429).
         pub fn sends_rate_limit_headers(vendor: Vendor) -> bool {
             match vendor {
-                $(Vendor::$variant => <$state as FakeVendor>::RATE_LIMIT_HEADERS,)*
+                $(Vendor::$variant => <$quirks as generic::Quirks>::RATE_LIMIT_HEADERS,)*
                 #[allow(unreachable_patterns)]
                 _ => false,
             }
@@ -518,7 +517,7 @@ macro_rules! fakes {
         pub fn demo_config() -> FakeConfig {
             #[allow(unused_mut)]
             let mut config = FakeConfig::default();
-            $(<$state as FakeVendor>::demo_config(&mut config);)*
+            $(<$quirks as generic::Quirks>::demo_config(&mut config);)*
             config
         }
 
@@ -526,7 +525,7 @@ macro_rules! fakes {
             /// Set the fakes up for `disconnect demo` and return its scenes, vendor by vendor.
             pub fn demo(&self) -> Vec<DemoScene> {
                 let mut scenes = Vec::new();
-                $(scenes.extend(<$state as FakeVendor>::demo(Vendor::$variant, self));)*
+                $(scenes.extend(<$quirks as generic::Quirks>::demo(Vendor::$variant, self));)*
                 scenes
             }
         }
