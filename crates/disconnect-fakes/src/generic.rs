@@ -28,7 +28,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use chrono::{SecondsFormat, Utc};
-use disconnect_vendors::{Outcome, ParamFormat, ParamIn};
+use disconnect_vendors::{Outcome, ParamFormat, ParamIn, Rule};
 use serde::{Serialize, Serializer};
 use serde_json::{Map, Value, json};
 use tokio::time::Instant;
@@ -589,15 +589,18 @@ pub(crate) fn set(target: &mut Value, pointer: &str, value: Value) {
     }
 }
 
+/// The rule the vendor answers a connection already cut by: its first `already_disconnected`
+/// rule, else its first `gone` rule.
+fn already_cut_rule(vendor: Vendor) -> Option<&'static Rule> {
+    let rules = vendor.facts().operation.answers.rules;
+    let first = |outcome| rules.iter().find(|r| r.outcome == outcome);
+    first(Outcome::AlreadyDisconnected).or_else(|| first(Outcome::Gone))
+}
+
 /// The answer to cutting a connection that is already cut, by the vendor's rules.
 fn gone_answer<Q: Quirks>(vendor: Vendor) -> Reply {
-    let rules = vendor.facts().operation.answers.rules;
-    let rule = rules
-        .iter()
-        .find(|r| r.outcome == Outcome::AlreadyDisconnected)
-        .or_else(|| rules.iter().find(|r| r.outcome == Outcome::Gone));
     let message = "Connection already disconnected";
-    match rule {
+    match already_cut_rule(vendor) {
         Some(rule) => {
             let matched = rule.when.map(|m| (m.pointer, m.contains));
             let message = if rule.outcome == Outcome::Gone {
@@ -687,11 +690,8 @@ pub(crate) fn generic_demo(vendor: Vendor, fakes: &FakeServer) -> Vec<DemoScene>
         .shared
         .vendors
         .seed_one(vendor, json!({"id": gone, "gone": true}));
-    let rules = vendor.facts().operation.answers.rules;
-    let again = if rules
-        .iter()
-        .any(|r| r.outcome == Outcome::AlreadyDisconnected)
-    {
+    let rule = already_cut_rule(vendor);
+    let again = if rule.is_some_and(|r| r.outcome == Outcome::AlreadyDisconnected) {
         DemoOutcome::AlreadyDisconnected
     } else {
         DemoOutcome::Failed("not_found")
